@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Set-up shared by `npm start`, `npm test` and `npm run bench`: makes sure the machine has the
+// programs podnet drives, the npm dependencies and a fresh build. Dependency-free on purpose: it
+// runs before `npm ci`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Each program podnet runs, and the Debian package that provides it. */
+const programs = [
+  ['ip', 'iproute2'],
+  ['bridge', 'iproute2'],
+  ['nsenter', 'util-linux'],
+  ['flock', 'util-linux'],
+  ['sysctl', 'procps'],
+  ['tcpdump', 'tcpdump'],
+  ['ping', 'iputils-ping'],
+  ['busybox', 'busybox'],
+];
+/** Files the tests and benchmarks compare against: the reference CNI plugins. */
+const files = [['/usr/lib/cni/bridge', 'containernetworking-plugins']];
+
+const found = (cmd) => {
+  for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+    if (existsSync(join(dir, cmd))) return true;
+  }
+  return false;
+};
+
+const missing = new Set([
+  ...programs.filter(([cmd]) => !found(cmd)).map(([, pkg]) => pkg),
+  ...files.filter(([path]) => !existsSync(path)).map(([, pkg]) => pkg),
+]);
+
+const run = (argv, env = {}) => {
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
+  return r.status === 0;
+};
+
+if (missing.size > 0) {
+  const pkgs = [...missing].sort().join(' ');
+  if (process.getuid?.() !== 0) {
+    console.error(`podnet setup: missing Debian packages: ${pkgs} — run as root: apt-get install -y ${pkgs}`);
+    process.exit(1);
+  }
+  console.error(`podnet setup: installing ${pkgs}`);
+  const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  if (!run(['apt-get', 'install', '-y', '-qq', ...missing], env)) {
+    if (!run(['apt-get', 'update', '-qq'], env) || !run(['apt-get', 'install', '-y', '-qq', ...missing], env)) {
+      console.error(`podnet setup: apt-get could not install ${pkgs}; install them by hand and retry`);
+      process.exit(1);
+    }
+  }
+}
+
+const lock = join(root, 'package-lock.json');
+const stamp = join(root, 'node_modules', '.package-lock.json');
+if (!existsSync(stamp) || statSync(lock).mtimeMs > statSync(stamp).mtimeMs) {
+  console.error('podnet setup: npm ci');
+  if (!run(['npm', 'ci', '--no-audit', '--no-fund', '--ignore-scripts'])) process.exit(1);
+}
+if (!run([process.execPath, join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')])) {
+  console.error('podnet setup: the TypeScript build failed (see above)');
+  process.exit(1);
+}

@@ -1,0 +1,162 @@
+// host-local's reservations on disk, in the reference plugin's layout so both can share a directory:
+// `<dataDir>/<network>/<ip>` holding `<containerID>\r\n<ifname>`, `last_reserved_ip.<set index>`, and
+// `lock`, flocked while allocating or releasing.
+import { mkdir, open, readFile, readdir, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FileMutex } from '../../host/lock.js';
+import { ipToInt } from '../../model/ip.js';
+import { isIPv4, ownedBy, type Owner } from './allocator.js';
+import type { Store } from './store.js';
+
+/** Prefix of the files recording the last IP reserved per range set. */
+export const LAST_RESERVED_PREFIX = 'last_reserved_ip.';
+
+/** The separator the reference writes between container ID and ifname (it only matches this form). */
+const LINE_BREAK = '\r\n';
+
+/** One mutex per lock file in this process, so stores of one directory share a held flock. */
+const mutexes = new Map<string, FileMutex>();
+/** Reservations read under a lock generation, per store directory (see DiskStore.entries). */
+const caches = new Map<string, { gen: number; entries: Map<string, Owner> }>();
+
+const isCode = (e: unknown, code: string) => (e as NodeJS.ErrnoException)?.code === code;
+
+/** A reservation file's content: `<id>\r\n<ifname>` (also `\n`); a lone id is an old-format file. */
+export function parseOwner(content: string): Owner {
+  const [id = '', ifname = ''] = content.split(/\r?\n/);
+  return { id: id.trim(), ifname: ifname.trim() };
+}
+
+/** The content of a reservation file, in the form the reference reads back. */
+export function formatOwner(id: string, ifname: string): string {
+  return `${id.trim()}${LINE_BREAK}${ifname}`;
+}
+
+/** host-local's store on disk: one file per reserved IP under `<dataDir>/<network>/`. */
+export class DiskStore implements Store {
+  /** The network's directory. */
+  readonly dir: string;
+
+  /** True while this store's withLock callback runs. */
+  private locked = false;
+
+  constructor(dataDir: string, network: string) {
+    this.dir = join(dataDir, network);
+  }
+
+  private mutex(): FileMutex {
+    const path = join(this.dir, 'lock');
+    let m = mutexes.get(path);
+    if (!m) mutexes.set(path, (m = new FileMutex(path)));
+    return m;
+  }
+
+  /** The reservations, read once per lock generation: while podnet holds the flock without a break
+   * (a burst of ADDs), nobody else can change the directory, so one read serves the whole burst. */
+  private async entries(): Promise<Map<string, Owner>> {
+    const gen = this.mutex().generation;
+    const cached = caches.get(this.dir);
+    if (this.locked && cached?.gen === gen) return cached.entries;
+    const entries = new Map((await this.readAll()).map((e) => [e.ip, { id: e.id, ifname: e.ifname }]));
+    if (this.locked) caches.set(this.dir, { gen, entries });
+    return entries;
+  }
+
+  private cached(): Map<string, Owner> | undefined {
+    const c = caches.get(this.dir);
+    return this.locked && c?.gen === this.mutex().generation ? c.entries : undefined;
+  }
+
+  /** Creates the directory (0700) if missing and runs `fn` holding the flock on `<dir>/lock`.
+   * Equivalent to: `mkdir -p -m 0700 DIR && flock -x DIR/lock …`. */
+  async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    return this.mutex().with(async () => {
+      this.locked = true;
+      try {
+        return await fn();
+      } finally {
+        this.locked = false;
+      }
+    });
+  }
+
+  /** Creates `<dir>/<ip>` exclusively (0600) for (id, ifname) and records it as last reserved; false if taken. */
+  async reserve(id: string, ifname: string, ip: string, rangeIndex: number): Promise<boolean> {
+    const path = join(this.dir, ip);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'wx', 0o600);
+    } catch (e) {
+      if (isCode(e, 'EEXIST')) return false;
+      throw e;
+    }
+    try {
+      await fh.writeFile(formatOwner(id, ifname));
+      await fh.close();
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      await unlink(path).catch(() => undefined);
+      throw e;
+    }
+    try {
+      await writeFile(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeIndex}`), ip, { mode: 0o600 });
+    } catch (e) {
+      await unlink(path).catch(() => undefined);
+      throw e;
+    }
+    this.cached()?.set(ip, { id, ifname });
+    return true;
+  }
+
+  /** The content of `last_reserved_ip.<rangeIndex>`, if it exists and holds an IPv4 address. */
+  async lastReservedIP(rangeIndex: number): Promise<string | undefined> {
+    try {
+      const ip = (await readFile(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeIndex}`), 'utf8')).trim();
+      return isIPv4(ip) ? ip : undefined;
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return undefined;
+      throw e;
+    }
+  }
+
+  /** Every file named by an IPv4 address, with its owner; a missing directory holds nothing. */
+  async list(): Promise<{ ip: string; id: string; ifname: string }[]> {
+    return [...(await this.entries())].map(([ip, o]) => ({ ip, ...o })).sort((a, b) => ipToInt(a.ip) - ipToInt(b.ip));
+  }
+
+  private async readAll(): Promise<{ ip: string; id: string; ifname: string }[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return [];
+      throw e;
+    }
+    const entries = await Promise.all(names.filter(isIPv4).map(async (ip) => {
+      try {
+        return { ip, ...parseOwner(await readFile(join(this.dir, ip), 'utf8')) };
+      } catch (e) {
+        if (isCode(e, 'ENOENT') || isCode(e, 'EISDIR')) return undefined;
+        throw e;
+      }
+    }));
+    return entries.filter((e) => e !== undefined).sort((a, b) => ipToInt(a.ip) - ipToInt(b.ip));
+  }
+
+  /** Deletes every file owned by (id, ifname); nothing to delete is fine. */
+  async releaseByOwner(id: string, ifname: string): Promise<string[]> {
+    const owned = ownedBy(await this.list(), id, ifname);
+    await Promise.all(owned.map((e) => unlink(join(this.dir, e.ip)).catch((err: unknown) => {
+      if (!isCode(err, 'ENOENT')) throw err;
+    })));
+    const cache = this.cached();
+    for (const e of owned) cache?.delete(e.ip);
+    return owned.map((e) => e.ip);
+  }
+
+  /** The IPs whose files name (id, ifname). */
+  async getByOwner(id: string, ifname: string): Promise<string[]> {
+    return ownedBy(await this.list(), id, ifname).map((e) => e.ip);
+  }
+}

@@ -1,0 +1,30 @@
+// The machine as podnet sees it: a Runner plus per-namespace handles shared by every caller, so
+// concurrent work in one namespace is batched into one process.
+import type { Runner } from './runner.js';
+import type { Netns } from './netns.js';
+import { NetHandle } from './iproute.js';
+import { SysctlHandle } from './sysctl.js';
+
+/** Shared handles for one Runner. */
+export class Host {
+  private readonly nets = new Map<string, NetHandle>();
+  private readonly sysctls = new Map<string, SysctlHandle>();
+
+  constructor(readonly runner: Runner) {}
+
+  /** iproute2 in `ns`. */
+  net(ns: Netns): NetHandle {
+    const key = ns.current ? '' : ns.path;
+    let h = this.nets.get(key);
+    if (!h) this.nets.set(key, (h = new NetHandle(this.runner, ns)));
+    return h;
+  }
+
+  /** sysctl in `ns`. */
+  sysctl(ns: Netns): SysctlHandle {
+    const key = ns.current ? '' : ns.path;
+    let h = this.sysctls.get(key);
+    if (!h) this.sysctls.set(key, (h = new SysctlHandle(this.runner, ns)));
+    return h;
+  }
+}

@@ -1,0 +1,150 @@
+// iproute2 in one namespace: reads through `ip -json` / `bridge -json`, writes through
+// `ip -n NS -batch -`. Concurrent callers share processes (group commit): a read joins the next read
+// of the same kind, and writes join one batch.
+import type { Runner } from './runner.js';
+import { runOk } from './runner.js';
+import type { Netns } from './netns.js';
+import { inNetns } from './netns.js';
+import { GroupCommit } from './group-commit.js';
+import { HostError, batchFailures, classifyStderr, type HostErrorKind } from './errors.js';
+import type { Addr, FdbEntry, Link, Neigh, Route } from '../model/kernel.js';
+import { addrsFromJson, fdbFromJson, linkFromJson, neighFromJson, routeFromJson } from '../model/kernel.js';
+
+type Json = Record<string, unknown>;
+
+/** One failed line of a batch, numbered within the caller's own lines (1-based). */
+export interface LineFailure {
+  line: number;
+  text: string;
+  message: string;
+  kind: HostErrorKind;
+}
+
+/** What a batch did: the failures, and the JSON printed by each `… show …` line that succeeded, in order. */
+export class BatchResult {
+  constructor(readonly argv: readonly string[], readonly lines: readonly string[], readonly failures: LineFailure[], readonly shows: Json[][]) {}
+
+  /** Throws the first failure not accepted by `tolerate` (e.g. "exists" on an idempotent add). */
+  ok(tolerate: (f: LineFailure) => boolean = () => false): this {
+    const bad = this.failures.find((f) => !tolerate(f));
+    if (bad) {
+      throw new HostError({ kind: bad.kind, argv: this.argv, exitCode: 1, stderr: bad.message, line: bad.line,
+        message: `ip ${bad.text}: ${bad.message.split('\n')[0]}` });
+    }
+    return this;
+  }
+}
+
+const isShow = (line: string) => /^\S+ (show|list|get)\b/.test(line.trim());
+
+/** iproute2 bound to one namespace. Create through `Host.net(ns)` so concurrent users share it. */
+export class NetHandle {
+  private readonly writes: GroupCommit<string[], BatchResult>;
+  private readonly reads = new Map<string, GroupCommit<null, string>>();
+
+  constructor(private readonly runner: Runner, readonly ns: Netns) {
+    this.writes = new GroupCommit((groups) => this.runBatch(groups));
+  }
+
+  /** Runs iproute2 lines in this namespace, in one process shared with concurrent callers.
+   * Equivalent to: `ip -n NS -batch - <<EOF` + lines. Never throws for a failed line: see BatchResult.ok. */
+  batch(lines: readonly string[]): Promise<BatchResult> {
+    return this.writes.submit([...lines]);
+  }
+
+  private async runBatch(groups: string[][]): Promise<BatchResult[]> {
+    const all = groups.flat();
+    const argv = inNetns(this.ns, 'ip', ['-json', '-details', '-force', '-batch', '-']);
+    const r = await this.runner.run({ argv, input: all.map((l) => `${l}\n`).join(''), mutates: true });
+    return this.splitResults(argv, groups, r);
+  }
+
+  /** Writes sysctls, then runs iproute2 lines, in one process (a pod's side of a CNI ADD). Equivalent to:
+   * `nsenter --net=NS sysctl -w KEY=VALUE…` followed by `ip -n NS -batch -`. A sysctl that cannot be
+   * written fails the call before any line runs. */
+  async configure(sysctls: readonly (readonly [string, string])[], lines: readonly string[]): Promise<BatchResult> {
+    if (sysctls.length === 0) return this.batch(lines);
+    const script = 'for kv; do k=${kv%%=*}; printf %s "${kv#*=}" > "/proc/sys/$k" || { echo "sysctl: cannot write $k" >&2; exit 3; }; done; exec ip -json -details -force -batch -';
+    const argv = inNetns({ path: this.ns.path }, 'sh', ['-c', script, 'sh', ...sysctls.map(([k, v]) => `${k}=${v}`)]);
+    const r = await this.runner.run({ argv, input: lines.map((l) => `${l}\n`).join(''), mutates: true });
+    if (r.exitCode === 3) throw new HostError({ kind: 'not-found', argv, exitCode: 3, stderr: r.stderr, message: r.stderr.trim().split('\n').pop() ?? 'sysctl failed' });
+    return this.splitResults(argv, [[...lines]], r)[0];
+  }
+
+  private splitResults(argv: string[], groups: string[][], r: { stdout: string; stderr: string; exitCode: number }): BatchResult[] {
+    if (r.exitCode !== 0 && !/Command failed/.test(r.stderr)) {
+      // The batch did not run at all (namespace gone, ip missing): every caller fails the same way.
+      throw new HostError({ kind: classifyStderr(r.stderr), argv, exitCode: r.exitCode, stderr: r.stderr });
+    }
+    const failed = new Map(batchFailures(r.stderr).map((f) => [f.line, f.message]));
+    const outputs = r.stdout.split('\n').filter((l) => l.trim().startsWith('['));
+    let out = 0;
+    let offset = 0;
+    return groups.map((lines) => {
+      const failures: LineFailure[] = [];
+      const shows: Json[][] = [];
+      lines.forEach((text, i) => {
+        const message = failed.get(offset + i + 1);
+        if (message !== undefined) failures.push({ line: i + 1, text, message, kind: classifyStderr(message) });
+        else if (isShow(text)) shows.push(JSON.parse(outputs[out++] ?? '[]') as Json[]);
+      });
+      offset += lines.length;
+      return new BatchResult(argv, lines, failures, shows);
+    });
+  }
+
+  /** Runs a read-only command in this namespace; concurrent identical reads share one process. */
+  private read(program: 'ip' | 'bridge', args: readonly string[]): Promise<string> {
+    const key = `${program} ${args.join(' ')}`;
+    let gc = this.reads.get(key);
+    if (!gc) {
+      gc = new GroupCommit<null, string>(async (reqs) => {
+        const r = await runOk(this.runner, { argv: inNetns(this.ns, program, args), mutates: false });
+        return reqs.map(() => r.stdout);
+      });
+      this.reads.set(key, gc);
+    }
+    return gc.submit(null);
+  }
+
+  private async readJson(program: 'ip' | 'bridge', args: readonly string[]): Promise<Json[]> {
+    const text = (await this.read(program, args)).trim();
+    return text ? (JSON.parse(text) as Json[]) : [];
+  }
+
+  /** Every link with its details. Equivalent to: `ip -json -details link show`. */
+  async linkList(): Promise<Link[]> {
+    return (await this.readJson('ip', ['-json', '-details', 'link', 'show'])).map(linkFromJson);
+  }
+
+  /** One link by name, or undefined. Equivalent to: `ip -json -details link show dev NAME`. */
+  async linkByName(name: string): Promise<Link | undefined> {
+    return (await this.linkList()).find((l) => l.name === name);
+  }
+
+  /** Every link with its details and addresses, in one read. Equivalent to: `ip -json -details addr show`. */
+  async linksAndAddrs(): Promise<{ links: Link[]; addrs: Addr[] }> {
+    const list = await this.readJson('ip', ['-json', '-details', 'addr', 'show']);
+    return { links: list.map(linkFromJson), addrs: addrsFromJson(list) };
+  }
+
+  /** Every address. Equivalent to: `ip -json addr show`. */
+  async addrList(): Promise<Addr[]> {
+    return addrsFromJson(await this.readJson('ip', ['-json', 'addr', 'show']));
+  }
+
+  /** The main table's IPv4 routes. Equivalent to: `ip -json route show`. */
+  async routeList(): Promise<Route[]> {
+    return (await this.readJson('ip', ['-json', 'route', 'show'])).map(routeFromJson);
+  }
+
+  /** IPv4 neighbours. Equivalent to: `ip -json -4 neigh show`. */
+  async neighList(): Promise<Neigh[]> {
+    return (await this.readJson('ip', ['-json', '-4', 'neigh', 'show'])).map(neighFromJson);
+  }
+
+  /** The forwarding database of every bridge and vxlan device. Equivalent to: `bridge -json fdb show`. */
+  async fdbList(): Promise<FdbEntry[]> {
+    return (await this.readJson('bridge', ['-json', 'fdb', 'show'])).map(fdbFromJson);
+  }
+}

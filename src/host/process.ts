@@ -1,0 +1,77 @@
+// Long-running processes inside a namespace: started through nsenter (not `ip netns exec`, which
+// remounts /sys and breaks what lives on), marked with an environment variable so podnet only ever
+// stops processes it started, and found again through /proc after a crash.
+import { readdir, readFile, readlink, stat } from 'node:fs/promises';
+import type { Runner } from './runner.js';
+import type { Netns } from './netns.js';
+import { inNetns } from './netns.js';
+
+/** The environment variable that marks a process as podnet's; its value names the lab. */
+export const MARKER_ENV = 'PODNET_LAB';
+
+/** Starts `argv` inside `ns`, detached, marked as belonging to `owner`. Equivalent to:
+ * `PODNET_LAB=OWNER nsenter --net=PATH -- ARGV… &`. Resolves with the PID. */
+export function processStart(runner: Runner, ns: Netns, argv: readonly string[], owner: string): Promise<number> {
+  return runner.start({ argv: inNetns({ path: ns.path }, argv[0], argv.slice(1)), env: { [MARKER_ENV]: owner }, mutates: true });
+}
+
+/** The owner recorded in a process's environment, or undefined if it is not podnet's (or gone). */
+export async function processOwner(pid: number): Promise<string | undefined> {
+  try {
+    const env = await readFile(`/proc/${pid}/environ`, 'latin1');
+    const entry = env.split('\0').find((e) => e.startsWith(`${MARKER_ENV}=`));
+    return entry?.slice(MARKER_ENV.length + 1);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stops podnet's processes `pids` that still belong to `owner`: TERM to all, then KILL to any still
+ * there after `graceMs`. Equivalent to: `kill PID…`. Processes of anyone else are left alone. */
+export async function processStopAll(runner: Runner, pids: readonly number[], owner: string, graceMs = 1000): Promise<void> {
+  const mine = async (list: readonly number[]) =>
+    (await Promise.all(list.map(async (pid) => (pid > 0 && (await processOwner(pid)) === owner ? pid : 0)))).filter((p) => p > 0);
+  let live = await mine(pids);
+  await Promise.all(live.map((pid) => runner.signal(pid, 'SIGTERM')));
+  const deadline = Date.now() + graceMs;
+  while (live.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+    live = await mine(live);
+  }
+  await Promise.all(live.map((pid) => runner.signal(pid, 'SIGKILL')));
+}
+
+/** The inode that identifies a namespace file (what /proc/PID/ns/net links to as `net:[INODE]`). */
+export async function netnsInode(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every process whose network namespace is one of `inodes`, with its namespace inode. Reads /proc. */
+export async function processesInNetns(inodes: ReadonlySet<number>): Promise<{ pid: number; inode: number }[]> {
+  if (inodes.size === 0) return [];
+  const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n)).map(Number);
+  const found = await Promise.all(pids.map(async (pid) => {
+    try {
+      const m = /^net:\[(\d+)\]$/.exec(await readlink(`/proc/${pid}/ns/net`));
+      const inode = m ? Number(m[1]) : NaN;
+      return inodes.has(inode) ? { pid, inode } : undefined;
+    } catch {
+      return undefined;
+    }
+  }));
+  return found.filter((x): x is { pid: number; inode: number } => x !== undefined);
+}
+
+/** True when process `pid` exists. */
+export async function processAlive(pid: number): Promise<boolean> {
+  try {
+    await stat(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}

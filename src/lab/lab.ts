@@ -1,0 +1,283 @@
+// Apply: make a plan real, and take it down again. Namespaces for the underlay switch, the nodes and
+// the pods; the underlay wired with veths; each pod attached exactly as a runtime would (loopback,
+// then the cbr0 network: bridge + host-local) through podnet's CNI plugins. A failed `up` unwinds.
+import type { Host } from '../host/host.js';
+import { netnsAdd, netnsDelete, netnsList, netnsNamed } from '../host/netns.js';
+import { processStart, processStopAll, processesInNetns, netnsInode, processOwner } from '../host/process.js';
+import { defaultRegistry, inProcessContext } from '../cni/context.js';
+import { CniRuntime, type Attachment } from '../cni/runtime.js';
+import { DiskStore } from '../cni/ipam/disk-store.js';
+import { MemoryStore } from '../cni/ipam/memory-store.js';
+import { parseRangeSets, planAllocations } from '../cni/ipam/allocator.js';
+import { checkAgainstRoutes, parseTopology, type Topology } from '../model/topology.js';
+import { routeFromJson } from '../model/kernel.js';
+import { LOOPBACK_NETWORK, isPodNetnsOf, planPod, podNetwork, resolvePlan, type LabPlan, type NodePlan, type PodPlan, type RandomSource } from './plan.js';
+import { LabDir, listLabDirs, type LabState, type PodState } from './state.js';
+import { LabError } from './errors.js';
+
+/** What lab operations need from their caller. */
+export interface LabDeps {
+  host: Host;
+  stateRoot: string;
+  random: RandomSource;
+  /** Record commands instead of running them (the host's runner records; no state is written). */
+  dryRun?: boolean;
+}
+
+/** The long-running process each pod holds, so the pod can be found through /proc like a real one. */
+export const PAUSE_ARGV = ['busybox', 'sleep', '2147483647'];
+/** How many pods are attached at once (the node side of concurrent ADDs shares one batch). */
+const CONCURRENCY = Number(process.env.PODNET_CONCURRENCY) || 16;
+
+const now = () => new Date().toISOString();
+
+async function pool<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  }));
+  return out;
+}
+
+/** A plan without its pods: what every pod operation needs to know about the lab. */
+type LabShape = Omit<LabPlan, 'pods'>;
+
+function nodeOf(plan: LabShape, name: string): NodePlan {
+  const n = plan.nodes.find((x) => x.name === name);
+  if (!n) throw new LabError(`unknown node "${name}" (nodes: ${plan.nodes.map((x) => x.name).join(', ')})`);
+  return n;
+}
+
+/** How the lab attaches a pod: K8s's CNI_ARGS, plus the planned MAC and IP (MAC=, IP=) so the kernel
+ * ends up exactly as `lab up --dry-run` showed, whatever order concurrent ADDs finish in. */
+function attachment(p: PodPlan): Attachment {
+  return {
+    containerId: p.containerId, netns: `/run/netns/${p.netns}`, ifname: 'eth0',
+    args: { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: p.name, K8S_POD_INFRA_CONTAINER_ID: p.containerId, MAC: p.mac, ...(p.ip ? { IP: p.ip } : {}) },
+  };
+}
+
+/** The CNI runtime of one node: plugins run with the node's namespace as their host. */
+function runtimeFor(deps: LabDeps, dir: LabDir, node: NodePlan): CniRuntime {
+  const ctx = inProcessContext({ host: deps.host, hostNetns: netnsNamed(node.netns), dryRun: deps.dryRun, random: deps.random });
+  return new CniRuntime(registry, ctx, dir.resultsDir(node.name), deps.dryRun);
+}
+const registry = defaultRegistry();
+
+/** Predicts the IPs host-local will hand the next pods on a node (pure allocator over the current store). */
+async function predictIps(dir: LabDir, node: NodePlan, count: number): Promise<string[]> {
+  const sets = parseRangeSets({ ranges: [[{ subnet: node.podCIDR }]] });
+  const snap = await MemoryStore.snapshotOf(new DiskStore(dir.ipamDir(node.name), 'cbr0'));
+  const taken = (await snap.list()).map((e) => e.ip);
+  const last = await snap.lastReservedIP(0);
+  return planAllocations(sets, { lastReserved: [last], taken }, count).map((ips) => ips[0]);
+}
+
+/** Reads the machine's own routes (root namespace, read only) to refuse overlapping lab ranges. */
+async function machineRoutes(deps: LabDeps): Promise<{ dst: string; dev?: string }[]> {
+  const r = await deps.host.runner.run({ argv: ['ip', '-json', 'route', 'show', 'table', 'all'], mutates: false });
+  if (r.exitCode !== 0 || !r.stdout.trim()) return [];
+  return (JSON.parse(r.stdout) as Record<string, unknown>[]).map(routeFromJson).filter((x) => x.dst && x.dst !== 'default');
+}
+
+/** Brings a lab up from a validated topology. Returns the state written. */
+export async function labUp(deps: LabDeps, lab: string, topology: Topology): Promise<LabState> {
+  const dir = new LabDir(deps.stateRoot, lab);
+  const existing = deps.dryRun ? undefined : await dir.read();
+  if (existing?.status === 'up') throw new LabError(`lab "${lab}" is already up: use it, or run \`podnet lab down${lab === 'demo' ? '' : ` --name ${lab}`}\` first`);
+  if (existing) throw new LabError(`lab "${lab}" was interrupted while ${existing.status === 'creating' ? 'coming up' : 'going down'}: run \`podnet lab down${lab === 'demo' ? '' : ` --name ${lab}`}\` to remove what is left`);
+  if (!deps.dryRun) {
+    const taken = (await netnsList(deps.host.runner)).filter((n) => n.startsWith(`podnet-${lab}-`) && (n.endsWith('-underlay') || topology.nodes.some((x) => n === `podnet-${lab}-${x.name}`) || isPodNetnsOf(lab, n)));
+    if (taken.length) throw new LabError(`namespaces of lab "${lab}" already exist (${taken[0]}…) without state: run \`podnet clean\` first`);
+  }
+  checkAgainstRoutes(topology, await machineRoutes(deps));
+  const plan = resolvePlan(lab, topology, deps.random);
+  for (const node of plan.nodes) {
+    const pods = plan.pods.filter((p) => p.node === node.name);
+    const ips = pods.length ? await predictIps(dir, node, pods.length) : [];
+    pods.forEach((p, i) => { p.ip = ips[i]; });
+  }
+  const { pods: _p, ...planNoPods } = plan;
+  const state: LabState = { version: 1, lab, status: 'creating', createdAt: now(), plan: planNoPods, pods: plan.pods.map((p) => ({ ...p, createdAt: now() })) };
+  if (!deps.dryRun) await dir.write(state);
+  try {
+    await netnsAdd(deps.host.runner, [plan.underlay.netns, ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns)]);
+    await wireUnderlay(deps, plan);
+    const pids = pool(plan.pods, CONCURRENCY, (p) => processStart(deps.host.runner, netnsNamed(p.netns), PAUSE_ARGV, lab));
+    // containerd attaches the loopback network, then the pod network; pods go in declared order so
+    // host-local hands out addresses in that order (pod1 gets .2, as in the blog).
+    await pool(plan.pods, CONCURRENCY, (p) => runtimeFor(deps, dir, nodeOf(plan, p.node)).add(LOOPBACK_NETWORK, attachment(p)));
+    const attached = await pool(plan.pods, CONCURRENCY, (p) => attachPodNetwork(deps, dir, plan, nodeOf(plan, p.node), p));
+    const started = await pids;
+    state.pods = plan.pods.map((p, i) => ({ ...p, ...attached[i], pid: started[i], createdAt: now() }));
+    state.status = 'up';
+    if (!deps.dryRun) await dir.write(state);
+    return state;
+  } catch (err) {
+    if (!deps.dryRun) await labDown(deps, lab).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The underlay: a switch namespace with a bridge, a veth per node whose node end is the node's eth0. */
+async function wireUnderlay(deps: LabDeps, plan: LabPlan): Promise<void> {
+  const u = plan.underlay;
+  const sw = deps.host.net(netnsNamed(u.netns));
+  (await sw.batch([
+    `link add ${u.bridge} type bridge`,
+    `link set ${u.bridge} up`,
+    `addr add ${u.gateway} dev ${u.bridge}`,
+    ...plan.nodes.flatMap((n) => [
+      `link add ${n.name} type veth peer name eth0 netns ${n.netns}`,
+      `link set ${n.name} master ${u.bridge}`,
+      `link set ${n.name} up`,
+    ]),
+  ])).ok();
+  await Promise.all(plan.nodes.map(async (n) => {
+    (await deps.host.net(netnsNamed(n.netns)).configure([['net/ipv4/ip_forward', '1']], [
+      'link set lo up',
+      'link set eth0 up',
+      `addr add ${n.ip} dev eth0`,
+      `route add default via ${u.gateway.split('/')[0]} dev eth0`,
+    ])).ok();
+  }));
+}
+
+/** Attaches one pod to the cbr0 network (bridge + host-local), as a runtime would. */
+async function attachPodNetwork(deps: LabDeps, dir: LabDir, plan: LabShape, node: NodePlan, p: PodPlan): Promise<Pick<PodState, 'ip' | 'hostVeth'>> {
+  const result = await runtimeFor(deps, dir, node).add(podNetwork(plan, node, dir.ipamDir(node.name)), attachment(p));
+  return {
+    ip: result.ips?.[0]?.address,
+    hostVeth: result.interfaces?.find((i) => i.name.startsWith('veth') && !i.sandbox)?.name,
+  };
+}
+
+/** Takes a lab down: its processes, its namespaces (the veths and bridges go with them), CNI DEL for
+ * every pod (IPAM released), its state. Works from partial state after a crash. Returns false when
+ * there was nothing to remove. */
+export async function labDown(deps: LabDeps, lab: string): Promise<boolean> {
+  const dir = new LabDir(deps.stateRoot, lab);
+  const state = await dir.read();
+  const names = new Set<string>();
+  if (state) {
+    names.add(state.plan.underlay.netns);
+    for (const n of state.plan.nodes) names.add(n.netns);
+    for (const p of state.pods) names.add(p.netns);
+  }
+  for (const n of await netnsList(deps.host.runner)) if (isPodNetnsOf(lab, n) || n === `podnet-${lab}-underlay`) names.add(n);
+  if (!state && names.size === 0) return false;
+  if (state && !deps.dryRun) await dir.write({ ...state, status: 'deleting' });
+
+  await stopProcesses(deps, lab, [...names], state?.pods.map((p) => p.pid ?? 0) ?? []);
+  await netnsDelete(deps.host.runner, [...names]);
+  if (state) {
+    // The namespaces are gone, as after a node crash: CNI DEL then only releases IPAM and caches.
+    await pool(state.pods, CONCURRENCY, async (p) => {
+      const node = state.plan.nodes.find((n) => n.name === p.node);
+      if (node) await runtimeFor(deps, dir, node).del(podNetwork(state.plan, node, dir.ipamDir(node.name)), attachment(p)).catch(() => undefined);
+    });
+  }
+  if (!deps.dryRun) await dir.remove();
+  return true;
+}
+
+/** Stops podnet's processes in the given namespaces (by recorded PID, and any found through /proc). */
+async function stopProcesses(deps: LabDeps, lab: string, netns: string[], pids: number[]): Promise<void> {
+  if (deps.dryRun) {
+    for (const pid of pids) if (pid > 0) await deps.host.runner.signal(pid, 'SIGTERM');
+    return;
+  }
+  const inodes = new Set((await Promise.all(netns.map((n) => netnsInode(`/run/netns/${n}`)))).filter((x): x is number => x !== undefined));
+  const found = (await processesInNetns(inodes)).map((p) => p.pid);
+  await processStopAll(deps.host.runner, [...new Set([...pids.filter((p) => p > 0), ...found])], lab);
+}
+
+/** Adds a pod to a lab that is up. */
+export async function podRun(deps: LabDeps, lab: string, name: string, nodeName?: string): Promise<PodState> {
+  const dir = new LabDir(deps.stateRoot, lab);
+  const state = await requireUp(dir, lab);
+  if (state.pods.some((p) => p.name === name)) throw new LabError(`pod "${name}" already exists in lab "${lab}"`);
+  parseTopology({ pods: [{ name }] });
+  const node = nodeOf(state.plan, nodeName ?? leastLoaded(state));
+  const p = planPod(lab, name, node.name, deps.random);
+  [p.ip] = await predictIps(dir, node, 1);
+  const pod: PodState = { ...p, createdAt: now() };
+  state.pods.push(pod);
+  if (!deps.dryRun) await dir.write(state);
+  try {
+    await netnsAdd(deps.host.runner, [p.netns]);
+    pod.pid = await processStart(deps.host.runner, netnsNamed(p.netns), PAUSE_ARGV, lab);
+    await runtimeFor(deps, dir, node).add(LOOPBACK_NETWORK, attachment(p));
+    Object.assign(pod, await attachPodNetwork(deps, dir, state.plan, node, p));
+    if (!deps.dryRun) await dir.write(state);
+    return pod;
+  } catch (err) {
+    if (!deps.dryRun) await podDelete(deps, lab, name).catch(() => undefined);
+    throw err;
+  }
+}
+
+function leastLoaded(state: LabState): string {
+  const count = (n: string) => state.pods.filter((p) => p.node === n).length;
+  return [...state.plan.nodes].sort((a, b) => count(a.name) - count(b.name))[0].name;
+}
+
+/** Removes one pod the way a runtime does: CNI DEL with the namespace still there, stop, namespace gone. */
+export async function podDelete(deps: LabDeps, lab: string, name: string): Promise<void> {
+  const dir = new LabDir(deps.stateRoot, lab);
+  const state = await requireUp(dir, lab, true);
+  const pod = state.pods.find((p) => p.name === name);
+  if (!pod) throw new LabError(`unknown pod "${name}" in lab "${lab}" (pods: ${state.pods.map((p) => p.name).join(', ') || 'none'})`);
+  const node = nodeOf(state.plan, pod.node);
+  const rt = runtimeFor(deps, dir, node);
+  await rt.del(podNetwork(state.plan, node, dir.ipamDir(node.name)), attachment(pod));
+  await rt.del(LOOPBACK_NETWORK, attachment(pod));
+  await stopProcesses(deps, lab, [pod.netns], [pod.pid ?? 0]);
+  await netnsDelete(deps.host.runner, [pod.netns]);
+  state.pods = state.pods.filter((p) => p.name !== name);
+  if (!deps.dryRun) await dir.write(state);
+}
+
+/** The state of a lab that is up, or a LabError saying what to do. */
+export async function requireUp(dir: LabDir, lab: string, allowPartial = false): Promise<LabState> {
+  const state = await dir.read();
+  if (!state) throw new LabError(`lab "${lab}" is not up: run \`podnet lab up${lab === 'demo' ? '' : ` --name ${lab}`}\``);
+  if (state.status !== 'up' && !allowPartial) throw new LabError(`lab "${lab}" is ${state.status === 'creating' ? 'still coming up (or was interrupted)' : 'going down'}: run \`podnet lab down${lab === 'demo' ? '' : ` --name ${lab}`}\` to reset it`);
+  return state;
+}
+
+/** Runs `argv` inside a pod's namespace with the terminal passed through; resolves with its exit code. */
+export function podExecArgv(state: LabState, pod: string, argv: readonly string[]): string[] {
+  const p = state.pods.find((x) => x.name === pod);
+  if (!p) throw new LabError(`unknown pod "${pod}" in lab "${state.lab}" (pods: ${state.pods.map((x) => x.name).join(', ') || 'none'})`);
+  return ['nsenter', `--net=/run/netns/${p.netns}`, '--', ...argv];
+}
+
+/** True when the process is still podnet's pause process for `lab`. */
+export async function podRunning(lab: string, pod: PodState): Promise<boolean> {
+  return pod.pid !== undefined && pod.pid > 0 && (await processOwner(pod.pid)) === lab;
+}
+
+/** Removes every podnet object found on the machine: processes and namespaces named `podnet-*`, and all lab state. */
+export async function cleanAll(deps: LabDeps): Promise<{ netns: string[]; processes: number; labs: string[] }> {
+  const labs = await listLabDirs(deps.stateRoot);
+  const netns = (await netnsList(deps.host.runner)).filter((n) => n.startsWith('podnet-'));
+  const inodes = new Set((await Promise.all(netns.map((n) => netnsInode(`/run/netns/${n}`)))).filter((x): x is number => x !== undefined));
+  const procs = (await processesInNetns(inodes)).map((p) => p.pid);
+  const owners = await Promise.all(procs.map(async (pid) => ({ pid, owner: await processOwner(pid) })));
+  const ours = owners.filter((o): o is { pid: number; owner: string } => o.owner !== undefined);
+  for (const owner of new Set(ours.map((o) => o.owner))) await processStopAll(deps.host.runner, ours.filter((o) => o.owner === owner).map((o) => o.pid), owner);
+  const stopped = ours.length;
+  await netnsDelete(deps.host.runner, netns);
+  for (const lab of labs) await new LabDir(deps.stateRoot, lab).remove();
+  return { netns, processes: stopped, labs };
+}
+
+/** Raises when podnet is not root (network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN). */
+export function requireRoot(verb: string): void {
+  if (process.getuid?.() !== 0) throw new LabError(`podnet ${verb} needs root (it creates network namespaces): run it with sudo`);
+}

@@ -1,0 +1,131 @@
+// Resolve: a validated topology becomes a plan — every name, address, MAC and ID the lab will use.
+// Pure: randomness comes in as a function, so a seeded plan is reproducible (golden tests, --dry-run).
+import { addIp, formatCidr, networkOf, parseCidr, type Cidr } from '../model/ip.js';
+import { macFromBytes } from '../model/mac.js';
+import { nodePodCidr, type Topology } from '../model/topology.js';
+import type { NetworkConfigList } from '../cni/runtime.js';
+
+/** The prefix every kernel object of lab `lab` carries (namespace names; processes carry PODNET_LAB). */
+export function labPrefix(lab: string): string {
+  return `podnet-${lab}-`;
+}
+
+/** A pod's pinned namespace name: `podnet-<lab>-cni-<uuid>`, K3s's `cni-<uuid>` behind the lab prefix. */
+export function podNetnsName(lab: string, uuid: string): string {
+  return `${labPrefix(lab)}cni-${uuid}`;
+}
+
+/** True when `netns` is one of lab `lab`'s pod namespaces (exactly: prefix, "cni-", a UUID). */
+export function isPodNetnsOf(lab: string, netns: string): boolean {
+  const rest = netns.startsWith(labPrefix(lab)) ? netns.slice(labPrefix(lab).length) : '';
+  return /^cni-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(rest);
+}
+
+/** The switch namespace and bridge that stand for the network between nodes. */
+export interface UnderlayPlan {
+  netns: string;
+  bridge: string;
+  cidr: string;
+  /** The switch's own address: the nodes' default gateway. */
+  gateway: string;
+}
+
+/** One node: a namespace with `eth0` on the underlay, `cni0` and its pods. */
+export interface NodePlan {
+  name: string;
+  netns: string;
+  /** Node address on the underlay, CIDR form. */
+  ip: string;
+  podCIDR: string;
+  /** cni0's address (the pods' gateway), CIDR form. */
+  bridgeIP: string;
+}
+
+/** One pod: a `podnet-<lab>-cni-<uuid>` namespace with eth0, a pause-like process, a sandbox ID. */
+export interface PodPlan {
+  name: string;
+  node: string;
+  containerId: string;
+  netns: string;
+  mac: string;
+  /** The address host-local will hand out (predicted with its own allocator over the node's store). */
+  ip?: string;
+}
+
+/** Everything `lab up` will create. */
+export interface LabPlan {
+  lab: string;
+  clusterCIDR: string;
+  serviceCIDR: string;
+  mtu: number;
+  underlay: UnderlayPlan;
+  nodes: NodePlan[];
+  pods: PodPlan[];
+}
+
+/** Random bytes: crypto in production, a seeded generator in tests. */
+export type RandomSource = (n: number) => Uint8Array;
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+/** A version-4-shaped UUID from random bytes. */
+export function uuidFrom(random: RandomSource): string {
+  const b = random(16);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = hex(b);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Plans a pod on `node`: sandbox ID (64 hex, like containerd's), namespace, MAC. */
+export function planPod(lab: string, name: string, node: string, random: RandomSource): PodPlan {
+  return { name, node, containerId: hex(random(32)), netns: podNetnsName(lab, uuidFrom(random)), mac: macFromBytes(random(6)) };
+}
+
+/** Resolves a topology into a plan. Pods without a node are spread over the nodes in order. */
+export function resolvePlan(lab: string, t: Topology, random: RandomSource): LabPlan {
+  const underlay: Cidr = parseCidr(t.underlay);
+  const base = networkOf(underlay);
+  const nodes = t.nodes.map((n, i): NodePlan => {
+    const pc = nodePodCidr(t, i);
+    return {
+      name: n.name,
+      netns: `${labPrefix(lab)}${n.name}`,
+      ip: `${addIp(base, 2 + i)}/${underlay.prefix}`,
+      podCIDR: formatCidr(pc),
+      bridgeIP: `${addIp(networkOf(pc), 1)}/${pc.prefix}`,
+    };
+  });
+  const pods = t.pods.map((p, i) => planPod(lab, p.name, p.node ?? nodes[i % nodes.length].name, random));
+  return {
+    lab,
+    clusterCIDR: t.clusterCIDR,
+    serviceCIDR: t.serviceCIDR,
+    mtu: t.mtu,
+    underlay: { netns: `${labPrefix(lab)}underlay`, bridge: 'sw0', cidr: formatCidr({ ip: base, prefix: underlay.prefix }), gateway: `${addIp(base, 1)}/${underlay.prefix}` },
+    nodes,
+    pods,
+  };
+}
+
+/** The K3s network for a node: conflist `cbr0` whose bridge config is what flannel's CNI plugin hands
+ * its delegate (k3s-networking-facts.md §5), with host-local's store under the node's own data dir. */
+export function podNetwork(plan: Pick<LabPlan, 'mtu' | 'clusterCIDR'>, node: NodePlan, dataDir: string): NetworkConfigList {
+  return {
+    cniVersion: '1.0.0',
+    name: 'cbr0',
+    plugins: [{
+      type: 'bridge',
+      hairpinMode: true,
+      forceAddress: true,
+      isDefaultGateway: true,
+      isGateway: true,
+      ipMasq: false,
+      mtu: plan.mtu,
+      ipam: { type: 'host-local', ranges: [[{ subnet: node.podCIDR }]], routes: [{ dst: plan.clusterCIDR }], dataDir },
+    }],
+  };
+}
+
+/** containerd's loopback network, run for every pod before the pod network. */
+export const LOOPBACK_NETWORK: NetworkConfigList = { cniVersion: '1.0.0', name: 'cni-loopback', plugins: [{ type: 'loopback' }] };
