@@ -1,12 +1,12 @@
 // The loopback plugin: brings `lo` up in the container's namespace (containerd runs it for every pod).
 import { SUPPORTED_VERSIONS, CniError, ErrorCode, type CniResult } from './spec.js';
 import type { CniPlugin, CniRequest, PluginContext } from './plugin.js';
-import { netnsExists, openNetns } from './netns.js';
+import { openNetns } from './netns.js';
 import { isKind } from '../host/errors.js';
 
 /** ADD: `ip -n NS link set lo up`; the result names `lo` with 127.0.0.1/8 and ::1/128. */
 async function add(req: CniRequest, ctx: PluginContext): Promise<CniResult> {
-  const ns = await openNetns(req.netns);
+  const ns = await openNetns(ctx.host, req.netns);
   (await ctx.host.net(ns).batch(['link set lo up'])).ok();
   return {
     cniVersion: req.config.cniVersion,
@@ -17,9 +17,9 @@ async function add(req: CniRequest, ctx: PluginContext): Promise<CniResult> {
 
 /** DEL: `ip -n NS link set lo down`; a namespace already gone is success. */
 async function del(req: CniRequest, ctx: PluginContext): Promise<void> {
-  if (!req.netns || !(await netnsExists(req.netns))) return;
+  if (!req.netns || !(await ctx.host.exists(req.netns))) return;
   try {
-    (await ctx.host.net(await openNetns(req.netns)).batch(['link set lo down'])).ok((f) => f.kind === 'not-found');
+    (await ctx.host.net(await openNetns(ctx.host, req.netns)).batch(['link set lo down'])).ok((f) => f.kind === 'not-found');
   } catch (e) {
     if (!isKind(e, 'not-found')) throw e;
   }
@@ -27,7 +27,7 @@ async function del(req: CniRequest, ctx: PluginContext): Promise<void> {
 
 /** CHECK: `lo` must be up. */
 async function check(req: CniRequest, ctx: PluginContext): Promise<void> {
-  const lo = await ctx.host.net(await openNetns(req.netns)).linkByName('lo');
+  const lo = await ctx.host.net(await openNetns(ctx.host, req.netns)).linkByName('lo');
   if (!lo?.up) throw new CniError(ErrorCode.Internal, `loopback interface is down in ${req.netns}`);
 }
 

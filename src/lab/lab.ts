@@ -20,8 +20,6 @@ export interface LabDeps {
   host: Host;
   stateRoot: string;
   random: RandomSource;
-  /** Record commands instead of running them (the host's runner records; no state is written). */
-  dryRun?: boolean;
 }
 
 /** The long-running process each pod holds, so the pod can be found through /proc like a real one. */
@@ -63,8 +61,8 @@ function attachment(p: PodPlan): Attachment {
 
 /** The CNI runtime of one node: plugins run with the node's namespace as their host. */
 function runtimeFor(deps: LabDeps, dir: LabDir, node: NodePlan): CniRuntime {
-  const ctx = inProcessContext({ host: deps.host, hostNetns: netnsNamed(node.netns), dryRun: deps.dryRun, random: deps.random });
-  return new CniRuntime(registry, ctx, dir.resultsDir(node.name), deps.dryRun);
+  const ctx = inProcessContext({ host: deps.host, hostNetns: netnsNamed(node.netns), dryRun: deps.host.dryRun, random: deps.random });
+  return new CniRuntime(registry, ctx, dir.resultsDir(node.name), deps.host.dryRun);
 }
 const registry = defaultRegistry();
 
@@ -87,10 +85,10 @@ async function machineRoutes(deps: LabDeps): Promise<{ dst: string; dev?: string
 /** Brings a lab up from a validated topology. Returns the state written. */
 export async function labUp(deps: LabDeps, lab: string, topology: Topology): Promise<LabState> {
   const dir = new LabDir(deps.stateRoot, lab);
-  const existing = deps.dryRun ? undefined : await dir.read();
+  const existing = deps.host.dryRun ? undefined : await dir.read();
   if (existing?.status === 'up') throw new LabError(`lab "${lab}" is already up: use it, or run \`podnet lab down${lab === 'demo' ? '' : ` --name ${lab}`}\` first`);
   if (existing) throw new LabError(`lab "${lab}" was interrupted while ${existing.status === 'creating' ? 'coming up' : 'going down'}: run \`podnet lab down${lab === 'demo' ? '' : ` --name ${lab}`}\` to remove what is left`);
-  if (!deps.dryRun) {
+  if (!deps.host.dryRun) {
     const taken = (await netnsList(deps.host.runner)).filter((n) => n.startsWith(`podnet-${lab}-`) && (n.endsWith('-underlay') || topology.nodes.some((x) => n === `podnet-${lab}-${x.name}`) || isPodNetnsOf(lab, n)));
     if (taken.length) throw new LabError(`namespaces of lab "${lab}" already exist (${taken[0]}…) without state: run \`podnet clean\` first`);
   }
@@ -103,7 +101,7 @@ export async function labUp(deps: LabDeps, lab: string, topology: Topology): Pro
   }
   const { pods: _p, ...planNoPods } = plan;
   const state: LabState = { version: 1, lab, status: 'creating', createdAt: now(), plan: planNoPods, pods: plan.pods.map((p) => ({ ...p, createdAt: now() })) };
-  if (!deps.dryRun) await dir.write(state);
+  if (!deps.host.dryRun) await dir.write(state);
   try {
     await netnsAdd(deps.host.runner, [plan.underlay.netns, ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns)]);
     await wireUnderlay(deps, plan);
@@ -115,10 +113,10 @@ export async function labUp(deps: LabDeps, lab: string, topology: Topology): Pro
     const started = await pids;
     state.pods = plan.pods.map((p, i) => ({ ...p, ...attached[i], pid: started[i], createdAt: now() }));
     state.status = 'up';
-    if (!deps.dryRun) await dir.write(state);
+    if (!deps.host.dryRun) await dir.write(state);
     return state;
   } catch (err) {
-    if (!deps.dryRun) await labDown(deps, lab).catch(() => undefined);
+    if (!deps.host.dryRun) await labDown(deps, lab).catch(() => undefined);
     throw err;
   }
 }
@@ -170,7 +168,7 @@ export async function labDown(deps: LabDeps, lab: string): Promise<boolean> {
   }
   for (const n of await netnsList(deps.host.runner)) if (isPodNetnsOf(lab, n) || n === `podnet-${lab}-underlay`) names.add(n);
   if (!state && names.size === 0) return false;
-  if (state && !deps.dryRun) await dir.write({ ...state, status: 'deleting' });
+  if (state && !deps.host.dryRun) await dir.write({ ...state, status: 'deleting' });
 
   await stopProcesses(deps, lab, [...names], state?.pods.map((p) => p.pid ?? 0) ?? []);
   await netnsDelete(deps.host.runner, [...names]);
@@ -181,13 +179,13 @@ export async function labDown(deps: LabDeps, lab: string): Promise<boolean> {
       if (node) await runtimeFor(deps, dir, node).del(podNetwork(state.plan, node, dir.ipamDir(node.name)), attachment(p)).catch(() => undefined);
     });
   }
-  if (!deps.dryRun) await dir.remove();
+  if (!deps.host.dryRun) await dir.remove();
   return true;
 }
 
 /** Stops podnet's processes in the given namespaces (by recorded PID, and any found through /proc). */
 async function stopProcesses(deps: LabDeps, lab: string, netns: string[], pids: number[]): Promise<void> {
-  if (deps.dryRun) {
+  if (deps.host.dryRun) {
     for (const pid of pids) if (pid > 0) await deps.host.runner.signal(pid, 'SIGTERM');
     return;
   }
@@ -207,16 +205,16 @@ export async function podRun(deps: LabDeps, lab: string, name: string, nodeName?
   [p.ip] = await predictIps(dir, node, 1);
   const pod: PodState = { ...p, createdAt: now() };
   state.pods.push(pod);
-  if (!deps.dryRun) await dir.write(state);
+  if (!deps.host.dryRun) await dir.write(state);
   try {
     await netnsAdd(deps.host.runner, [p.netns]);
     pod.pid = await processStart(deps.host.runner, netnsNamed(p.netns), PAUSE_ARGV, lab);
     await runtimeFor(deps, dir, node).add(LOOPBACK_NETWORK, attachment(p));
     Object.assign(pod, await attachPodNetwork(deps, dir, state.plan, node, p));
-    if (!deps.dryRun) await dir.write(state);
+    if (!deps.host.dryRun) await dir.write(state);
     return pod;
   } catch (err) {
-    if (!deps.dryRun) await podDelete(deps, lab, name).catch(() => undefined);
+    if (!deps.host.dryRun) await podDelete(deps, lab, name).catch(() => undefined);
     throw err;
   }
 }
@@ -239,7 +237,7 @@ export async function podDelete(deps: LabDeps, lab: string, name: string): Promi
   await stopProcesses(deps, lab, [pod.netns], [pod.pid ?? 0]);
   await netnsDelete(deps.host.runner, [pod.netns]);
   state.pods = state.pods.filter((p) => p.name !== name);
-  if (!deps.dryRun) await dir.write(state);
+  if (!deps.host.dryRun) await dir.write(state);
 }
 
 /** The state of a lab that is up, or a LabError saying what to do. */

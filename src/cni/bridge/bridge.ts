@@ -9,7 +9,7 @@ import type { BatchResult, LineFailure } from '../../host/iproute.js';
 import { linkFromJson } from '../../model/kernel.js';
 import { CniError, ErrorCode, SUPPORTED_VERSIONS, type CniIp, type CniResult, type CniRoute } from '../spec.js';
 import type { CniPlugin, CniRequest, PluginContext } from '../plugin.js';
-import { netnsExists, openNetns } from '../netns.js';
+import { openNetns } from '../netns.js';
 import { bridgeConf, type BridgeConf } from './config.js';
 import { masqSetup, masqTeardown } from './masq.js';
 
@@ -76,7 +76,7 @@ function bridgeAddresses(conf: BridgeConf, ips: CniIp[], current: { local: strin
 
 async function add(req: CniRequest, ctx: PluginContext): Promise<CniResult> {
   const conf = bridgeConf(req);
-  const podNs = await openNetns(req.netns);
+  const podNs = await openNetns(ctx.host, req.netns);
   const hostNet = ctx.host.net(ctx.hostNetns);
   const podNet = ctx.host.net(podNs);
 
@@ -130,7 +130,7 @@ async function add(req: CniRequest, ctx: PluginContext): Promise<CniResult> {
       await masqSetup(ctx.host.runner, ctx.hostNetns, req.config.name, req.containerId,
         ips.filter(isV4).map((ip) => ({ ip: ip.address.split('/')[0], subnet: formatCidr(canonical(parseCidr(ip.address))) })));
     }
-    await waitPortUp(ctx, veth);
+    if (!ctx.host.dryRun) await waitPortUp(ctx, veth);
 
     const podLink = pod.shows[0]?.[0];
     return {
@@ -165,9 +165,9 @@ async function waitPortUp(ctx: PluginContext, veth: string): Promise<void> {
 
 async function del(req: CniRequest, ctx: PluginContext): Promise<void> {
   const conf = bridgeConf(req);
-  if (req.netns && (await netnsExists(req.netns))) {
+  if (req.netns && (await ctx.host.exists(req.netns))) {
     try {
-      const podNs = await openNetns(req.netns);
+      const podNs = await openNetns(ctx.host, req.netns);
       (await ctx.host.net(podNs).batch([`link del ${req.ifname}`])).ok((f) => f.kind === 'not-found');
     } catch (e) {
       if (!isKind(e, 'not-found') && !(e instanceof CniError && e.code === ErrorCode.IoFailure)) throw e;
@@ -183,7 +183,7 @@ async function check(req: CniRequest, ctx: PluginContext): Promise<void> {
   const prev = req.config.prevResult;
   if (!prev) throw new CniError(ErrorCode.InvalidConfig, 'prevResult: CHECK needs the result of ADD (prevResult) in the config');
   await ctx.delegate(conf.ipamType, req, req.stdin);
-  const podNs = await openNetns(req.netns);
+  const podNs = await openNetns(ctx.host, req.netns);
   const hostLinks = await ctx.host.net(ctx.hostNetns).linkList();
   const br = hostLinks.find((l) => l.name === conf.bridge);
   if (!br || br.kind !== 'bridge') throw new CniError(ErrorCode.Internal, `bridge "${conf.bridge}" is missing or is not a bridge`);

@@ -1,0 +1,94 @@
+// What every verb needs: the runner chosen by -v/--dry-run, the lab's dependencies, output helpers,
+// and the topology file reader.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { Host } from '../host/host.js';
+import { ExecRunner, RecordingRunner, VerboseRunner, emptyAnswer, type Runner } from '../host/runner.js';
+import { stateRoot } from '../lab/state.js';
+import type { LabDeps } from '../lab/lab.js';
+import { defaultTopology, parseTopology, TopologyError, type Topology } from '../model/topology.js';
+
+/** The lab every command acts on when --name is not given. */
+export const DEFAULT_LAB = 'demo';
+
+/** Options shared by the verbs. */
+export interface GlobalOptions {
+  verbose?: boolean;
+  dryRun?: boolean;
+}
+
+/** Writes to stdout. */
+export const out = (text: string) => process.stdout.write(text);
+/** Writes a line to stderr. */
+export const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** The lab dependencies for these options; with --dry-run, the recorder (to print its script after). */
+export function labDeps(opts: GlobalOptions): { deps: LabDeps; recorder?: RecordingRunner } {
+  const exec = new ExecRunner();
+  let runner: Runner = exec;
+  let recorder: RecordingRunner | undefined;
+  if (opts.dryRun) {
+    // Reads still look at the machine (so a dry run on a live lab is accurate); writes are only printed.
+    recorder = new RecordingRunner(async (cmd) => {
+      const r = await exec.run(cmd);
+      return r.exitCode === 0 ? r : emptyAnswer(cmd);
+    });
+    runner = recorder;
+  }
+  if (opts.verbose && !opts.dryRun) runner = new VerboseRunner(runner, say);
+  return { deps: { host: new Host(runner, !!opts.dryRun), stateRoot: stateRoot(), random: (n) => new Uint8Array(randomBytes(n)) }, recorder };
+}
+
+/** Reads a topology: a YAML file (`-f`), or the default; `--pods N` replaces the pods with pod1…podN. */
+export async function loadTopology(file: string | undefined, pods: number | undefined): Promise<Topology> {
+  let raw: Record<string, unknown> = defaultTopology(pods ?? 2) as Record<string, unknown>;
+  if (file) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      throw new TopologyError('', `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    try {
+      raw = (YAML.parse(text) ?? {}) as Record<string, unknown>;
+    } catch (e) {
+      throw new TopologyError('', `${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw new TopologyError('', `${file}: the top level must be a mapping (name:, nodes:, pods:)`);
+    if (pods !== undefined) raw = { ...raw, pods: (defaultTopology(pods) as { pods: unknown[] }).pods };
+  }
+  try {
+    return parseTopology(raw);
+  } catch (e) {
+    if (e instanceof TopologyError && file) throw new TopologyError('', `${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** podnet's version, from package.json. */
+export async function version(): Promise<string> {
+  const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'package.json');
+  return (JSON.parse(await readFile(pkg, 'utf8')) as { version: string }).version;
+}
+
+/** What `get nodes` shows for every node: OS image, kernel, version. */
+export async function hostFacts(): Promise<{ osImage: string; kernelVersion: string; version: string }> {
+  let osImage = 'Linux';
+  try {
+    osImage = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(await readFile('/etc/os-release', 'utf8'))?.[1] ?? osImage;
+  } catch { /* keep "Linux" */ }
+  return { osImage, kernelVersion: release(), version: `v${await version()}+podnet` };
+}
+
+/** Parses a positive integer option. */
+export function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 1000) throw new TopologyError('', `${name}: "${v}" is not a number of pods between 0 and 1000`);
+    return n;
+  };
+}

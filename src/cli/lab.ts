@@ -1,0 +1,86 @@
+// `podnet lab up|down|status|list`: bring a lab up from a topology, take it down, show it.
+import type { Command } from 'commander';
+import { labDown, labUp, requireRoot } from '../lab/lab.js';
+import { LabDir, listLabDirs } from '../lab/state.js';
+import { renderTable } from '../render/table.js';
+import { renderData } from '../render/output.js';
+import { DEFAULT_LAB, labDeps, loadTopology, out, positiveInt, say, type GlobalOptions } from './context.js';
+import { showPods } from './get.js';
+
+/** Registers the `lab` verbs. */
+export function labCommand(program: Command, global: () => GlobalOptions): void {
+  const lab = program.command('lab').description('bring labs up and down');
+
+  lab.command('up')
+    .description('bring a lab up: nodes, pods and the underlay as network namespaces, wired by podnet\'s CNI plugins')
+    .option('-f, --file <file>', 'topology file (YAML); default: the blog\'s node "server" with pod1 and pod2')
+    .option('--name <name>', 'lab name (default: the file\'s name:, else "demo")')
+    .option('--pods <n>', 'pods pod1…podN instead of the file\'s', positiveInt('--pods'))
+    .option('--dry-run', 'print the commands that would run, in order, and change nothing')
+    .addHelpText('after', '\nExamples:\n  podnet lab up\n  podnet lab up --pods 10 --name big\n  podnet lab up -f lab.yaml --dry-run')
+    .action(async (o: { file?: string; name?: string; pods?: number; dryRun?: boolean }) => {
+      const opts = { ...global(), dryRun: o.dryRun };
+      const topology = await loadTopology(o.file, o.pods);
+      const name = o.name ?? topology.name ?? DEFAULT_LAB;
+      if (!opts.dryRun) requireRoot('lab up');
+      const { deps, recorder } = labDeps(opts);
+      const t = performance.now();
+      const state = await labUp(deps, name, topology);
+      if (recorder) {
+        out(`# podnet lab up --name ${name} (dry run): these commands would run, in this order\n${recorder.script()}\n`);
+        return;
+      }
+      say(`lab "${name}" is up: ${state.plan.nodes.length} node(s), ${state.pods.length} pod(s) in ${Math.round(performance.now() - t)} ms`);
+      await showPods(deps, name, 'wide');
+    });
+
+  lab.command('down')
+    .description('take a lab down: its processes, namespaces, IPAM state and files')
+    .option('--name <name>', 'lab name', DEFAULT_LAB)
+    .option('--dry-run', 'print the commands that would run and change nothing')
+    .addHelpText('after', '\nExamples:\n  podnet lab down\n  podnet lab down --name big')
+    .action(async (o: { name: string; dryRun?: boolean }) => {
+      const opts = { ...global(), dryRun: o.dryRun };
+      if (!opts.dryRun) requireRoot('lab down');
+      const { deps, recorder } = labDeps(opts);
+      const removed = await labDown(deps, o.name);
+      if (recorder) out(`${recorder.script()}\n`);
+      else say(removed ? `lab "${o.name}" is down` : `lab "${o.name}" is not up: nothing to remove`);
+    });
+
+  lab.command('status')
+    .description('show a lab\'s nodes and pods as the kernel has them')
+    .option('--name <name>', 'lab name', DEFAULT_LAB)
+    .option('-o, --output <format>', 'wide | json | yaml', 'wide')
+    .addHelpText('after', '\nExample:\n  podnet lab status -o yaml')
+    .action(async (o: { name: string; output: string }) => {
+      requireRoot('lab status');
+      const { deps } = labDeps(global());
+      const state = await new LabDir(deps.stateRoot, o.name).read();
+      if (!state) {
+        say(`lab "${o.name}" is not up: run \`podnet lab up${o.name === DEFAULT_LAB ? '' : ` --name ${o.name}`}\``);
+        return;
+      }
+      if (o.output === 'json' || o.output === 'yaml') {
+        out(renderData(state, o.output));
+        return;
+      }
+      out(`lab ${state.lab}: ${state.status}, ${state.plan.nodes.length} node(s), ${state.pods.length} pod(s), underlay ${state.plan.underlay.cidr}, cluster ${state.plan.clusterCIDR}\n\n`);
+      await showPods(deps, o.name, 'wide');
+    });
+
+  lab.command('list')
+    .description('list the labs on this machine')
+    .option('-o, --output <format>', 'table | json | yaml', 'table')
+    .addHelpText('after', '\nExample:\n  podnet lab list')
+    .action(async (o: { output: string }) => {
+      const { deps } = labDeps(global());
+      const states = (await Promise.all((await listLabDirs(deps.stateRoot)).map((n) => new LabDir(deps.stateRoot, n).read()))).filter((s) => s !== undefined);
+      const rows = states.map((s) => ({ name: s.lab, status: s.status, nodes: s.plan.nodes.length, pods: s.pods.length, created: s.createdAt }));
+      if (o.output === 'json' || o.output === 'yaml') out(renderData(rows, o.output));
+      else out(renderTable(rows, [
+        { header: 'NAME', cell: (r) => r.name }, { header: 'STATUS', cell: (r) => r.status },
+        { header: 'NODES', cell: (r) => r.nodes }, { header: 'PODS', cell: (r) => r.pods }, { header: 'CREATED', cell: (r) => r.created },
+      ], 'No labs found.'));
+    });
+}
