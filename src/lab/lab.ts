@@ -1,7 +1,10 @@
 // Apply: make a plan real, and take it down again. Namespaces for the underlay switch, the nodes and
 // the pods; the underlay wired with veths; each pod attached exactly as a runtime would (loopback,
 // then the cbr0 network: bridge + host-local) through podnet's CNI plugins. A failed `up` unwinds.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Host } from '../host/host.js';
+import { lockFile } from '../host/lock.js';
 import { netnsAdd, netnsDelete, netnsList, netnsNamed } from '../host/netns.js';
 import { processStart, processStopAll, processesInNetns, netnsInode, processOwner } from '../host/process.js';
 import { defaultRegistry, inProcessContext } from '../cni/context.js';
@@ -29,16 +32,38 @@ const CONCURRENCY = Number(process.env.PODNET_CONCURRENCY) || 16;
 
 const now = () => new Date().toISOString();
 
+/** Runs `fn` over `items`, `n` at a time. After the first failure no new item starts, and the call
+ * settles only when the ones in flight have (so an unwind never races work still under way). */
 async function pool<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
+  let failed = false;
+  const workers = await Promise.allSettled(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length && !failed) {
       const i = next++;
-      out[i] = await fn(items[i]);
+      try {
+        out[i] = await fn(items[i]);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
   }));
+  const bad = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+  if (bad) throw bad.reason;
   return out;
+}
+
+/** Serialises commands on one lab across processes (two `lab up` of one name must not interleave). */
+async function withLabLock<T>(deps: LabDeps, lab: string, fn: () => Promise<T>): Promise<T> {
+  if (deps.host.dryRun) return fn();
+  await mkdir(join(deps.stateRoot, '.locks'), { recursive: true, mode: 0o700 });
+  const held = await lockFile(join(deps.stateRoot, '.locks', `${lab}.lock`), 120);
+  try {
+    return await fn();
+  } finally {
+    await held.release();
+  }
 }
 
 /** A plan without its pods: what every pod operation needs to know about the lab. */
@@ -83,7 +108,11 @@ async function machineRoutes(deps: LabDeps): Promise<{ dst: string; dev?: string
 }
 
 /** Brings a lab up from a validated topology. Returns the state written. */
-export async function labUp(deps: LabDeps, lab: string, topology: Topology): Promise<LabState> {
+export function labUp(deps: LabDeps, lab: string, topology: Topology): Promise<LabState> {
+  return withLabLock(deps, lab, () => up(deps, lab, topology));
+}
+
+async function up(deps: LabDeps, lab: string, topology: Topology): Promise<LabState> {
   const dir = new LabDir(deps.stateRoot, lab);
   const existing = deps.host.dryRun ? undefined : await dir.read();
   if (existing?.status === 'up') throw new LabError(`lab "${lab}" is already up: use it, or run \`podnet lab down${lab === 'demo' ? '' : ` --name ${lab}`}\` first`);
@@ -106,17 +135,19 @@ export async function labUp(deps: LabDeps, lab: string, topology: Topology): Pro
     await netnsAdd(deps.host.runner, [plan.underlay.netns, ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns)]);
     await wireUnderlay(deps, plan);
     const pids = pool(plan.pods, CONCURRENCY, (p) => processStart(deps.host.runner, netnsNamed(p.netns), PAUSE_ARGV, lab));
+    pids.catch(() => undefined); // awaited below; a failure must not become an unhandled rejection meanwhile
     // containerd attaches the loopback network, then the pod network; pods go in declared order so
     // host-local hands out addresses in that order (pod1 gets .2, as in the blog).
     await pool(plan.pods, CONCURRENCY, (p) => runtimeFor(deps, dir, nodeOf(plan, p.node)).add(LOOPBACK_NETWORK, attachment(p)));
-    const attached = await pool(plan.pods, CONCURRENCY, (p) => attachPodNetwork(deps, dir, plan, nodeOf(plan, p.node), p));
+    const attached = await pool(plan.pods, CONCURRENCY, (p) => attachPodNetwork(deps, dir, plan, nodeOf(plan, p.node), p))
+      .finally(() => pids.catch(() => undefined));
     const started = await pids;
     state.pods = plan.pods.map((p, i) => ({ ...p, ...attached[i], pid: started[i], createdAt: now() }));
     state.status = 'up';
     if (!deps.host.dryRun) await dir.write(state);
     return state;
   } catch (err) {
-    if (!deps.host.dryRun) await labDown(deps, lab).catch(() => undefined);
+    if (!deps.host.dryRun) await down(deps, lab).catch(() => undefined);
     throw err;
   }
 }
@@ -157,7 +188,11 @@ async function attachPodNetwork(deps: LabDeps, dir: LabDir, plan: LabShape, node
 /** Takes a lab down: its processes, its namespaces (the veths and bridges go with them), CNI DEL for
  * every pod (IPAM released), its state. Works from partial state after a crash. Returns false when
  * there was nothing to remove. */
-export async function labDown(deps: LabDeps, lab: string): Promise<boolean> {
+export function labDown(deps: LabDeps, lab: string): Promise<boolean> {
+  return withLabLock(deps, lab, () => down(deps, lab));
+}
+
+async function down(deps: LabDeps, lab: string): Promise<boolean> {
   const dir = new LabDir(deps.stateRoot, lab);
   const state = await dir.read();
   const names = new Set<string>();
@@ -167,7 +202,14 @@ export async function labDown(deps: LabDeps, lab: string): Promise<boolean> {
     for (const p of state.pods) names.add(p.netns);
   }
   for (const n of await netnsList(deps.host.runner)) if (isPodNetnsOf(lab, n) || n === `podnet-${lab}-underlay`) names.add(n);
-  if (!state && names.size === 0) return false;
+  if (!state && names.size === 0) {
+    // Files without state (a crash before state.json was written) are still ours to remove.
+    if (!deps.host.dryRun && (await deps.host.exists(dir.dir))) {
+      await dir.remove();
+      return true;
+    }
+    return false;
+  }
   if (state && !deps.host.dryRun) await dir.write({ ...state, status: 'deleting' });
 
   await stopProcesses(deps, lab, [...names], state?.pods.map((p) => p.pid ?? 0) ?? []);
@@ -195,7 +237,11 @@ async function stopProcesses(deps: LabDeps, lab: string, netns: string[], pids: 
 }
 
 /** Adds a pod to a lab that is up. */
-export async function podRun(deps: LabDeps, lab: string, name: string, nodeName?: string): Promise<PodState> {
+export function podRun(deps: LabDeps, lab: string, name: string, nodeName?: string): Promise<PodState> {
+  return withLabLock(deps, lab, () => run(deps, lab, name, nodeName));
+}
+
+async function run(deps: LabDeps, lab: string, name: string, nodeName?: string): Promise<PodState> {
   const dir = new LabDir(deps.stateRoot, lab);
   const state = await requireUp(dir, lab);
   if (state.pods.some((p) => p.name === name)) throw new LabError(`pod "${name}" already exists in lab "${lab}"`);
@@ -214,7 +260,7 @@ export async function podRun(deps: LabDeps, lab: string, name: string, nodeName?
     if (!deps.host.dryRun) await dir.write(state);
     return pod;
   } catch (err) {
-    if (!deps.host.dryRun) await podDelete(deps, lab, name).catch(() => undefined);
+    if (!deps.host.dryRun) await remove(deps, lab, name).catch(() => undefined);
     throw err;
   }
 }
@@ -225,7 +271,11 @@ function leastLoaded(state: LabState): string {
 }
 
 /** Removes one pod the way a runtime does: CNI DEL with the namespace still there, stop, namespace gone. */
-export async function podDelete(deps: LabDeps, lab: string, name: string): Promise<void> {
+export function podDelete(deps: LabDeps, lab: string, name: string): Promise<void> {
+  return withLabLock(deps, lab, () => remove(deps, lab, name));
+}
+
+async function remove(deps: LabDeps, lab: string, name: string): Promise<void> {
   const dir = new LabDir(deps.stateRoot, lab);
   const state = await requireUp(dir, lab, true);
   const pod = state.pods.find((p) => p.name === name);

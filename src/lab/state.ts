@@ -79,7 +79,7 @@ export class LabDir {
 /** The names of the labs that have state under `root`. */
 export async function listLabDirs(root: string): Promise<string[]> {
   try {
-    return (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    return (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
   } catch {
     return [];
   }

@@ -1,0 +1,253 @@
+// Benchmark: a lab of 1, 10 and 100 pods on one node brought up and taken down — podnet in process,
+// podnet's CLI, and the reference path (Debian CNI plugins exec'd per pod, bench/reference.ts) — side
+// by side in one run, alternating. Prints a Markdown table; writes bench/results/lab-up.json.
+// Usage (root): `npm run bench`, or `node dist/bench/lab-up.js [--quick]` (--quick: 1 repetition).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Host } from '../src/host/host.js';
+import { ExecRunner, type Command, type Runner } from '../src/host/runner.js';
+import { processOwner } from '../src/host/process.js';
+import { labDown, labUp, type LabDeps } from '../src/lab/lab.js';
+import { LOOPBACK_NETWORK, podNetwork, resolvePlan } from '../src/lab/plan.js';
+import { defaultTopology, parseTopology } from '../src/model/topology.js';
+import { ReferenceRun, netnsNames } from './reference.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const QUICK = process.argv.includes('--quick');
+const SIZES = [1, 10, 100];
+const REPS = (n: number) => (QUICK ? 1 : n >= 100 ? 3 : 5);
+const TARGET = { pods: 100, ratio: 10 };
+const CLI_MAIN = join(ROOT, 'dist/src/cli/main.js');
+
+const random = (n: number) => new Uint8Array(randomBytes(n));
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const round = (x: number) => Math.round(x * 10) / 10;
+
+/** Up, down and total wall time of one lab, in ms. */
+interface Sample { up: number; down: number; total: number }
+/** A podnet sample also counts the processes podnet spawned. */
+interface PodnetSample extends Sample { spawnsUp: number; spawnsDown: number }
+
+const medians = (xs: readonly Sample[]): Sample => ({ up: round(median(xs.map((x) => x.up))), down: round(median(xs.map((x) => x.down))), total: round(median(xs.map((x) => x.total))) });
+
+// Everything this run creates: lab names and reference prefixes (checked for leftovers at the end),
+// and undo actions for what is live right now (run on a second SIGINT/SIGTERM).
+const labsUsed: string[] = [];
+const prefixesUsed: string[] = [];
+const live = new Set<() => Promise<unknown>>();
+let interrupted = false;
+let tmp = '';
+
+/** A Runner that counts every process it runs or starts. */
+class CountingRunner implements Runner {
+  count = 0;
+  constructor(private readonly inner: Runner) {}
+  run(cmd: Command) { this.count++; return this.inner.run(cmd); }
+  start(cmd: Command) { this.count++; return this.inner.start(cmd); }
+  signal(pid: number, signal: NodeJS.Signals) { return this.inner.signal(pid, signal); }
+}
+
+/** Runs `body` with `undo` registered as live; always runs `undo` afterwards when `body` did not finish cleanly. */
+async function guarded<T>(undo: () => Promise<unknown>, body: () => Promise<T>): Promise<T> {
+  if (interrupted) throw new Error('interrupted');
+  live.add(undo);
+  let ok = false;
+  try {
+    const r = await body();
+    ok = true;
+    return r;
+  } finally {
+    if (!ok) await undo().catch((e: unknown) => console.error(`cleanup failed: ${(e as Error).message}`));
+    live.delete(undo);
+  }
+}
+
+/** podnet in process: labUp then labDown of a one-node lab with `n` pods. */
+async function podnetSample(n: number): Promise<PodnetSample> {
+  const runner = new CountingRunner(new ExecRunner());
+  const deps: LabDeps = { host: new Host(runner), stateRoot: join(tmp, 'state'), random };
+  const lab = `bench${hex(2)}`;
+  labsUsed.push(lab);
+  const topology = parseTopology(defaultTopology(n));
+  return guarded(() => labDown(deps, lab), async () => {
+    const t0 = performance.now();
+    await labUp(deps, lab, topology);
+    const t1 = performance.now();
+    const spawnsUp = runner.count;
+    await labDown(deps, lab);
+    const t2 = performance.now();
+    return { up: t1 - t0, down: t2 - t1, total: t2 - t0, spawnsUp, spawnsDown: runner.count - spawnsUp };
+  });
+}
+
+/** The reference path: node namespace, then per pod netns + loopback ADD + bridge ADD, and back. */
+async function referenceSample(n: number): Promise<Sample> {
+  const prefix = `pnbench${hex(3)}-`;
+  prefixesUsed.push(prefix);
+  const plan = resolvePlan('refbench', parseTopology(defaultTopology(n)), random);
+  const ref = new ReferenceRun(prefix, podNetwork(plan, plan.nodes[0], join(tmp, prefix, 'networks')), LOOPBACK_NETWORK);
+  return guarded(() => ref.cleanup(), async () => {
+    const t0 = performance.now();
+    const results = await ref.up(n);
+    const t1 = performance.now();
+    await ref.down(results);
+    const t2 = performance.now();
+    return { up: t1 - t0, down: t2 - t1, total: t2 - t0 };
+  });
+}
+
+function node(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/podnet.js'), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const err: Buffer[] = [];
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 128, stderr: Buffer.concat(err).toString() }));
+  });
+}
+
+/** The CLI as a user runs it (`podnet lab up --pods N`, `podnet lab down`), or why it was skipped. */
+async function cliSample(n: number): Promise<Sample | { skipped: string }> {
+  if (!existsSync(CLI_MAIN)) return { skipped: 'dist/src/cli/main.js does not exist yet' };
+  if (!/export\s+(async\s+)?function\s+main\b|export\s*\{[^}]*\bmain\b/.test(readFileSync(CLI_MAIN, 'utf8'))) return { skipped: 'dist/src/cli/main.js does not export main(argv)' };
+  const stateRoot = join(tmp, 'cli-state');
+  const deps: LabDeps = { host: new Host(new ExecRunner()), stateRoot, random };
+  const lab = `bench${hex(2)}`;
+  labsUsed.push(lab);
+  const env = { ...process.env, PODNET_STATE_DIR: stateRoot };
+  try {
+    return await guarded(() => labDown(deps, lab), async () => {
+      const t0 = performance.now();
+      const up = await node(['lab', 'up', '--pods', String(n), '--name', lab], env);
+      const t1 = performance.now();
+      if (up.code !== 0) throw new Error(`podnet lab up exited ${up.code}: ${up.stderr.trim()}`);
+      const down = await node(['lab', 'down', '--name', lab], env);
+      const t2 = performance.now();
+      if (down.code !== 0) throw new Error(`podnet lab down exited ${down.code}: ${down.stderr.trim()}`);
+      return { up: t1 - t0, down: t2 - t1, total: t2 - t0 };
+    });
+  } catch (e) {
+    if (interrupted) throw e;
+    const lines = (e as Error).message.split('\n');
+    return { skipped: `the CLI failed: ${lines[0]}${lines.length > 1 ? ` … ${lines.find((l) => /Error/.test(l))?.trim() ?? ''}` : ''}` };
+  }
+}
+
+/** The synchronous (main-thread) cost of Node's spawn(), per call, over `count` spawns of `true`. */
+async function spawnCost(count = 50): Promise<number[]> {
+  const costs: number[] = [];
+  const exits: Promise<unknown>[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    const child = spawn('true');
+    costs.push(performance.now() - t);
+    exits.push(new Promise((r) => child.on('close', r)));
+  }
+  await Promise.all(exits);
+  return costs;
+}
+
+/** Namespaces and processes this run made that are still there (should be none). */
+async function leftovers(): Promise<string[]> {
+  const ns = (await netnsNames()).filter((n) => prefixesUsed.some((p) => n.startsWith(p)) || labsUsed.some((l) => n.startsWith(`podnet-${l}-`)));
+  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p)).map(Number);
+  const owners = await Promise.all(pids.map(async (pid) => ({ pid, owner: await processOwner(pid) })));
+  const procs = owners.filter((o) => o.owner !== undefined && labsUsed.includes(o.owner)).map((o) => `pid ${o.pid} (${o.owner})`);
+  return [...ns, ...procs];
+}
+
+/** Runs the whole benchmark and writes the results. */
+async function main(): Promise<number> {
+  if (process.getuid?.() !== 0) {
+    console.error('the benchmark needs root (it creates network namespaces)');
+    return 1;
+  }
+  tmp = await mkdtemp(join(os.tmpdir(), 'podnet-bench-'));
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!interrupted) {
+      interrupted = true;
+      console.error(`\n${sig}: finishing the current sample, then cleaning up (again to clean up now)`);
+      return;
+    }
+    void Promise.allSettled([...live].map((u) => u())).then(() => rm(tmp, { recursive: true, force: true })).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let code = 0;
+  try {
+    const spawnBefore = await spawnCost();
+    console.error('warming up (one unrecorded 1-pod sample of each path)');
+    await podnetSample(1);
+    await referenceSample(1);
+    const results = [];
+    for (const n of SIZES) {
+      const podnet: PodnetSample[] = [];
+      const reference: Sample[] = [];
+      for (let r = 0; r < REPS(n); r++) {
+        console.error(`N=${n} repetition ${r + 1}/${REPS(n)}`);
+        // Alternate which path goes first, so drift in the machine hits both alike.
+        if (r % 2 === 0) { podnet.push(await podnetSample(n)); reference.push(await referenceSample(n)); }
+        else { reference.push(await referenceSample(n)); podnet.push(await podnetSample(n)); }
+      }
+      const cli = await cliSample(n);
+      const pm = medians(podnet);
+      const ref = medians(reference);
+      results.push({
+        pods: n,
+        podnet: { median: pm, samples: podnet.map(roundSample), spawns: { up: median(podnet.map((s) => s.spawnsUp)), down: median(podnet.map((s) => s.spawnsDown)) } },
+        reference: { median: ref, samples: reference.map(roundSample) },
+        cli: 'skipped' in cli ? cli : roundSample(cli),
+        ratio: { up: round(ref.up / pm.up), down: round(ref.down / pm.down), total: round(ref.total / pm.total) },
+      });
+    }
+    const spawnAfter = await spawnCost();
+    const at = results.find((r) => r.pods === TARGET.pods);
+    const out = {
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, kernel: os.release(), node: process.version },
+      quick: QUICK,
+      repetitions: Object.fromEntries(SIZES.map((n) => [n, REPS(n)])),
+      spawnCostMs: round3(median(spawnBefore)),
+      spawnCost: { calls: spawnBefore.length, what: "synchronous part of child_process.spawn('true'), per call", medianMs: round3(median(spawnBefore)), meanMs: round3(mean(spawnBefore)), medianMsAtEnd: round3(median(spawnAfter)) },
+      results,
+      target: { pods: TARGET.pods, ratio: TARGET.ratio, measured: at?.ratio.total, met: (at?.ratio.total ?? 0) >= TARGET.ratio },
+    };
+    await mkdir(join(ROOT, 'bench/results'), { recursive: true });
+    await writeFile(join(ROOT, 'bench/results/lab-up.json'), `${JSON.stringify(out, null, 2)}\n`);
+    console.log(table(results));
+    console.log(`\nNode spawn() main-thread cost: ${out.spawnCostMs} ms per child (median of ${spawnBefore.length}; ${out.spawnCost.medianMsAtEnd} ms at the end)`);
+    console.log(`target: ${TARGET.pods} pods ≥ ${TARGET.ratio}× faster than the reference: measured ${out.target.measured}× — ${out.target.met ? 'met' : 'NOT met'}`);
+    console.log('wrote bench/results/lab-up.json');
+  } catch (e) {
+    console.error(interrupted ? 'interrupted: nothing written' : `benchmark failed: ${(e as Error).stack ?? String(e)}`);
+    code = interrupted ? 130 : 1;
+  } finally {
+    const left = await leftovers();
+    if (left.length) console.error(`LEFT BEHIND: ${left.join(', ')}`);
+    if (left.length) code = 1;
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return code;
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const roundSample = <T extends Sample>(s: T): T => ({ ...s, up: round(s.up), down: round(s.down), total: round(s.total) });
+
+/** The results as a Markdown table. */
+function table(results: { pods: number; podnet: { median: Sample }; reference: { median: Sample }; cli: Sample | { skipped: string }; ratio: { total: number } }[]): string {
+  const f = (s: Sample) => `${s.up} / ${s.down} / ${s.total}`;
+  const rows = results.map((r) => `| ${r.pods} | ${f(r.podnet.median)} | ${f(r.reference.median)} | ${r.ratio.total}× | ${'skipped' in r.cli ? `skipped: ${r.cli.skipped}` : f(r.cli)} |`);
+  return ['| pods | podnet up / down / total ms | reference up / down / total ms | reference ÷ podnet (total) | podnet CLI (includes Node start-up), ms |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+process.exitCode = await main();
