@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Host } from '../src/host/host.js';
 import { ExecRunner, type Command, type Runner } from '../src/host/runner.js';
+import { ShellRunner } from '../src/host/shell-runner.js';
 import { processOwner } from '../src/host/process.js';
 import { labDown, labUp, type LabDeps } from '../src/lab/lab.js';
 import { LOOPBACK_NETWORK, podNetwork, resolvePlan } from '../src/lab/plan.js';
@@ -73,7 +74,8 @@ async function guarded<T>(undo: () => Promise<unknown>, body: () => Promise<T>):
 
 /** podnet in process: labUp then labDown of a one-node lab with `n` pods. */
 async function podnetSample(n: number): Promise<PodnetSample> {
-  const runner = new CountingRunner(new ExecRunner());
+  // The runner the CLI uses: commands go through persistent shells (src/host/shell-runner.ts).
+  const runner = new CountingRunner(new ShellRunner());
   const deps: LabDeps = { host: new Host(runner), stateRoot: join(tmp, 'state'), random };
   const lab = `bench${hex(2)}`;
   labsUsed.push(lab);

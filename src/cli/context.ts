@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { Host } from '../host/host.js';
-import { ExecRunner, RecordingRunner, VerboseRunner, emptyAnswer, type Runner } from '../host/runner.js';
+import { RecordingRunner, VerboseRunner, emptyAnswer, type Runner } from '../host/runner.js';
+import { ShellRunner } from '../host/shell-runner.js';
 import { stateRoot } from '../lab/state.js';
 import type { LabDeps } from '../lab/lab.js';
 import { defaultTopology, parseTopology, TopologyError, type Topology } from '../model/topology.js';
@@ -28,7 +29,7 @@ export const say = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The lab dependencies for these options; with --dry-run, the recorder (to print its script after). */
 export function labDeps(opts: GlobalOptions): { deps: LabDeps; recorder?: RecordingRunner } {
-  const exec = new ExecRunner();
+  const exec = new ShellRunner();
   let runner: Runner = exec;
   let recorder: RecordingRunner | undefined;
   if (opts.dryRun) {

@@ -1,7 +1,8 @@
 // What a container runtime does with CNI (libcni's role): run a network's plugin list in order for
 // ADD with each plugin's result passed on as prevResult, in reverse for DEL with the cached result,
 // and keep the final result in a cache (libcni: /var/lib/cni/results/<net>-<cid>-<ifname>).
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { ensureDir } from '../host/dirs.js';
 import { join } from 'node:path';
 import { CniError, ErrorCode, type CniEnv, type CniResult } from './spec.js';
 import { invokePlugin, type PluginContext, type PluginRegistry } from './plugin.js';
@@ -66,7 +67,7 @@ export class CniRuntime {
     if (!prev) throw new CniError(ErrorCode.Internal, `network "${list.name}" produced no result`);
     const path = this.cachePath(list, a);
     if (path && !this.dryRun) {
-      await mkdir(this.resultsDir!, { recursive: true, mode: 0o700 });
+      await ensureDir(this.resultsDir!);
       const body = JSON.stringify({ kind: 'cniCacheV1', containerId: a.containerId, config: list, ifName: a.ifname, networkName: list.name, result: prev });
       await writeFile(`${path}.tmp`, body, { mode: 0o600 });
       await rename(`${path}.tmp`, path);

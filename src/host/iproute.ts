@@ -20,9 +20,16 @@ export interface LineFailure {
   kind: HostErrorKind;
 }
 
+/** A sysctl key (slash form) and the value to write. */
+export type SysctlEntry = readonly [key: string, value: string];
+
+/** Writes sysctls given as positional `KEY=VALUE` arguments; IPv6 keys of a kernel without IPv6 are
+ * skipped; a key that cannot be written is reported on stderr as "sysctl: cannot write KEY". */
+const SYSCTL_LOOP = 'for kv; do k=${kv%%=*}; case $k in net/ipv6/*) [ -e "/proc/sys/$k" ] || continue;; esac; printf %s "${kv#*=}" > "/proc/sys/$k" || { echo "sysctl: cannot write $k" >&2; f=1; }; done';
+
 /** What a batch did: the failures, and the JSON printed by each `… show …` line that succeeded, in order. */
 export class BatchResult {
-  constructor(readonly argv: readonly string[], readonly lines: readonly string[], readonly failures: LineFailure[], readonly shows: Json[][]) {}
+  constructor(readonly argv: readonly string[], readonly lines: readonly string[], readonly failures: LineFailure[], readonly shows: Json[][], readonly sysctlFailures: string[] = []) {}
 
   /** Throws the first failure not accepted by `tolerate` (e.g. "exists" on an idempotent add). */
   ok(tolerate: (f: LineFailure) => boolean = () => false): this {
@@ -31,15 +38,25 @@ export class BatchResult {
       throw new HostError({ kind: bad.kind, argv: this.argv, exitCode: 1, stderr: bad.message, line: bad.line,
         message: `ip ${bad.text}: ${bad.message.split('\n')[0]}` });
     }
+    if (this.sysctlFailures.length) {
+      throw new HostError({ kind: 'failed', argv: this.argv, exitCode: 1, stderr: this.sysctlFailures[0], message: `sysctl ${this.sysctlFailures[0]}: cannot write it` });
+    }
     return this;
   }
 }
 
+/** Lines that print JSON in a batch. Callers use `link show`; `addr show` is unsafe in a shared batch (see addrShow). */
 const isShow = (line: string) => /^\S+ (show|list|get)\b/.test(line.trim());
 
 /** iproute2 bound to one namespace. Create through `Host.net(ns)` so concurrent users share it. */
+interface BatchRequest {
+  lines: string[];
+  /** Sysctls to write after the lines ran (e.g. on a link the lines created). */
+  after: SysctlEntry[];
+}
+
 export class NetHandle {
-  private readonly writes: GroupCommit<string[], BatchResult>;
+  private readonly writes: GroupCommit<BatchRequest, BatchResult>;
   private readonly reads = new Map<string, GroupCommit<null, string>>();
 
   constructor(private readonly runner: Runner, readonly ns: Netns) {
@@ -48,15 +65,24 @@ export class NetHandle {
 
   /** Runs iproute2 lines in this namespace, in one process shared with concurrent callers.
    * Equivalent to: `ip -n NS -batch - <<EOF` + lines. Never throws for a failed line: see BatchResult.ok. */
-  batch(lines: readonly string[]): Promise<BatchResult> {
-    return this.writes.submit([...lines]);
+  batch(lines: readonly string[], after: readonly SysctlEntry[] = []): Promise<BatchResult> {
+    return this.writes.submit({ lines: [...lines], after: [...after] });
   }
 
-  private async runBatch(groups: string[][]): Promise<BatchResult[]> {
-    const all = groups.flat();
-    const argv = inNetns(this.ns, 'ip', ['-json', '-details', '-force', '-batch', '-']);
-    const r = await this.runner.run({ argv, input: all.map((l) => `${l}\n`).join(''), mutates: true });
-    return this.splitResults(argv, groups, r);
+  private async runBatch(reqs: BatchRequest[]): Promise<BatchResult[]> {
+    const groups = reqs.map((r) => r.lines);
+    const input = groups.flat().map((l) => `${l}\n`).join('');
+    const after = reqs.flatMap((r) => r.after);
+    // With sysctls to write afterwards, one shell in the namespace runs both: still one process chain.
+    const argv = after.length === 0
+      ? inNetns(this.ns, 'ip', ['-json', '-details', '-force', '-batch', '-'])
+      : inNetns({ path: this.ns.path }, 'sh', ['-c', `ip -json -details -force -batch -; r=$?; ${SYSCTL_LOOP}; exit $r`, 'sh', ...after.map(([k, v]) => `${k}=${v}`)]);
+    const r = await this.runner.run({ argv, input, mutates: true });
+    const failedKeys = [...r.stderr.matchAll(/^sysctl: cannot write (\S+)$/gm)].map((m) => m[1]);
+    return this.splitResults(argv, groups, r).map((b, i) => {
+      const mine = failedKeys.filter((k) => reqs[i].after.some(([key]) => key === k));
+      return mine.length ? new BatchResult(b.argv, b.lines, b.failures, b.shows, mine) : b;
+    });
   }
 
   /** Writes sysctls, then runs iproute2 lines, in one process (a pod's side of a CNI ADD). Equivalent to:
@@ -64,7 +90,7 @@ export class NetHandle {
    * written fails the call before any line runs. */
   async configure(sysctls: readonly (readonly [string, string])[], lines: readonly string[]): Promise<BatchResult> {
     if (sysctls.length === 0) return this.batch(lines);
-    const script = 'for kv; do k=${kv%%=*}; printf %s "${kv#*=}" > "/proc/sys/$k" || { echo "sysctl: cannot write $k" >&2; exit 3; }; done; exec ip -json -details -force -batch -';
+    const script = `${SYSCTL_LOOP}; [ -z "$f" ] || exit 3; exec ip -json -details -force -batch -`;
     const argv = inNetns({ path: this.ns.path }, 'sh', ['-c', script, 'sh', ...sysctls.map(([k, v]) => `${k}=${v}`)]);
     const r = await this.runner.run({ argv, input: lines.map((l) => `${l}\n`).join(''), mutates: true });
     if (r.exitCode === 3) throw new HostError({ kind: 'not-found', argv, exitCode: 3, stderr: r.stderr, message: r.stderr.trim().split('\n').pop() ?? 'sysctl failed' });
@@ -72,7 +98,7 @@ export class NetHandle {
   }
 
   private splitResults(argv: string[], groups: string[][], r: { stdout: string; stderr: string; exitCode: number }): BatchResult[] {
-    if (r.exitCode !== 0 && !/Command failed/.test(r.stderr)) {
+    if (r.exitCode !== 0 && !/Command failed|^sysctl: cannot write/m.test(r.stderr)) {
       // The batch did not run at all (namespace gone, ip missing): every caller fails the same way.
       throw new HostError({ kind: classifyStderr(r.stderr), argv, exitCode: r.exitCode, stderr: r.stderr });
     }
@@ -126,6 +152,20 @@ export class NetHandle {
   async linksAndAddrs(): Promise<{ links: Link[]; addrs: Addr[] }> {
     const list = await this.readJson('ip', ['-json', '-details', 'addr', 'show']);
     return { links: list.map(linkFromJson), addrs: addrsFromJson(list) };
+  }
+
+  /** One link and its addresses, or no link when it does not exist; concurrent callers share one read.
+   * Equivalent to: `ip -json -details addr show dev NAME`. (Not a batch line: in `ip -batch`, an
+   * `addr show` after a `link show` prints no addresses, and batches are shared between callers.) */
+  async addrShow(dev: string): Promise<{ link?: Link; addrs: Addr[] }> {
+    let list: Json[];
+    try {
+      list = await this.readJson('ip', ['-json', '-details', 'addr', 'show', 'dev', dev]);
+    } catch (e) {
+      if (e instanceof HostError && e.kind === 'not-found') return { addrs: [] };
+      throw e;
+    }
+    return list[0] ? { link: linkFromJson(list[0]), addrs: addrsFromJson(list) } : { addrs: [] };
   }
 
   /** Every address. Equivalent to: `ip -json addr show`. */

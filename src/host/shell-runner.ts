@@ -2,34 +2,70 @@
 // Why: Node's spawn() forks the whole Node process, ~1.4 ms of main-thread time per child here
 // (bench/results/lab-up.json, spawnCostMs); a lab of 100 pods runs several hundred commands, and
 // that serial cost starved everything else. A small shell forks in a fraction of that, off Node's
-// thread. The seam stays argv arrays: each argv is quoted word by word (formatCommand), stdin goes
-// through a file, stdout/stderr come back through files in a private directory.
+// thread. The seam stays argv arrays: each argv is quoted word by word (formatCommand), stdin is a
+// here-document with a delimiter the input cannot contain, and each command's stdout and stderr
+// come back on the shell's own pipes between marker lines (a shell runs one command at a time).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { ExecRunner, formatCommand, type Command, type RunResult, type Runner } from './runner.js';
 import { HostError } from './errors.js';
 
-interface Pending {
-  resolve: (v: string) => void;
+interface Job {
+  id: string;
+  resolve: (r: { stdout: string; stderr: string; value: string }) => void;
   reject: (e: Error) => void;
 }
 
-/** One `sh` reading command lines; each answers with a line "ID VALUE" on the shell's stdout. */
+/** Collects one stream's text between `@@podnet-begin ID` and `@@podnet-end ID [VALUE]` lines. */
+class Framed {
+  private buf = '';
+  private readonly done = new Map<string, { text: string; value: string }>();
+
+  /** Feeds text; completed sections become available through has/take. */
+  feed(chunk: string): void {
+    this.buf += chunk;
+    for (;;) {
+      const b = this.buf.indexOf('@@podnet-begin ');
+      if (b < 0) break;
+      const nl = this.buf.indexOf('\n', b);
+      if (nl < 0) break;
+      const id = this.buf.slice(b + 15, nl);
+      const endMark = `\n@@podnet-end ${id}`;
+      const e = this.buf.indexOf(endMark, nl);
+      if (e < 0) break;
+      const eol = this.buf.indexOf('\n', e + endMark.length);
+      if (eol < 0) break;
+      this.done.set(id, { text: this.buf.slice(nl + 1, e), value: this.buf.slice(e + endMark.length, eol).trim() });
+      this.buf = this.buf.slice(eol + 1);
+    }
+  }
+
+  has(id: string): boolean {
+    return this.done.has(id);
+  }
+
+  take(id: string): { text: string; value: string } | undefined {
+    const d = this.done.get(id);
+    this.done.delete(id);
+    return d;
+  }
+}
+
+/** One `sh` reading command lines from its stdin. */
 class Shell {
   private readonly child: ChildProcessWithoutNullStreams;
-  private readonly pending = new Map<string, Pending>();
-  private buf = '';
+  private readonly jobs = new Map<string, Job>();
+  private readonly out = new Framed();
+  private readonly err = new Framed();
   dead = false;
 
   constructor() {
     // Own process group: a Ctrl-C at podnet's terminal does not reach the shell or what it starts.
     this.child = spawn('sh', [], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child.stdout.setEncoding('utf8');
-    this.child.stdout.on('data', (chunk: string) => this.onData(chunk));
-    this.child.stderr.resume();
+    this.child.stderr.setEncoding('utf8');
+    this.child.stdout.on('data', (c: string) => { this.out.feed(c); this.settle(); });
+    this.child.stderr.on('data', (c: string) => { this.err.feed(c); this.settle(); });
     this.child.stdin.on('error', () => undefined);
     this.child.on('close', () => this.fail(new Error('sh exited')));
     this.child.on('error', (e) => this.fail(e));
@@ -37,45 +73,44 @@ class Shell {
   }
 
   get load(): number {
-    return this.pending.size;
+    return this.jobs.size;
   }
 
-  private onData(chunk: string): void {
-    this.buf += chunk;
-    for (let i = this.buf.indexOf('\n'); i >= 0; i = this.buf.indexOf('\n')) {
-      const line = this.buf.slice(0, i);
-      this.buf = this.buf.slice(i + 1);
-      const sp = line.indexOf(' ');
-      const p = this.pending.get(line.slice(0, sp));
-      if (!p) continue;
-      this.pending.delete(line.slice(0, sp));
-      p.resolve(line.slice(sp + 1));
+  /** Resolves every job whose output has ended on both streams. */
+  private settle(): void {
+    for (const [id, job] of this.jobs) {
+      if (!this.out.has(id) || !this.err.has(id)) continue;
+      const o = this.out.take(id)!;
+      const e = this.err.take(id)!;
+      this.jobs.delete(id);
+      job.resolve({ stdout: o.text, stderr: e.text, value: o.value });
     }
-    if (this.pending.size === 0) this.idle();
+    if (this.jobs.size === 0) this.idle();
   }
 
   private fail(e: Error): void {
     this.dead = true;
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
+    for (const j of this.jobs.values()) j.reject(e);
+    this.jobs.clear();
   }
 
   /** While nothing is pending the shell must not keep podnet alive. */
   private idle(): void {
     this.child.unref();
-    (this.child.stdout as unknown as { unref(): void }).unref();
-    (this.child.stdin as unknown as { unref(): void }).unref();
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { unref(): void }).unref();
   }
 
-  /** Sends `line` (which must end by printing "ID VALUE") and resolves with VALUE. */
-  send(id: string, line: string): Promise<string> {
+  /** Runs `script` (which must leave `$v` set to the value to report) framed on both streams. */
+  send(id: string, script: string): Promise<{ stdout: string; stderr: string; value: string }> {
     if (this.dead) return Promise.reject(new Error('sh exited'));
     this.child.ref();
-    (this.child.stdout as unknown as { ref(): void }).ref();
-    (this.child.stdin as unknown as { ref(): void }).ref();
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { ref(): void }).ref();
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.child.stdin.write(`${line}\n`);
+      this.jobs.set(id, { id, resolve, reject });
+      this.child.stdin.write(
+        `echo "@@podnet-begin ${id}"; echo "@@podnet-begin ${id}" >&2\n${script}\n` +
+        `echo; echo "@@podnet-end ${id} $v"; echo >&2; echo "@@podnet-end ${id}" >&2\n`,
+      );
     });
   }
 
@@ -84,17 +119,14 @@ class Shell {
   }
 }
 
-/** Runs commands through `size` persistent shells (falls back to spawning when /bin/sh is missing). */
+/** Runs commands through `size` persistent shells (falling back to spawning if a shell dies). */
 export class ShellRunner implements Runner {
   private shells: Shell[] = [];
-  private readonly dir: string;
   private seq = 0;
+  private readonly tag = randomBytes(4).toString('hex');
   private readonly fallback = new ExecRunner();
 
-  constructor(private readonly size = 4) {
-    this.dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'podnet-run-'));
-    process.once('exit', () => rmSync(this.dir, { recursive: true, force: true }));
-  }
+  constructor(private readonly size = 4) {}
 
   private shell(): Shell {
     this.shells = this.shells.filter((s) => !s.dead);
@@ -107,30 +139,35 @@ export class ShellRunner implements Runner {
   }
 
   async run(cmd: Command): Promise<RunResult> {
-    const id = `c${++this.seq}`;
-    const base = join(this.dir, id);
-    if (cmd.input) await writeFile(`${base}.in`, cmd.input);
-    const line = `${formatCommand({ argv: cmd.argv, mutates: cmd.mutates })} <${cmd.input ? `${base}.in` : '/dev/null'} >${base}.out 2>${base}.err; echo "${id} $?"`;
-    let code: string;
+    const id = `${this.tag}-${++this.seq}`;
+    const line = formatCommand({ argv: cmd.argv, mutates: cmd.mutates });
+    let script: string;
+    if (cmd.input) {
+      const eof = `PODNET_EOF_${id.replace(/-/g, '_')}`;
+      const body = cmd.input.endsWith('\n') ? cmd.input : `${cmd.input}\n`;
+      if (body.split('\n').includes(eof)) return this.fallback.run(cmd);
+      script = `${line} <<'${eof}'\n${body}${eof}\nv=$?`;
+    } else {
+      script = `${line} </dev/null; v=$?`;
+    }
+    let r: { stdout: string; stderr: string; value: string };
     try {
-      code = await this.shell().send(id, line);
+      r = await this.shell().send(id, script);
     } catch {
       return this.fallback.run(cmd);
     }
-    const [stdout, stderr] = await Promise.all([readFile(`${base}.out`, 'utf8'), readFile(`${base}.err`, 'utf8')]);
-    await Promise.all(['in', 'out', 'err'].map((x) => rm(`${base}.${x}`, { force: true })));
-    const exitCode = Number(code);
-    if (exitCode === 127 && /not found/.test(stderr)) {
-      throw new HostError({ kind: 'not-found', argv: cmd.argv, exitCode, stderr, message: `${cmd.argv[0]} is not installed (run \`npm run setup\` as root)` });
+    const exitCode = Number(r.value);
+    if (exitCode === 127 && /not found/.test(r.stderr)) {
+      throw new HostError({ kind: 'not-found', argv: cmd.argv, exitCode, stderr: r.stderr, message: `${cmd.argv[0]} is not installed (run \`npm run setup\` as root)` });
     }
-    return { stdout, stderr, exitCode };
+    return { stdout: r.stdout, stderr: r.stderr, exitCode };
   }
 
   async start(cmd: Command): Promise<number> {
-    const id = `s${++this.seq}`;
-    const line = `${formatCommand({ argv: cmd.argv, env: cmd.env, mutates: true })} </dev/null >/dev/null 2>&1 & echo "${id} $!"`;
+    const id = `${this.tag}-${++this.seq}`;
+    const line = formatCommand({ argv: cmd.argv, env: cmd.env, mutates: true });
     try {
-      return Number(await this.shell().send(id, line));
+      return Number((await this.shell().send(id, `${line} </dev/null >/dev/null 2>&1 & v=$!`)).value);
     } catch {
       return this.fallback.start(cmd);
     }

@@ -28,7 +28,7 @@ export interface LabDeps {
 /** The long-running process each pod holds, so the pod can be found through /proc like a real one. */
 export const PAUSE_ARGV = ['busybox', 'sleep', '2147483647'];
 /** How many pods are attached at once (the node side of concurrent ADDs shares one batch). */
-const CONCURRENCY = Number(process.env.PODNET_CONCURRENCY) || 16;
+const CONCURRENCY = Number(process.env.PODNET_CONCURRENCY) || 64;
 
 const now = () => new Date().toISOString();
 
@@ -136,10 +136,8 @@ async function up(deps: LabDeps, lab: string, topology: Topology): Promise<LabSt
     await wireUnderlay(deps, plan);
     const pids = pool(plan.pods, CONCURRENCY, (p) => processStart(deps.host.runner, netnsNamed(p.netns), PAUSE_ARGV, lab));
     pids.catch(() => undefined); // awaited below; a failure must not become an unhandled rejection meanwhile
-    // containerd attaches the loopback network, then the pod network; pods go in declared order so
-    // host-local hands out addresses in that order (pod1 gets .2, as in the blog).
-    await pool(plan.pods, CONCURRENCY, (p) => runtimeFor(deps, dir, nodeOf(plan, p.node)).add(LOOPBACK_NETWORK, attachment(p)));
-    const attached = await pool(plan.pods, CONCURRENCY, (p) => attachPodNetwork(deps, dir, plan, nodeOf(plan, p.node), p))
+    // Per pod, as containerd does: the loopback network, then the pod network; pods overlap.
+    const attached = await pool(plan.pods, CONCURRENCY, (p) => attachPod(deps, dir, plan, nodeOf(plan, p.node), p))
       .finally(() => pids.catch(() => undefined));
     const started = await pids;
     state.pods = plan.pods.map((p, i) => ({ ...p, ...attached[i], pid: started[i], createdAt: now() }));
@@ -176,9 +174,11 @@ async function wireUnderlay(deps: LabDeps, plan: LabPlan): Promise<void> {
   }));
 }
 
-/** Attaches one pod to the cbr0 network (bridge + host-local), as a runtime would. */
-async function attachPodNetwork(deps: LabDeps, dir: LabDir, plan: LabShape, node: NodePlan, p: PodPlan): Promise<Pick<PodState, 'ip' | 'hostVeth'>> {
-  const result = await runtimeFor(deps, dir, node).add(podNetwork(plan, node, dir.ipamDir(node.name)), attachment(p));
+/** Attaches one pod as a runtime would: the loopback network, then cbr0 (bridge + host-local). */
+async function attachPod(deps: LabDeps, dir: LabDir, plan: LabShape, node: NodePlan, p: PodPlan): Promise<Pick<PodState, 'ip' | 'hostVeth'>> {
+  const rt = runtimeFor(deps, dir, node);
+  await rt.add(LOOPBACK_NETWORK, attachment(p));
+  const result = await rt.add(podNetwork(plan, node, dir.ipamDir(node.name)), attachment(p));
   return {
     ip: result.ips?.[0]?.address,
     hostVeth: result.interfaces?.find((i) => i.name.startsWith('veth') && !i.sandbox)?.name,
@@ -255,8 +255,7 @@ async function run(deps: LabDeps, lab: string, name: string, nodeName?: string):
   try {
     await netnsAdd(deps.host.runner, [p.netns]);
     pod.pid = await processStart(deps.host.runner, netnsNamed(p.netns), PAUSE_ARGV, lab);
-    await runtimeFor(deps, dir, node).add(LOOPBACK_NETWORK, attachment(p));
-    Object.assign(pod, await attachPodNetwork(deps, dir, state.plan, node, p));
+    Object.assign(pod, await attachPod(deps, dir, state.plan, node, p));
     if (!deps.host.dryRun) await dir.write(state);
     return pod;
   } catch (err) {

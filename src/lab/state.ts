@@ -1,7 +1,8 @@
 // A lab's state on disk: /var/lib/podnet/<lab>/state.json (root overridable with PODNET_STATE_DIR),
 // written atomically (temp file + rename) before and after every change, so `lab down` and `clean`
 // know what to remove even after a crash.
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { ensureDir, removeDir } from '../host/dirs.js';
 import { join } from 'node:path';
 import type { LabPlan, PodPlan } from './plan.js';
 
@@ -64,7 +65,7 @@ export class LabDir {
 
   /** Writes the state atomically. */
   async write(state: LabState): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await ensureDir(this.dir);
     const path = join(this.dir, 'state.json');
     await writeFile(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
     await rename(`${path}.tmp`, path);
@@ -72,7 +73,7 @@ export class LabDir {
 
   /** Removes every file of the lab. */
   async remove(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
+    await removeDir(this.dir);
   }
 }
 

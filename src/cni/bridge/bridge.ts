@@ -80,8 +80,8 @@ async function add(req: CniRequest, ctx: PluginContext): Promise<CniResult> {
   const hostNet = ctx.host.net(ctx.hostNetns);
   const podNet = ctx.host.net(podNs);
 
-  const { links, addrs } = await hostNet.linksAndAddrs();
-  const bridgeLink = links.find((l) => l.name === conf.bridge);
+  // Only the bridge is read (one read shared with concurrent ADDs), never every link of the node.
+  const { link: bridgeLink, addrs } = await hostNet.addrShow(conf.bridge);
   if (bridgeLink && bridgeLink.kind !== 'bridge') throw new CniError(ErrorCode.Internal, `"${conf.bridge}" already exists but is not a bridge`);
 
   const ipam = await ctx.delegate(conf.ipamType, req, req.stdin);
@@ -89,13 +89,17 @@ async function add(req: CniRequest, ctx: PluginContext): Promise<CniResult> {
   try {
     if (!ipam?.ips?.length) throw new CniError(ErrorCode.Internal, 'IPAM plugin returned missing IP config');
     const { ips, routes } = gatewaysAndRoutes(conf, ipam);
-    const { add: gwAddrs, stale } = bridgeAddresses(conf, ips, addrs.filter((a) => a.link === conf.bridge));
+    const { add: gwAddrs, stale } = bridgeAddresses(conf, ips, addrs);
     const bridgeMac = bridgeLink?.mac ?? macFromBytes(ctx.random(6));
 
     let host: BatchResult | undefined;
     for (let i = 0; i < VETH_NAME_TRIES && !host; i++) {
       const name = `veth${hex(ctx.random(4))}`;
-      const r = await hostNet.batch(hostLines(conf, bridgeLink, bridgeMac, name, req, gwAddrs, stale));
+      const r = await hostNet.batch(hostLines(conf, bridgeLink, bridgeMac, name, req, gwAddrs, stale), [
+        [`net/ipv6/conf/${name}/accept_ra`, '0'],
+        [`net/ipv6/conf/${conf.bridge}/accept_ra`, '0'],
+        ...(conf.isGateway ? [['net/ipv4/ip_forward', '1'] as const] : []),
+      ]);
       const vethLine = r.lines.findIndex((l) => l.startsWith(`link add ${name}`)) + 1;
       const vethFailure = r.failures.find((f) => f.line === vethLine);
       if (vethFailure?.kind === 'exists') {
@@ -110,10 +114,6 @@ async function add(req: CniRequest, ctx: PluginContext): Promise<CniResult> {
     if (!host || !veth) throw new CniError(ErrorCode.Internal, `could not find a free host veth name after ${VETH_NAME_TRIES} tries`);
     const [vethJson, bridgeJson] = host.shows.map((s) => s[0]);
 
-    const sysctls = ctx.host.sysctl(ctx.hostNetns);
-    const ipv6 = sysctls.set([[`net/ipv6/conf/${veth}/accept_ra`, '0'], [`net/ipv6/conf/${conf.bridge}/accept_ra`, '0']]).catch(() => undefined);
-    const forward = conf.isGateway ? sysctls.set([['net/ipv4/ip_forward', '1']]) : Promise.resolve();
-
     const gw4 = ips.find((ip) => isV4(ip) && ip.gateway)?.gateway;
     const podLines = [
       `link set ${req.ifname} up`,
@@ -125,7 +125,6 @@ async function add(req: CniRequest, ctx: PluginContext): Promise<CniResult> {
       [`net/ipv6/conf/${req.ifname}/accept_dad`, '0'],
       [`net/ipv4/conf/${req.ifname}/arp_notify`, '1'],
     ], podLines)).ok();
-    await Promise.all([ipv6, forward]);
     if (conf.ipMasq) {
       await masqSetup(ctx.host.runner, ctx.hostNetns, req.config.name, req.containerId,
         ips.filter(isV4).map((ip) => ({ ip: ip.address.split('/')[0], subnet: formatCidr(canonical(parseCidr(ip.address))) })));
@@ -157,8 +156,9 @@ async function waitPortUp(ctx: PluginContext, veth: string): Promise<void> {
   const hostNet = ctx.host.net(ctx.hostNetns);
   for (const ms of PORT_UP_WAITS) {
     if (ms) await ctx.sleep(ms);
-    const link = await hostNet.linkByName(veth);
-    if (link?.operstate === 'UP') return;
+    const r = await hostNet.batch([`link show dev ${veth}`]);
+    const json = r.shows[0]?.[0];
+    if (json && linkFromJson(json).operstate === 'UP') return;
   }
   throw new CniError(ErrorCode.Internal, `bridge port in error state: ${veth} is not up`);
 }

@@ -1,9 +1,10 @@
 // host-local's reservations on disk, in the reference plugin's layout so both can share a directory:
 // `<dataDir>/<network>/<ip>` holding `<containerID>\r\n<ifname>`, `last_reserved_ip.<set index>`, and
 // `lock`, flocked while allocating or releasing.
-import { mkdir, open, readFile, readdir, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile, readdir, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileMutex } from '../../host/lock.js';
+import { ensureDir } from '../../host/dirs.js';
 import { ipToInt } from '../../model/ip.js';
 import { isIPv4, ownedBy, type Owner } from './allocator.js';
 import type { Store } from './store.js';
@@ -70,7 +71,7 @@ export class DiskStore implements Store {
   /** Creates the directory (0700) if missing and runs `fn` holding the flock on `<dir>/lock`.
    * Equivalent to: `mkdir -p -m 0700 DIR && flock -x DIR/lock …`. */
   async withLock<T>(fn: () => Promise<T>): Promise<T> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await ensureDir(this.dir);
     return this.mutex().with(async () => {
       this.locked = true;
       try {
