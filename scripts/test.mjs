@@ -2,14 +2,14 @@
 // Runs the test tiers in order — unit (pure), kernel (root, real namespaces), e2e (the CLI as a
 // user runs it) — with node's test runner over the compiled files in dist/test/.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'kernel', 'e2e'];
 
-const walk = (dir) => readdirSync(dir).flatMap((name) => {
+const walk = (dir) => (!existsSync(dir) ? [] : readdirSync(dir)).flatMap((name) => {
   const path = join(dir, name);
   if (statSync(path).isDirectory()) return walk(path);
   return name.endsWith('.test.js') ? [path] : [];
