@@ -7,7 +7,7 @@ import { labUp, podExecArgv, requireRoot } from '../lab/lab.js';
 import { LabDir } from '../lab/state.js';
 import { observeLab } from '../lab/observe.js';
 import { defaultTopology, parseTopology } from '../model/topology.js';
-import { interfaceRows, nodeDiagram, podRows } from '../model/views.js';
+import { fdbRows, interfaceRows, nodeDiagram, podRows } from '../model/views.js';
 import { renderTable } from '../render/table.js';
 import { renderMermaid } from '../render/mermaid.js';
 import { DEFAULT_LAB, labDeps, out, say, type GlobalOptions } from './context.js';
@@ -45,15 +45,25 @@ export function demoCommand(program: Command, global: () => GlobalOptions): void
         out(r.stdout || r.stderr);
       }
 
-      const node = state.plan.nodes[0];
-      heading(`the node's interfaces (cni0, the host veths, eth0), each veth matched to its pod's eth0@ifN`, `ip -n ${node.netns} -d addr`);
-      out(renderTable(interfaceRows(lab, node.name).filter((r) => r.name !== 'lo'), [
+      // Read the node again: the ping made the bridge learn the pods' MACs (the blog's FDB section).
+      const after = await observeLab(deps.host, state);
+      const node0 = state.plan.nodes[0];
+      heading('what cni0 learned from the ping: its forwarding database, each MAC joined to its owner', `bridge -n ${node0.netns} fdb show br cni0`);
+      out(renderTable(fdbRows(after, node0.name), [
+        { header: 'MAC', cell: (r) => r.mac }, { header: 'PORT', cell: (r) => r.port },
+        { header: 'KIND', cell: (r) => r.kind }, { header: 'OWNER', cell: (r) => r.owner },
+      ]));
+      out(`   learned: seen as a source on that port (the bridge forwards frames for this MAC there);\n`
+        + '   permanent: the port\'s own MAC, installed by the kernel when the veth joined cni0.\n');
+
+      heading(`the node's interfaces (cni0, the host veths, eth0), each veth matched to its pod's eth0@ifN`, `ip -n ${node0.netns} -d addr`);
+      out(renderTable(interfaceRows(after, node0.name).filter((r) => r.name !== 'lo'), [
         { header: 'INTERFACE', cell: (r) => r.name }, { header: 'KIND', cell: (r) => r.kind }, { header: 'MASTER', cell: (r) => r.master || '-' },
         { header: 'MAC', cell: (r) => r.mac }, { header: 'MTU', cell: (r) => r.mtu }, { header: 'ADDRESS', cell: (r) => r.addresses || '-' },
         { header: 'CONNECTS TO', cell: (r) => r.peer || '-' },
       ]));
 
-      const diagram = nodeDiagram(lab, node.name);
+      const diagram = nodeDiagram(after, node0.name);
       if (diagram) {
         heading('the topology, shaped like the blog\'s diagram (paste into any Mermaid viewer)', 'podnet demo');
         out(renderMermaid([diagram]));
@@ -62,8 +72,8 @@ export function demoCommand(program: Command, global: () => GlobalOptions): void
       out(`\n== go on
    podnet exec pod1 -- ip addr            pod1's eth0@ifN, 10.42.0.x/24, MTU 1450
    podnet exec pod1 -- ip route           default via 10.42.0.1, 10.42.0.0/16 via 10.42.0.1
-   ip -n ${node.netns} link show master cni0     the host veths on the bridge
-   bridge -n ${node.netns} fdb show br cni0      the MACs the bridge has learned
+   ip -n ${node0.netns} link show master cni0     the host veths on the bridge
+   bridge -n ${node0.netns} fdb show br cni0      the MACs the bridge has learned
    podnet run pod3                        one more pod (podnet delete pod pod3 removes it)
    podnet lab up --dry-run --name try     the exact commands a lab is made of
    podnet lab down                        remove the lab

@@ -4,12 +4,10 @@ import { stat } from 'node:fs/promises';
 import type { Runner } from './runner.js';
 import type { Netns } from './netns.js';
 import { NetHandle } from './iproute.js';
-import { SysctlHandle } from './sysctl.js';
 
 /** Shared handles for one Runner. */
 export class Host {
   private readonly nets = new Map<string, NetHandle>();
-  private readonly sysctls = new Map<string, SysctlHandle>();
 
   /** `dryRun`: nothing is really made, so files a plan would have made are assumed to exist. */
   constructor(readonly runner: Runner, readonly dryRun = false) {}
@@ -30,14 +28,6 @@ export class Host {
     const key = ns.current ? '' : ns.path;
     let h = this.nets.get(key);
     if (!h) this.nets.set(key, (h = new NetHandle(this.runner, ns)));
-    return h;
-  }
-
-  /** sysctl in `ns`. */
-  sysctl(ns: Netns): SysctlHandle {
-    const key = ns.current ? '' : ns.path;
-    let h = this.sysctls.get(key);
-    if (!h) this.sysctls.set(key, (h = new SysctlHandle(this.runner, ns)));
     return h;
   }
 }

@@ -7,8 +7,8 @@ import type { Netns } from './netns.js';
 import { inNetns } from './netns.js';
 import { GroupCommit } from './group-commit.js';
 import { HostError, batchFailures, classifyStderr, type HostErrorKind } from './errors.js';
-import type { Addr, FdbEntry, Link, Neigh, Route } from '../model/kernel.js';
-import { addrsFromJson, fdbFromJson, linkFromJson, neighFromJson, routeFromJson } from '../model/kernel.js';
+import type { Addr, FdbEntry, Link, Route } from '../model/kernel.js';
+import { addrsFromJson, fdbFromJson, linkFromJson, routeFromJson } from '../model/kernel.js';
 
 type Json = Record<string, unknown>;
 
@@ -168,19 +168,9 @@ export class NetHandle {
     return list[0] ? { link: linkFromJson(list[0]), addrs: addrsFromJson(list) } : { addrs: [] };
   }
 
-  /** Every address. Equivalent to: `ip -json addr show`. */
-  async addrList(): Promise<Addr[]> {
-    return addrsFromJson(await this.readJson('ip', ['-json', 'addr', 'show']));
-  }
-
   /** The main table's IPv4 routes. Equivalent to: `ip -json route show`. */
   async routeList(): Promise<Route[]> {
     return (await this.readJson('ip', ['-json', 'route', 'show'])).map(routeFromJson);
-  }
-
-  /** IPv4 neighbours. Equivalent to: `ip -json -4 neigh show`. */
-  async neighList(): Promise<Neigh[]> {
-    return (await this.readJson('ip', ['-json', '-4', 'neigh', 'show'])).map(neighFromJson);
   }
 
   /** The forwarding database of every bridge and vxlan device. Equivalent to: `bridge -json fdb show`. */

@@ -33,11 +33,6 @@ export function netnsAt(path: string): Netns {
   return { path };
 }
 
-/** A short label for messages: the name, or the path. */
-export function netnsLabel(ns: Netns): string {
-  return ns.current ? 'the current namespace' : (ns.name ?? ns.path);
-}
-
 /** argv that runs `program args…` inside `ns`: `ip -n NAME …` for iproute2, else `nsenter --net=PATH …`. */
 export function inNetns(ns: Netns, program: string, args: readonly string[]): string[] {
   if (ns.current) return [program, ...args];

@@ -66,12 +66,3 @@ export async function processesInNetns(inodes: ReadonlySet<number>): Promise<{ p
   return found.filter((x): x is { pid: number; inode: number } => x !== undefined);
 }
 
-/** True when process `pid` exists. */
-export async function processAlive(pid: number): Promise<boolean> {
-  try {
-    await stat(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}

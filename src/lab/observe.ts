@@ -19,7 +19,9 @@ async function read(host: Host, netns: string): Promise<ObservedNetns> {
 export async function observeLab(host: Host, state: LabState): Promise<ObservedLab> {
   const [nodes, pods] = await Promise.all([
     Promise.all(state.plan.nodes.map(async (n, i) => ({
-      ...(await read(host, n.netns)), name: n.name, createdAt: state.createdAt, roles: i === 0 ? 'control-plane,master' : '<none>',
+      ...(await read(host, n.netns)),
+      fdb: await host.net(netnsNamed(n.netns)).fdbList().catch(() => []),
+      name: n.name, createdAt: state.createdAt, roles: i === 0 ? 'control-plane,master' : '<none>',
     }))),
     Promise.all(state.pods.map(async (p) => ({
       ...(await read(host, p.netns)), name: p.name, node: p.node, createdAt: p.createdAt, running: await podRunning(state.lab, p),

@@ -20,7 +20,3 @@ export function macFromBytes(bytes: Uint8Array): Mac {
   return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
-/** True for ff:ff:ff:ff:ff:ff and multicast MACs (the I/G bit set). */
-export function isMulticastMac(mac: Mac): boolean {
-  return (parseInt(mac.slice(0, 2), 16) & 1) === 1;
-}

@@ -1,6 +1,7 @@
 // What the user sees, as plain data built from what the kernel reported (never from the plan):
 // kubectl-like rows, the node's interfaces as the blog lists them, the topology diagram's model.
-import type { Addr, Link } from './kernel.js';
+import type { Addr, FdbEntry, Link } from './kernel.js';
+import { fdbKind } from './kernel.js';
 
 /** One namespace as observed: its links and addresses. */
 export interface ObservedNetns {
@@ -22,6 +23,8 @@ export interface ObservedNode extends ObservedNetns {
   name: string;
   createdAt: string;
   roles: string;
+  /** The forwarding database of the node's bridges (`bridge fdb show`). */
+  fdb: FdbEntry[];
 }
 
 /** A lab as observed. */
@@ -78,6 +81,33 @@ export interface NodeDiagram {
   host: { name: string; ip: string };
   bridge: { name: string; ip: string };
   pods: { pod: string; eth0: string; ip: string; veth: string }[];
+}
+
+/** One entry of a bridge's forwarding database, with the interface that owns the MAC. */
+export interface FdbRow {
+  mac: string;
+  port: string;
+  kind: 'learned' | 'permanent' | 'self';
+  owner: string;
+}
+
+/** The unicast FDB entries of a node's bridge ports, each MAC joined to what owns it: a pod's eth0
+ * (learned on that pod's host veth), or a host veth itself (the bridge's own, permanent entry). */
+export function fdbRows(lab: ObservedLab, nodeName: string, bridge = 'cni0'): FdbRow[] {
+  const node = lab.nodes.find((n) => n.name === nodeName);
+  if (!node) return [];
+  const pods = lab.pods.filter((p) => p.node === nodeName);
+  const owners = new Map<string, string>();
+  for (const { pod, eth0, veth } of vethPairs(node, pods)) {
+    owners.set(eth0.mac, `${pod.name} ${ipLinkName(eth0)}`);
+    owners.set(veth.mac, `host veth of ${pod.name}`);
+  }
+  for (const l of node.links) if (!owners.has(l.mac)) owners.set(l.mac, l.name);
+  const unicast = (mac: string) => (parseInt(mac.slice(0, 2), 16) & 1) === 0;
+  return node.fdb
+    .filter((e) => unicast(e.mac) && (e.master === bridge || e.dev === bridge))
+    .map((e) => ({ mac: e.mac, port: e.dev, kind: fdbKind(e), owner: owners.get(e.mac) ?? '?' }))
+    .sort((a, b) => Number(a.kind !== 'learned') - Number(b.kind !== 'learned') || a.port.localeCompare(b.port));
 }
 
 /** The kubectl age of something created at `createdAt`, seen at `now`: 5s, 3m, 2h, 4d. */
