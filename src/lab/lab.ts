@@ -27,8 +27,9 @@ export interface LabDeps {
 
 /** The long-running process each pod holds, so the pod can be found through /proc like a real one. */
 export const PAUSE_ARGV = ['busybox', 'sleep', '2147483647'];
-/** How many pods are attached at once (the node side of concurrent ADDs shares one batch). */
-const CONCURRENCY = Number(process.env.PODNET_CONCURRENCY) || 64;
+/** How many pods are attached at once (the node side of concurrent ADDs shares one batch). A dry run
+ * goes one pod at a time, so its script reads (and replays) in a fixed order. */
+const concurrency = (deps: LabDeps) => (deps.host.dryRun ? 1 : Number(process.env.PODNET_CONCURRENCY) || 64);
 
 const now = () => new Date().toISOString();
 
@@ -134,10 +135,10 @@ async function up(deps: LabDeps, lab: string, topology: Topology): Promise<LabSt
   try {
     await netnsAdd(deps.host.runner, [plan.underlay.netns, ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns)]);
     await wireUnderlay(deps, plan);
-    const pids = pool(plan.pods, CONCURRENCY, (p) => processStart(deps.host.runner, netnsNamed(p.netns), PAUSE_ARGV, lab));
+    const pids = pool(plan.pods, concurrency(deps), (p) => processStart(deps.host.runner, netnsNamed(p.netns), PAUSE_ARGV, lab));
     pids.catch(() => undefined); // awaited below; a failure must not become an unhandled rejection meanwhile
     // Per pod, as containerd does: the loopback network, then the pod network; pods overlap.
-    const attached = await pool(plan.pods, CONCURRENCY, (p) => attachPod(deps, dir, plan, nodeOf(plan, p.node), p))
+    const attached = await pool(plan.pods, concurrency(deps), (p) => attachPod(deps, dir, plan, nodeOf(plan, p.node), p))
       .finally(() => pids.catch(() => undefined));
     const started = await pids;
     state.pods = plan.pods.map((p, i) => ({ ...p, ...attached[i], pid: started[i], createdAt: now() }));
@@ -216,7 +217,7 @@ async function down(deps: LabDeps, lab: string): Promise<boolean> {
   await netnsDelete(deps.host.runner, [...names]);
   if (state) {
     // The namespaces are gone, as after a node crash: CNI DEL then only releases IPAM and caches.
-    await pool(state.pods, CONCURRENCY, async (p) => {
+    await pool(state.pods, concurrency(deps), async (p) => {
       const node = state.plan.nodes.find((n) => n.name === p.node);
       if (node) await runtimeFor(deps, dir, node).del(podNetwork(state.plan, node, dir.ipamDir(node.name)), attachment(p)).catch(() => undefined);
     });

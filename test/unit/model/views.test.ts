@@ -80,7 +80,7 @@ test('get pods -o wide, interfaces, FDB and the diagram are drawn from the obser
   assert.match(mermaid, /^graph TB\n/);
   assert.match(mermaid, /server_eth0\["Host Interface eth0 198\.51\.100\.2"\]/);
   assert.match(mermaid, /server_cni0\["cni0 Bridge 10\.42\.0\.1\/24"\]/);
-  assert.match(mermaid, /subgraph server_pod1\["pod1 Network Namespace"\]\n        server_pod1_eth0\["eth0@if4 10\.42\.0\.2"\]\n    end/);
+  assert.match(mermaid, /subgraph server_pod1\["pod1 Network Namespace"\]\n {8}server_pod1_eth0\["eth0@if4 10\.42\.0\.2"\]\n {4}end/);
   assert.match(mermaid, /server_pod1_veth === server_pod1_eth0/);
   assert.match(mermaid, /classDef bridge fill:#ffecd4/);
   assert.equal(renderTable([], [{ header: 'NAME', cell: () => '' }]), 'No resources found.\n');
