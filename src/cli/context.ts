@@ -11,7 +11,7 @@ import { RecordingRunner, VerboseRunner, emptyAnswer, type Runner } from '../hos
 import { ShellRunner } from '../host/shell-runner.js';
 import { stateRoot } from '../lab/state.js';
 import type { LabDeps } from '../lab/lab.js';
-import { defaultTopology, parseTopology, TopologyError, type Topology } from '../model/topology.js';
+import { checkLabName, defaultTopology, parseTopology, TopologyError, type Topology } from '../model/topology.js';
 
 /** The lab every command acts on when --name is not given. */
 export const DEFAULT_LAB = 'demo';
@@ -52,12 +52,13 @@ export async function loadTopology(file: string | undefined, pods: number | unde
     try {
       text = await readFile(file, 'utf8');
     } catch (e) {
-      throw new TopologyError('', `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new TopologyError('', code === 'ENOENT' ? `${file}: no such file (check the path given to -f)` : `${file}: cannot read it (${code ?? (e as Error).message})`);
     }
     try {
       raw = (YAML.parse(text) ?? {}) as Record<string, unknown>;
     } catch (e) {
-      throw new TopologyError('', `${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+      throw new TopologyError('', `${file}: not valid YAML (${(e as Error).message.split('\n')[0].replace(/:$/, '')}): fix the line it names`);
     }
     if (typeof raw !== 'object' || Array.isArray(raw)) throw new TopologyError('', `${file}: the top level must be a mapping (name:, nodes:, pods:)`);
     if (pods !== undefined) raw = { ...raw, pods: (defaultTopology(pods) as { pods: unknown[] }).pods };
@@ -83,6 +84,17 @@ export async function hostFacts(): Promise<{ osImage: string; kernelVersion: str
     osImage = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(await readFile('/etc/os-release', 'utf8'))?.[1] ?? osImage;
   } catch { /* keep "Linux" */ }
   return { osImage, kernelVersion: release(), version: `v${await version()}+podnet` };
+}
+
+/** Parses --name: a lab name, checked before anything uses it as a path or a prefix. */
+export function labName(v: string): string {
+  return checkLabName(v);
+}
+
+/** Parses -o for listings: one of `allowed`, or a one-line error. */
+export function outputFormat<T extends string>(o: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(o)) return o as T;
+  throw new TopologyError('-o', `"${o}" is not an output format here (use ${allowed.join(', ')})`);
 }
 
 /** Parses a positive integer option. */

@@ -7,8 +7,7 @@ import { observeLab } from '../lab/observe.js';
 import { nodeRows, podRows, type NodeRow, type PodRow } from '../model/views.js';
 import { renderTable, type Column } from '../render/table.js';
 import { renderData } from '../render/output.js';
-import { DEFAULT_LAB, hostFacts, labDeps, out, type GlobalOptions } from './context.js';
-import { LabError } from '../lab/errors.js';
+import { DEFAULT_LAB, hostFacts, labDeps, out, type GlobalOptions, labName, outputFormat } from './context.js';
 
 const POD_COLUMNS: Column<PodRow>[] = [
   { header: 'NAME', cell: (r) => r.name }, { header: 'READY', cell: (r) => r.ready }, { header: 'STATUS', cell: (r) => r.status },
@@ -28,10 +27,7 @@ const NODE_WIDE: Column<NodeRow>[] = [
   { header: 'CONTAINER-RUNTIME', cell: (r) => r.containerRuntime },
 ];
 
-function checkFormat(o: string): 'table' | 'wide' | 'json' | 'yaml' {
-  if (o === 'table' || o === 'wide' || o === 'json' || o === 'yaml') return o;
-  throw new LabError(`-o ${o}: unknown output format (use wide, json or yaml)`);
-}
+const checkFormat = (o: string) => outputFormat(o, ['table', 'wide', 'json', 'yaml'] as const);
 
 /** Prints a lab's pods in the given format. */
 export async function showPods(deps: LabDeps, lab: string, format: string): Promise<void> {
@@ -47,7 +43,7 @@ export function getCommand(program: Command, global: () => GlobalOptions): void 
   const get = program.command('get').description('list pods or nodes like kubectl');
   get.command('pods').alias('pod').alias('po')
     .description('list the lab\'s pods: IP, node, eth0@ifN and its host veth')
-    .option('--name <name>', 'lab name', DEFAULT_LAB)
+    .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
     .option('-o, --output <format>', 'wide | json | yaml', 'table')
     .addHelpText('after', '\nExamples:\n  podnet get pods -o wide\n  podnet get pods -o json')
     .action(async (o: { name: string; output: string }) => {
@@ -56,7 +52,7 @@ export function getCommand(program: Command, global: () => GlobalOptions): void 
     });
   get.command('nodes').alias('node').alias('no')
     .description('list the lab\'s nodes: internal IP and pod CIDR')
-    .option('--name <name>', 'lab name', DEFAULT_LAB)
+    .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
     .option('-o, --output <format>', 'wide | json | yaml', 'table')
     .addHelpText('after', '\nExample:\n  podnet get nodes -o wide')
     .action(async (o: { name: string; output: string }) => {

@@ -4,7 +4,8 @@ import { labDown, labUp, requireRoot } from '../lab/lab.js';
 import { LabDir, listLabDirs } from '../lab/state.js';
 import { renderTable } from '../render/table.js';
 import { renderData } from '../render/output.js';
-import { DEFAULT_LAB, labDeps, loadTopology, out, positiveInt, say, type GlobalOptions } from './context.js';
+import { TopologyError } from '../model/topology.js';
+import { DEFAULT_LAB, labDeps, loadTopology, out, positiveInt, say, type GlobalOptions, labName, outputFormat } from './context.js';
 import { showPods } from './get.js';
 
 /** Registers the `lab` verbs. */
@@ -14,7 +15,7 @@ export function labCommand(program: Command, global: () => GlobalOptions): void 
   lab.command('up')
     .description('bring a lab up: nodes, pods and the underlay as network namespaces, wired by podnet\'s CNI plugins')
     .option('-f, --file <file>', 'topology file (YAML); default: the blog\'s node "server" with pod1 and pod2')
-    .option('--name <name>', 'lab name (default: the file\'s name:, else "demo")')
+    .option('--name <name>', 'lab name (default: the file\'s name:, else "demo")', labName)
     .option('--pods <n>', 'pods pod1…podN instead of the file\'s', positiveInt('--pods'))
     .option('--dry-run', 'print the commands that would run, in order, and change nothing')
     .addHelpText('after', '\nExamples:\n  podnet lab up\n  podnet lab up --pods 10 --name big\n  podnet lab up -f lab.yaml --dry-run')
@@ -25,7 +26,11 @@ export function labCommand(program: Command, global: () => GlobalOptions): void 
       if (!opts.dryRun) requireRoot('lab up');
       const { deps, recorder } = labDeps(opts);
       const t = performance.now();
-      const state = await labUp(deps, name, topology);
+      const state = await labUp(deps, name, topology).catch((e: unknown) => {
+        // Checks against the machine (its routes) run in labUp: name the file as loadTopology does.
+        if (e instanceof TopologyError && o.file) throw new TopologyError('', `${o.file}: ${e.message}`);
+        throw e;
+      });
       if (recorder) {
         out(`# podnet lab up --name ${name} (dry run): these commands would run, in this order\n${recorder.script()}\n`);
         return;
@@ -36,7 +41,7 @@ export function labCommand(program: Command, global: () => GlobalOptions): void 
 
   lab.command('down')
     .description('take a lab down: its processes, namespaces, IPAM state and files')
-    .option('--name <name>', 'lab name', DEFAULT_LAB)
+    .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
     .option('--dry-run', 'print the commands that would run and change nothing')
     .addHelpText('after', '\nExamples:\n  podnet lab down\n  podnet lab down --name big')
     .action(async (o: { name: string; dryRun?: boolean }) => {
@@ -50,10 +55,11 @@ export function labCommand(program: Command, global: () => GlobalOptions): void 
 
   lab.command('status')
     .description('show a lab\'s nodes and pods as the kernel has them')
-    .option('--name <name>', 'lab name', DEFAULT_LAB)
+    .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
     .option('-o, --output <format>', 'wide | json | yaml', 'wide')
     .addHelpText('after', '\nExample:\n  podnet lab status -o yaml')
     .action(async (o: { name: string; output: string }) => {
+      const format = outputFormat(o.output, ['wide', 'json', 'yaml'] as const);
       requireRoot('lab status');
       const { deps } = labDeps(global());
       const state = await new LabDir(deps.stateRoot, o.name).read();
@@ -61,8 +67,8 @@ export function labCommand(program: Command, global: () => GlobalOptions): void 
         say(`lab "${o.name}" is not up: run \`podnet lab up${o.name === DEFAULT_LAB ? '' : ` --name ${o.name}`}\``);
         return;
       }
-      if (o.output === 'json' || o.output === 'yaml') {
-        out(renderData(state, o.output));
+      if (format === 'json' || format === 'yaml') {
+        out(renderData(state, format));
         return;
       }
       out(`lab ${state.lab}: ${state.status}, ${state.plan.nodes.length} node(s), ${state.pods.length} pod(s), underlay ${state.plan.underlay.cidr}, cluster ${state.plan.clusterCIDR}\n\n`);
@@ -74,10 +80,11 @@ export function labCommand(program: Command, global: () => GlobalOptions): void 
     .option('-o, --output <format>', 'table | json | yaml', 'table')
     .addHelpText('after', '\nExample:\n  podnet lab list')
     .action(async (o: { output: string }) => {
+      const format = outputFormat(o.output, ['table', 'json', 'yaml'] as const);
       const { deps } = labDeps(global());
       const states = (await Promise.all((await listLabDirs(deps.stateRoot)).map((n) => new LabDir(deps.stateRoot, n).read()))).filter((s) => s !== undefined);
       const rows = states.map((s) => ({ name: s.lab, status: s.status, nodes: s.plan.nodes.length, pods: s.pods.length, created: s.createdAt }));
-      if (o.output === 'json' || o.output === 'yaml') out(renderData(rows, o.output));
+      if (format === 'json' || format === 'yaml') out(renderData(rows, format));
       else out(renderTable(rows, [
         { header: 'NAME', cell: (r) => r.name }, { header: 'STATUS', cell: (r) => r.status },
         { header: 'NODES', cell: (r) => r.nodes }, { header: 'PODS', cell: (r) => r.pods }, { header: 'CREATED', cell: (r) => r.created },

@@ -1,15 +1,16 @@
 // `podnet run`, `podnet delete pod`, `podnet exec`: one pod at a time, as kubectl users expect.
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import type { Command } from 'commander';
 import { podDelete, podExecArgv, podRun, requireRoot, requireUp } from '../lab/lab.js';
 import { LabDir } from '../lab/state.js';
-import { DEFAULT_LAB, labDeps, out, say, type GlobalOptions } from './context.js';
+import { DEFAULT_LAB, labDeps, out, say, type GlobalOptions, labName } from './context.js';
 
 /** Registers `run`, `delete pod` and `exec`. */
 export function podCommands(program: Command, global: () => GlobalOptions): void {
   program.command('run <pod>')
     .description('add a pod to a running lab (a namespace, its process, loopback + cbr0 via CNI)')
-    .option('--name <name>', 'lab name', DEFAULT_LAB)
+    .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
     .option('--node <node>', 'node to run on (default: the one with the fewest pods)')
     .option('--dry-run', 'print the commands that would run and change nothing')
     .addHelpText('after', '\nExample:\n  podnet run pod3 --node server')
@@ -24,7 +25,7 @@ export function podCommands(program: Command, global: () => GlobalOptions): void
   program.command('delete').description('delete lab objects')
     .command('pod <pod>')
     .description('delete a pod: CNI DEL, its process, its namespace')
-    .option('--name <name>', 'lab name', DEFAULT_LAB)
+    .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
     .option('--dry-run', 'print the commands that would run and change nothing')
     .addHelpText('after', '\nExample:\n  podnet delete pod pod3')
     .action(async (pod: string, o: { name: string; dryRun?: boolean }) => {
@@ -38,7 +39,7 @@ export function podCommands(program: Command, global: () => GlobalOptions): void
   program.command('exec <pod>')
     .description('run a command inside a pod\'s network namespace (stdin/stdout pass through, exit code kept)')
     .argument('<command...>', 'the command and its arguments, after --')
-    .option('--name <name>', 'lab name', DEFAULT_LAB)
+    .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
     .addHelpText('after', '\nExamples:\n  podnet exec pod1 -- ip addr\n  podnet exec pod1 -- ping -c 3 10.42.0.3')
     .action(async (pod: string, command: string[], o: { name: string }) => {
       requireRoot('exec');
@@ -49,7 +50,8 @@ export function podCommands(program: Command, global: () => GlobalOptions): void
       process.exitCode = await new Promise<number>((resolve) => {
         const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });
         child.on('error', (e) => { say(`error: ${e.message}`); resolve(127); });
-        child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1)));
+        // A command killed by a signal ends the way a shell reports it: 128 + the signal's number.
+        child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 15) : 1)));
       });
     });
 }

@@ -3,6 +3,7 @@
 // know what to remove even after a crash.
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { ensureDir, removeDir } from '../host/dirs.js';
+import { checkLabName } from '../model/topology.js';
 import { join } from 'node:path';
 import type { LabPlan, PodPlan } from './plan.js';
 
@@ -32,7 +33,10 @@ export interface LabState {
 
 /** The files of one lab. */
 export class LabDir {
-  constructor(readonly root: string, readonly lab: string) {}
+  /** Refuses any lab name that is not a plain lab name: it becomes a path under `root` that is removed with -rf. */
+  constructor(readonly root: string, readonly lab: string) {
+    checkLabName(lab, 'lab name');
+  }
 
   get dir(): string {
     return join(this.root, this.lab);
@@ -80,7 +84,8 @@ export class LabDir {
 /** The names of the labs that have state under `root`. */
 export async function listLabDirs(root: string): Promise<string[]> {
   try {
-    return (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
+    const isLab = (n: string) => { try { return checkLabName(n) === n; } catch { return false; } };
+    return (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && isLab(d.name)).map((d) => d.name).sort();
   } catch {
     return [];
   }

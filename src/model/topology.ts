@@ -6,10 +6,10 @@ import { AddressError, containsCidr, formatCidr, overlaps, parseCidr, subnetAt, 
 /** The most characters an interface name can hold (IFNAMSIZ − 1). */
 export const IFNAME_MAX = 15;
 
-const dnsLabel = (what: string, max: number) => z.string()
+const dnsLabel = (what: string, max: number, example: string) => z.string()
   .min(1, { message: `${what} must not be empty` })
   .max(max, { message: `${what} must be at most ${max} characters` })
-  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, { message: `${what} must be lowercase letters, digits and "-" (like "pod1")` });
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, { message: `${what} must be lowercase letters, digits and "-" (like "${example}")` });
 
 const cidr = z.string().superRefine((v, ctx) => {
   try {
@@ -19,20 +19,30 @@ const cidr = z.string().superRefine((v, ctx) => {
   }
 });
 
+const labNameSchema = dnsLabel('a lab name', 20, 'demo');
+
+/** Checks a lab name (it becomes a directory and a namespace prefix): lowercase letters, digits and
+ * "-", at most 20 characters. Throws a TopologyError naming `field`. */
+export function checkLabName(name: string, field = '--name'): string {
+  const r = labNameSchema.safeParse(name);
+  if (!r.success) throw new TopologyError(field, `"${name}": ${r.error.issues[0].message}`);
+  return name;
+}
+
 /** The schema of a topology file. */
 export const topologySchema = z.strictObject({
-  name: dnsLabel('a lab name', 20).optional(),
+  name: labNameSchema.optional(),
   clusterCIDR: cidr.default('10.42.0.0/16'),
   serviceCIDR: cidr.default('10.43.0.0/16'),
   underlay: cidr.default('198.51.100.0/24'),
   mtu: z.number().int().min(576, { message: 'the pod MTU must be at least 576' }).max(9000).default(1450),
   nodes: z.array(z.strictObject({
     name: z.string().max(IFNAME_MAX, { message: `a node name becomes an interface name on the underlay, which holds at most ${IFNAME_MAX} characters: use a shorter name` })
-      .pipe(dnsLabel('a node name', IFNAME_MAX)),
+      .pipe(dnsLabel('a node name', IFNAME_MAX, 'server')),
     podCIDR: cidr.optional(),
   })).min(1, { message: 'a lab needs at least one node (like "- name: server")' }).default([{ name: 'server' }]),
   pods: z.array(z.strictObject({
-    name: dnsLabel('a pod name', 63),
+    name: dnsLabel('a pod name', 63, 'pod1'),
     node: z.string().optional(),
     image: z.string().optional(),
   })).default([]),

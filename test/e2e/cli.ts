@@ -54,7 +54,11 @@ export function newStateDir(label: string): Promise<string> {
 
 /** Runs `podnet ARGS…` and collects its output; kills it (SIGKILL) after the bound. */
 export function podnet(args: readonly string[], o: CliOptions): Promise<CliResult> {
-  const argv = [...(o.wrap ?? []), process.execPath, BIN, ...args];
+  return runCli([...(o.wrap ?? []), process.execPath, BIN, ...args], o);
+}
+
+/** Runs any argv (a shell pipeline around the CLI, npx) with the same environment and bound as `podnet`. */
+export function runCli(argv: readonly string[], o: CliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), {
       cwd: o.cwd ?? ROOT,

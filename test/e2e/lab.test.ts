@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import YAML from 'yaml';
 import { ipJson, inet, labNetns, labProcesses, readState, waitFor } from '../kernel/helpers.js';
-import { T, hasStateDir, labName, newStateDir, oneErrorLine, podnet, show, tearDown, type CliResult } from './cli.js';
+import { BIN, T, hasStateDir, labName, newStateDir, oneErrorLine, podnet, runCli, show, tearDown, type CliResult } from './cli.js';
 
 interface PodItem { name: string; ready: string; status: string; ip: string; node: string; netns: string; iface: string; hostVeth: string }
 
@@ -160,6 +160,30 @@ describe('a running lab: views, exec, run/delete, errors that change nothing', (
     assert.equal(ipJson(`podnet-${X}-server`, ['link', 'show']).some((l) => l.ifname === pod3.hostVeth.split('@')[0]), false, 'its host veth is gone');
   });
 
+  test('exec reports a command killed by a signal as 128+N, as a shell does (SIGKILL → 137, SIGINT → 130)', {
+    ...T,
+  }, async () => {
+    const kill = await cli(['exec', 'pod1', '--name', X, '--', 'sh', '-c', 'kill -KILL $$']);
+    const int = await cli(['exec', 'pod1', '--name', X, '--', 'sh', '-c', 'kill -INT $$']);
+    assert.deepEqual([kill.code, int.code], [137, 130], `${show(kill)}\n${show(int)}`);
+  });
+
+  test('lab status | head -1: the reader closing the pipe early is not an error (no EPIPE stack trace)', {
+    ...T,
+  }, async () => {
+    const r = await runCli(['sh', '-c', '"$0" "$1" lab status --name "$2" | head -1', process.execPath, BIN, X], { stateDir });
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, new RegExp(`^lab ${X}: up, `));
+    assert.equal(r.stderr, '', 'nothing on stderr');
+  });
+
+  test('lab status -o bogus and lab list -o bogus: one error line, like get pods -o bogus', {
+    ...T,
+  }, async () => {
+    assert.match(oneErrorLine(await cli(['lab', 'status', '-o', 'bogus', '--name', X])), /^-o: "bogus" is not an output format here \(use wide, json, yaml\)$/);
+    assert.match(oneErrorLine(await cli(['lab', 'list', '-o', 'bogus'])), /^-o: "bogus" is not an output format here \(use table, json, yaml\)$/);
+  });
+
   describe('errors on a running lab: one line, exit 1, the lab unchanged', () => {
     let before0: { netns: string[]; procs: number[]; pods: string[] };
     const footprint = () => ({
@@ -183,12 +207,12 @@ describe('a running lab: views, exec, run/delete, errors that change nothing', (
 
     test('get pods -o bogus: names the flag and the formats', T, async () => {
       const line = oneErrorLine(await cli(['get', 'pods', '-o', 'bogus', '--name', X]));
-      assert.equal(line, '-o bogus: unknown output format (use wide, json or yaml)');
+      assert.equal(line, '-o: "bogus" is not an output format here (use table, wide, json, yaml)');
     });
 
     test('get nodes -o bogus: names the flag and the formats', T, async () => {
       const line = oneErrorLine(await cli(['get', 'nodes', '-o', 'bogus', '--name', X]));
-      assert.equal(line, '-o bogus: unknown output format (use wide, json or yaml)');
+      assert.equal(line, '-o: "bogus" is not an output format here (use table, wide, json, yaml)');
     });
 
     test('lab up of a name already up: says so and how to go on; same namespaces, processes and pods after', T, async () => {
