@@ -68,7 +68,8 @@ export class CniRuntime {
     const path = this.cachePath(list, a);
     if (path && !this.dryRun) {
       await ensureDir(this.resultsDir!);
-      const body = JSON.stringify({ kind: 'cniCacheV1', containerId: a.containerId, config: list, ifName: a.ifname, networkName: list.name, result: prev });
+      const cniArgs = Object.entries({ IgnoreUnknown: '1', ...a.args });
+      const body = JSON.stringify({ kind: 'cniCacheV1', containerId: a.containerId, config: list, ifName: a.ifname, networkName: list.name, netns: a.netns, cniArgs, result: prev });
       await writeFile(`${path}.tmp`, body, { mode: 0o600 });
       await rename(`${path}.tmp`, path);
     }

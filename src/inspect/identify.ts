@@ -1,0 +1,169 @@
+// Who is who: names each namespace of a snapshot by the best evidence on the machine, in order —
+// podnet's lab state; the CNI result cache (libcni's /var/lib/cni/results, which holds the sandbox
+// path and K8S_POD_NAME/NAMESPACE); host-local's IP files matched to the namespace's addresses;
+// podman's container list; the processes inside. What cannot be named is shown as
+// `netns <inode> (pid N: cmd)`, never hidden.
+import { readdir, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Identity, NetnsSnapshot, Snapshot } from '../model/snapshot.js';
+import { LabDir, listLabDirs } from '../lab/state.js';
+
+/** Where to look for evidence. */
+export interface EvidenceDirs {
+  /** podnet's state root (every lab under it). */
+  stateRoot: string;
+  /** libcni result caches. */
+  cniResults: string[];
+  /** host-local data dirs (each holds `<network>/<ip>` files). */
+  hostLocal: string[];
+  /** podman/containers storage: `overlay-containers/containers.json`. */
+  containersJson: string[];
+}
+
+/** The usual places on a Linux host (K3s, containerd, podman) plus podnet's own. */
+export function defaultEvidence(stateRoot: string): EvidenceDirs {
+  return {
+    stateRoot,
+    cniResults: ['/var/lib/cni/results'],
+    hostLocal: ['/var/lib/cni/networks'],
+    containersJson: ['/var/lib/containers/storage/overlay-containers/containers.json'],
+  };
+}
+
+interface CacheEntry {
+  containerId: string;
+  sandbox?: string;
+  podName?: string;
+  podNamespace?: string;
+  ips: string[];
+}
+
+async function list(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** libcni cache files (`cniCacheV1`): container ID, sandbox path, CNI_ARGS, the result's IPs. */
+async function cniCaches(dirs: string[]): Promise<CacheEntry[]> {
+  const files = (await Promise.all(dirs.map(async (d) => (await list(d)).map((f) => join(d, f))))).flat();
+  const entries = await Promise.all(files.map(async (f): Promise<CacheEntry | undefined> => {
+    const j = (await readJson(f)) as { containerId?: string; cniArgs?: [string, string][]; result?: { interfaces?: { sandbox?: string }[]; ips?: { address?: string }[] } } | undefined;
+    if (!j?.containerId) return undefined;
+    const args = new Map(j.cniArgs ?? []);
+    return {
+      containerId: j.containerId,
+      sandbox: j.result?.interfaces?.find((i) => i.sandbox)?.sandbox,
+      podName: args.get('K8S_POD_NAME'),
+      podNamespace: args.get('K8S_POD_NAMESPACE'),
+      ips: (j.result?.ips ?? []).map((i) => (i.address ?? '').split('/')[0]).filter(Boolean),
+    };
+  }));
+  return entries.filter((e): e is CacheEntry => e !== undefined);
+}
+
+/** host-local's files: IP → container ID. */
+async function hostLocalIps(dirs: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const d of dirs) {
+    for (const net of await list(d)) {
+      for (const f of await list(join(d, net))) {
+        if (!/^\d+\.\d+\.\d+\.\d+$/.test(f)) continue;
+        try {
+          out.set(f, (await readFile(join(d, net, f), 'utf8')).split(/\r?\n/)[0].trim());
+        } catch { /* released meanwhile */ }
+      }
+    }
+  }
+  return out;
+}
+
+/** podman's containers: ID → first name. */
+async function podmanNames(files: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const f of files) {
+    const j = (await readJson(f)) as { id?: string; names?: string[] }[] | undefined;
+    for (const c of Array.isArray(j) ? j : []) if (c.id && c.names?.[0]) out.set(c.id, c.names[0]);
+  }
+  return out;
+}
+
+/** podnet labs: netns name → identity; and each lab's CNI caches and host-local dirs. */
+async function labs(stateRoot: string): Promise<{ byNetns: Map<string, Identity>; cniResults: string[]; hostLocal: string[] }> {
+  const byNetns = new Map<string, Identity>();
+  const cniResults: string[] = [];
+  const hostLocal: string[] = [];
+  for (const lab of await listLabDirs(stateRoot)) {
+    const dir = new LabDir(stateRoot, lab);
+    const state = await dir.read().catch(() => undefined);
+    if (!state) continue;
+    byNetns.set(state.plan.underlay.netns, { kind: 'switch', name: `${lab}/underlay`, lab, source: 'lab' });
+    for (const n of state.plan.nodes) {
+      byNetns.set(n.netns, { kind: 'node', name: n.name, lab, source: 'lab' });
+      cniResults.push(dir.resultsDir(n.name));
+      hostLocal.push(dir.ipamDir(n.name));
+    }
+    for (const p of state.pods) byNetns.set(p.netns, { kind: 'pod', name: p.name, podNamespace: 'default', lab, containerId: p.containerId, source: 'lab' });
+  }
+  return { byNetns, cniResults, hostLocal };
+}
+
+/** The fallback name: the inode and the first process inside, if any. */
+export function anonymousName(ns: NetnsSnapshot): string {
+  const p = ns.processes[0];
+  return `netns ${ns.inode}${p ? ` (pid ${p.pid}: ${p.cmd.length > 40 ? `${p.cmd.slice(0, 39)}…` : p.cmd})` : ''}`;
+}
+
+/** Fills `identity` on every namespace of the snapshot. */
+export async function identify(s: Snapshot, ev: EvidenceDirs): Promise<Snapshot> {
+  const lab = await labs(ev.stateRoot);
+  const [caches, ipOwners, podman] = await Promise.all([
+    cniCaches([...ev.cniResults, ...lab.cniResults]),
+    hostLocalIps([...ev.hostLocal, ...lab.hostLocal]),
+    podmanNames(ev.containersJson),
+  ]);
+  const cacheBySandbox = new Map<string, CacheEntry>();
+  const cacheById = new Map<string, CacheEntry>();
+  for (const c of caches) {
+    if (c.sandbox) cacheBySandbox.set(c.sandbox, c);
+    cacheById.set(c.containerId, c);
+  }
+  const namespaces = s.namespaces.map((ns): NetnsSnapshot => {
+    if (ns.id === s.host) {
+      const fromLab = ns.names.map((n) => lab.byNetns.get(n)).find((x) => x);
+      return { ...ns, identity: fromLab ? { ...fromLab, kind: fromLab.kind === 'node' ? 'node' : fromLab.kind } : { kind: 'host', name: hostname(), source: 'host' } };
+    }
+    const fromLab = ns.names.map((n) => lab.byNetns.get(n)).find((x) => x);
+    if (fromLab) return { ...ns, identity: fromLab };
+    const paths = [ns.path, ...ns.names.flatMap((n) => [`/run/netns/${n}`, `/var/run/netns/${n}`])];
+    let cache = paths.map((p) => cacheBySandbox.get(p)).find((x) => x);
+    let source: Identity['source'] = 'cni-cache';
+    if (!cache) {
+      const ips = ns.addrs.filter((a) => a.family === 'inet' && a.link !== 'lo').map((a) => a.local);
+      const owner = ips.map((ip) => ipOwners.get(ip)).find((x) => x);
+      if (owner) {
+        cache = cacheById.get(owner) ?? { containerId: owner, ips };
+        source = cacheById.has(owner) ? 'cni-cache' : 'host-local';
+      }
+    }
+    if (cache) {
+      const podmanName = podman.get(cache.containerId);
+      const name = cache.podName ?? podmanName ?? `sandbox ${cache.containerId.slice(0, 12)}`;
+      return { ...ns, identity: { kind: 'pod', name, ...(cache.podNamespace ? { podNamespace: cache.podNamespace } : {}), containerId: cache.containerId, source: podmanName && !cache.podName ? 'podman' : source } };
+    }
+    const pause = ns.processes.some((p) => /(^|\/)pause(\s|$)/.test(p.cmd));
+    return { ...ns, identity: { kind: pause ? 'pod' : 'unknown', name: anonymousName(ns), source: ns.processes.length ? 'process' : 'none' } };
+  });
+  return { ...s, namespaces };
+}
