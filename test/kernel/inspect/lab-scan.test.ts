@@ -1,0 +1,79 @@
+// inspect on a podnet lab: the snapshot's joins equal what the kernel says, read independently here.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ExecRunner } from '../../../src/host/runner.js';
+import { ShellRunner } from '../../../src/host/shell-runner.js';
+import { labUp } from '../../../src/lab/lab.js';
+import { defaultTopology, parseTopology } from '../../../src/model/topology.js';
+import { inspectTarget } from '../../../src/inspect/inspect.js';
+import { peerKey, resolvePeers, type Snapshot } from '../../../src/model/snapshot.js';
+import { inet, labDeps, link, links, readState, tearDownLabs, tempDir, uniqueName } from '../helpers.js';
+
+const T = { timeout: 60_000 };
+let root = '';
+let lab = '';
+let snap: Snapshot;
+
+before(async () => {
+  root = await tempDir('inspect-lab');
+  lab = uniqueName('ki');
+  await labUp(labDeps(root), lab, parseTopology(defaultTopology(3)));
+  snap = (await inspectTarget(new ShellRunner(), { lab, node: 'server' }, root)).snapshot;
+});
+
+after(async () => {
+  await tearDownLabs(labDeps(root), [lab], [root]);
+});
+
+test('the node is the host and every namespace of the lab is there, named from the lab state', T, () => {
+  const state = readState(root, lab);
+  const byName = (n: string) => snap.namespaces.find((ns) => ns.names.includes(n));
+  const node = byName(`podnet-${lab}-server`);
+  assert.ok(node);
+  assert.equal(snap.host, node.id);
+  assert.deepEqual(node.identity, { kind: 'node', name: 'server', lab, source: 'lab' });
+  assert.equal(byName(`podnet-${lab}-underlay`)?.identity.kind, 'switch');
+  for (const p of state.pods) {
+    const ns = byName(p.netns);
+    assert.ok(ns, p.netns);
+    assert.equal(ns.identity.kind, 'pod');
+    assert.equal(ns.identity.name, p.name);
+    assert.equal(ns.identity.containerId, p.containerId);
+    assert.ok(ns.processes.some((x) => x.pid === p.pid && /busybox sleep/.test(x.cmd)), `${p.name}'s pause process`);
+    assert.equal(ns.error, undefined);
+  }
+  assert.equal(snap.namespaces.length, 2 + state.pods.length, 'a lab node scan is scoped to its lab');
+});
+
+test('each pod eth0 joins its host veth as the kernel says: peer ifindex both ways, master cni0, addresses', T, () => {
+  const state = readState(root, lab);
+  const nodeNs = `podnet-${lab}-server`;
+  const peers = resolvePeers(snap);
+  const node = snap.namespaces.find((ns) => ns.id === snap.host)!;
+  for (const p of state.pods) {
+    const ns = snap.namespaces.find((x) => x.names.includes(p.netns))!;
+    const eth0 = ns.links.find((l) => l.name === 'eth0')!;
+    const kEth0 = link(p.netns, 'eth0')!;
+    const hostVeth = links(nodeNs).find((l) => l.ifindex === kEth0.link_index)!;
+    assert.equal(eth0.index, kEth0.ifindex);
+    const peer = peers.get(peerKey(ns.id, eth0.index));
+    assert.deepEqual(peer, { netns: snap.host, index: hostVeth.ifindex, name: hostVeth.ifname });
+    const back = peers.get(peerKey(snap.host, Number(hostVeth.ifindex)));
+    assert.deepEqual(back, { netns: ns.id, index: kEth0.ifindex, name: 'eth0' });
+    const snapVeth = node.links.find((l) => l.index === hostVeth.ifindex)!;
+    assert.equal(snapVeth.master, 'cni0');
+    assert.equal(hostVeth.master, 'cni0');
+    assert.equal(snapVeth.port?.hairpin, true);
+    assert.deepEqual(ns.addrs.filter((a) => a.family === 'inet' && a.link === 'eth0').map((a) => `${a.local}/${a.prefix}`), inet(p.netns, 'eth0'));
+  }
+  assert.deepEqual(node.addrs.filter((a) => a.link === 'cni0' && a.family === 'inet').map((a) => `${a.local}/${a.prefix}`), inet(nodeNs, 'cni0'));
+  assert.ok(node.fdb.some((e) => e.master === 'cni0' && e.state === 'permanent'), 'the node FDB is read');
+  assert.ok(node.routes.some((r) => r.dst === '10.42.0.0/24' && r.dev === 'cni0'));
+});
+
+test('--host sees the lab too, with the same identities (unscoped scan of every namespace)', T, async () => {
+  const { snapshot } = await inspectTarget(new ExecRunner(), { lab, host: true }, root);
+  const state = readState(root, lab);
+  for (const p of state.pods) assert.equal(snapshot.namespaces.find((n) => n.names.includes(p.netns))?.identity.name, p.name);
+  assert.equal(snapshot.namespaces.find((n) => n.id === snapshot.host)?.identity.kind, 'host');
+});
