@@ -19,9 +19,16 @@ const programs = [
   ['tcpdump', 'tcpdump'],
   ['ping', 'iputils-ping'],
   ['busybox', 'busybox'],
+  ['unshare', 'util-linux'],
+  ['podman', 'podman'],
+  ['runc', 'runc'],
 ];
 /** Files the tests and benchmarks compare against: the reference CNI plugins. */
-const files = [['/usr/lib/cni/bridge', 'containernetworking-plugins']];
+const files = [
+  ['/usr/lib/cni/bridge', 'containernetworking-plugins'],
+  ['/usr/lib/cni/host-local', 'containernetworking-plugins'],
+  ['/usr/lib/cni/loopback', 'containernetworking-plugins'],
+];
 
 const found = (cmd) => {
   for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {

@@ -3,7 +3,7 @@
 // path and K8S_POD_NAME/NAMESPACE); host-local's IP files matched to the namespace's addresses;
 // podman's container list; the processes inside. What cannot be named is shown as
 // `netns <inode> (pid N: cmd)`, never hidden.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Identity, NetnsSnapshot, Snapshot } from '../model/snapshot.js';
@@ -44,6 +44,14 @@ async function list(dir: string): Promise<string[]> {
     return await readdir(dir);
   } catch {
     return [];
+  }
+}
+
+async function inodeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).ino;
+  } catch {
+    return undefined;
   }
 }
 
@@ -133,12 +141,15 @@ export async function identify(s: Snapshot, ev: EvidenceDirs): Promise<Snapshot>
     hostLocalIps([...ev.hostLocal, ...lab.hostLocal]),
     podmanNames(ev.containersJson),
   ]);
-  const cacheBySandbox = new Map<string, CacheEntry>();
+  // A cached sandbox is a path; compare the namespace it opens (its inode), not the string.
+  const cacheByInode = new Map<number, CacheEntry>();
   const cacheById = new Map<string, CacheEntry>();
-  for (const c of caches) {
-    if (c.sandbox) cacheBySandbox.set(c.sandbox, c);
+  await Promise.all(caches.map(async (c) => {
     cacheById.set(c.containerId, c);
-  }
+    const ino = c.sandbox ? await inodeOf(c.sandbox) : undefined;
+    if (ino !== undefined) cacheByInode.set(ino, c);
+  }));
+  const inSnapshot = new Set(s.namespaces.map((n) => n.inode));
   const namespaces = s.namespaces.map((ns): NetnsSnapshot => {
     if (ns.id === s.host) {
       const fromLab = ns.names.map((n) => lab.byNetns.get(n)).find((x) => x);
@@ -146,12 +157,16 @@ export async function identify(s: Snapshot, ev: EvidenceDirs): Promise<Snapshot>
     }
     const fromLab = ns.names.map((n) => lab.byNetns.get(n)).find((x) => x);
     if (fromLab) return { ...ns, identity: fromLab };
-    const paths = [ns.path, ...ns.names.flatMap((n) => [`/run/netns/${n}`, `/var/run/netns/${n}`])];
-    let cache = paths.map((p) => cacheBySandbox.get(p)).find((x) => x);
+    let cache = cacheByInode.get(ns.inode);
     let source: Identity['source'] = 'cni-cache';
     if (!cache) {
+      // host-local's files say which container holds an address — unless that container's cached
+      // sandbox is another namespace of this snapshot (then the address is shared, not evidence).
       const ips = ns.addrs.filter((a) => a.family === 'inet' && a.link !== 'lo').map((a) => a.local);
-      const owner = ips.map((ip) => ipOwners.get(ip)).find((x) => x);
+      const owner = ips.map((ip) => ipOwners.get(ip)).find((id) => {
+        const sandboxIno = id ? [...cacheByInode].find(([, c]) => c.containerId === id)?.[0] : undefined;
+        return id !== undefined && (sandboxIno === undefined || sandboxIno === ns.inode || !inSnapshot.has(sandboxIno));
+      });
       if (owner) {
         cache = cacheById.get(owner) ?? { containerId: owner, ips };
         source = cacheById.has(owner) ? 'cni-cache' : 'host-local';
@@ -163,7 +178,7 @@ export async function identify(s: Snapshot, ev: EvidenceDirs): Promise<Snapshot>
       return { ...ns, identity: { kind: 'pod', name, ...(cache.podNamespace ? { podNamespace: cache.podNamespace } : {}), containerId: cache.containerId, source: podmanName && !cache.podName ? 'podman' : source } };
     }
     const pause = ns.processes.some((p) => /(^|\/)pause(\s|$)/.test(p.cmd));
-    return { ...ns, identity: { kind: pause ? 'pod' : 'unknown', name: anonymousName(ns), source: ns.processes.length ? 'process' : 'none' } };
+    return { ...ns, identity: { kind: pause ? 'pod' : 'unknown', name: ns.names[0] ?? anonymousName(ns), source: ns.processes.length ? 'process' : 'none' } };
   });
   return { ...s, namespaces };
 }

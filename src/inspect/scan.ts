@@ -157,8 +157,10 @@ async function pool<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<
 export async function scanHost(runner: Runner, opts: ScanOptions = {}): Promise<Snapshot> {
   const host = opts.host ?? CURRENT_NETNS;
   const { hostInode, found } = await discover(host);
-  const wanted = opts.only ? new Set(opts.only) : undefined;
-  const selected = found.filter((f) => f.inode === hostInode || !wanted || f.names.some((n) => wanted.has(n)) || wanted.has(f.path));
+  // `only` names namespaces by pinned name or by any path that opens them: compare inodes, not strings.
+  const wanted = opts.only ? new Set(opts.only.filter((w) => !w.includes('/'))) : undefined;
+  const wantedInodes = new Set((await Promise.all((opts.only ?? []).filter((w) => w.includes('/')).map(inodeOf))).filter((i): i is number => i !== undefined));
+  const selected = found.filter((f) => f.inode === hostInode || !wanted || f.names.some((n) => wanted.has(n)) || wantedInodes.has(f.inode));
   const namespaces = await pool(selected, opts.concurrency ?? 16, (f) => readNetns(runner, f, hostInode, host));
   namespaces.sort((a, b) => Number(b.inode === hostInode) - Number(a.inode === hostInode) || (a.names[0] ?? '~').localeCompare(b.names[0] ?? '~') || a.inode - b.inode);
   return { takenAt: new Date().toISOString(), host: `ino:${hostInode}`, namespaces };

@@ -1,42 +1,105 @@
-// The topology as a Mermaid diagram shaped like the blog's: the node's interface, the cni0 bridge,
-// one subgraph per pod network namespace holding eth0 and its IP, and the veth pairs between them.
+// Topologies as Mermaid diagrams shaped like the blog's: `graph TB`, the host interface, the cni0
+// bridge, one subgraph per pod network namespace holding eth0 and its IP, the veth pairs as `===`
+// edges, and the blog's colours; also VXLAN devices (flannel.1) and veths without a pod. One
+// writer serves the lab's diagram (renderMermaid) and `podnet graph` (inspect/mermaid.ts).
 import type { NodeDiagram } from '../model/views.js';
 
-const id = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
-const label = (s: string) => s.replace(/"/g, "'");
+/** What the writer draws, wired by ids; `podnet graph`'s GraphModel has this shape. */
+export interface MermaidTopology {
+  node: string;
+  interfaces: { id: string; name: string; ips: string[] }[];
+  bridges: { id: string; name: string; ips: string[]; uplink: string }[];
+  vxlans: { id: string; name: string; ips: string[]; vni: number; dstport: number; underlay: string }[];
+  veths: { id: string; label: string; bridge: string; peer: string; iface: string }[];
+  pods: { id: string; name: string; ifaces: { id: string; label: string; ips: string[]; veth: string }[] }[];
+}
 
-/** A `graph TB` Mermaid diagram of one or more nodes. */
-export function renderMermaid(diagrams: readonly NodeDiagram[]): string {
+/** Text inside a quoted Mermaid label, with Mermaid's entity codes for what would end or break it. */
+export const mermaidLabel = (s: string): string =>
+  s.replace(/#/g, '#35;').replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+
+const CLASS_DEFS = {
+  interface: 'fill:#d4edff,stroke:#0066cc,stroke-width:2px,color:black',
+  bridge: 'fill:#ffecd4,stroke:#cc6600,stroke-width:2px,color:black',
+  namespace: 'fill:#e8f5e9,stroke:#2e7d32,stroke-width:2px,color:black',
+  veth: 'fill:#f3e5f5,stroke:#6a1b9a,stroke-width:2px,color:black',
+  overlay: 'fill:#fff8c4,stroke:#8a6d00,stroke-width:2px,color:black',
+};
+
+const bare = (cidr: string) => cidr.split('/')[0];
+const ips = (list: string[]) => list.map(bare).join(' ');
+const join = (...parts: string[]) => parts.filter((p) => p !== '').join(' ');
+const vethLabel = (v: MermaidTopology['veths'][number]) => (v.iface ? v.label : `${v.label}, peer ${v.peer}`);
+
+/** A `graph TB` Mermaid diagram of one or more hosts' topologies. */
+export function renderTopologyMermaid(list: readonly MermaidTopology[]): string {
   const out = ['graph TB'];
-  const classes = { interface: [] as string[], bridge: [] as string[], namespace: [] as string[], veth: [] as string[] };
-  for (const d of diagrams) {
-    const n = id(d.node);
-    const host = `${n}_${id(d.host.name)}`;
-    const br = `${n}_${id(d.bridge.name)}`;
-    out.push(`    %% node ${d.node}`);
-    out.push(`    ${host}["Host Interface ${label(d.host.name)} ${label(d.host.ip)}"]`);
-    out.push(`    ${br}["${label(d.bridge.name)} Bridge ${label(d.bridge.ip)}"]`);
-    classes.interface.push(host);
-    classes.bridge.push(br);
-    for (const p of d.pods) {
-      const ns = `${n}_${id(p.pod)}`;
-      out.push(`    subgraph ${ns}["${label(p.pod)} Network Namespace"]`);
-      out.push(`        ${ns}_eth0["${label(p.eth0)} ${label(p.ip)}"]`);
-      out.push('    end');
-      out.push(`    ${ns}_veth["${label(p.veth)}"]`);
-      classes.namespace.push(ns);
-      classes.veth.push(`${ns}_veth`, `${ns}_eth0`);
+  const classes: Record<keyof typeof CLASS_DEFS, string[]> = { interface: [], bridge: [], namespace: [], veth: [], overlay: [] };
+  const node = (id: string, text: string, indent = '    ') => out.push(`${indent}${id}["${mermaidLabel(text)}"]`);
+  for (const g of list) {
+    out.push(`    %% node ${g.node.replace(/[\r\n]+/g, ' ')}`);
+    for (const i of g.interfaces) {
+      node(i.id, join('Host Interface', i.name, ips(i.ips)));
+      classes.interface.push(i.id);
     }
-    out.push(`    ${host} --- ${br}`);
-    for (const p of d.pods) out.push(`    ${br} --- ${n}_${id(p.pod)}_veth`);
-    for (const p of d.pods) out.push(`    ${n}_${id(p.pod)}_veth === ${n}_${id(p.pod)}_eth0`);
+    for (const b of g.bridges) {
+      node(b.id, join(b.name, 'Bridge', b.ips.join(' ')));
+      classes.bridge.push(b.id);
+    }
+    for (const x of g.vxlans) {
+      node(x.id, join(x.name, 'VXLAN', x.ips.join(' '), x.vni ? `vni ${x.vni}` : '', x.dstport ? `udp ${x.dstport}` : ''));
+      classes.overlay.push(x.id);
+    }
+    const drawn = new Set<string>();
+    for (const p of g.pods) {
+      out.push(`    subgraph ${p.id}["${mermaidLabel(`${p.name} Network Namespace`)}"]`);
+      for (const i of p.ifaces) node(i.id, join(i.label, ips(i.ips)), '        ');
+      out.push('    end');
+      classes.namespace.push(p.id);
+      for (const i of p.ifaces) {
+        const v = g.veths.find((x) => x.id === i.veth);
+        if (!v) continue;
+        node(v.id, vethLabel(v));
+        drawn.add(v.id);
+        classes.veth.push(v.id, i.id);
+      }
+    }
+    for (const v of g.veths.filter((x) => !drawn.has(x.id))) {
+      node(v.id, vethLabel(v));
+      classes.veth.push(v.id);
+    }
+    for (const b of g.bridges) if (b.uplink) out.push(`    ${b.uplink} --- ${b.id}`);
+    for (const x of g.vxlans) if (x.underlay) out.push(`    ${x.underlay} -.- ${x.id}`);
+    for (const v of g.veths) if (v.bridge) out.push(`    ${v.bridge} --- ${v.id}`);
+    for (const v of g.veths) if (v.iface) out.push(`    ${v.id} === ${v.iface}`);
   }
-  out.push(
-    '    classDef interface fill:#d4edff,stroke:#0066cc,stroke-width:2px,color:black',
-    '    classDef bridge fill:#ffecd4,stroke:#cc6600,stroke-width:2px,color:black',
-    '    classDef namespace fill:#e8f5e9,stroke:#2e7d32,stroke-width:2px,color:black',
-    '    classDef veth fill:#f3e5f5,stroke:#6a1b9a,stroke-width:2px,color:black',
-  );
+  for (const [cls, def] of Object.entries(CLASS_DEFS)) if (cls !== 'overlay' || classes.overlay.length) out.push(`    classDef ${cls} ${def}`);
   for (const [cls, ids] of Object.entries(classes)) if (ids.length) out.push(`    class ${ids.join(',')} ${cls}`);
   return `${out.join('\n')}\n`;
+}
+
+const id = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
+
+/** One node of the lab's diagram as a topology. */
+function topologyOf(d: NodeDiagram): MermaidTopology {
+  const n = id(d.node);
+  const host = `${n}_${id(d.host.name)}`;
+  const br = `${n}_${id(d.bridge.name)}`;
+  const some = (ip: string) => (ip ? [ip] : []);
+  return {
+    node: d.node,
+    interfaces: [{ id: host, name: d.host.name, ips: some(d.host.ip) }],
+    bridges: [{ id: br, name: d.bridge.name, ips: some(d.bridge.ip), uplink: host }],
+    vxlans: [],
+    veths: d.pods.map((p) => ({ id: `${n}_${id(p.pod)}_veth`, label: p.veth, bridge: br, peer: `${p.pod}:${p.eth0.split('@')[0]}`, iface: `${n}_${id(p.pod)}_eth0` })),
+    pods: d.pods.map((p) => ({
+      id: `${n}_${id(p.pod)}`, name: p.pod,
+      ifaces: [{ id: `${n}_${id(p.pod)}_eth0`, label: p.eth0, ips: some(p.ip), veth: `${n}_${id(p.pod)}_veth` }],
+    })),
+  };
+}
+
+/** A `graph TB` Mermaid diagram of one or more lab nodes. */
+export function renderMermaid(diagrams: readonly NodeDiagram[]): string {
+  return renderTopologyMermaid(diagrams.map(topologyOf));
 }

@@ -1,0 +1,112 @@
+// `podnet inspect` (pods, fdb, neigh, routes, links) and `podnet graph`: one scan of a lab node, this
+// host or another namespace, joined and drawn. Works with no lab at all.
+import type { Command } from 'commander';
+import { requireRoot } from '../lab/lab.js';
+import { LabError } from '../lab/errors.js';
+import { inspectTarget, type InspectTarget } from '../inspect/inspect.js';
+import type { Snapshot } from '../model/snapshot.js';
+import { renderTable, type Column } from '../render/table.js';
+import { renderData } from '../render/output.js';
+import {
+  findNamespace, fdbColumns, fdbWideColumns, graphModel, inspectFdb, inspectLinks, inspectNeigh, inspectPods, inspectRoutes,
+  linkColumns, neighColumns, podColumns, podWideColumns, renderGraphDot, renderGraphMermaid, renderGraphSvg, routeColumns, routeWideColumns,
+} from '../render/inspect/index.js';
+import { DEFAULT_LAB, labDeps, labName, out, outputFormat, type GlobalOptions } from './context.js';
+
+interface TargetOptions {
+  host?: boolean;
+  netns?: string;
+  name: string;
+  output: string;
+}
+
+/** Adds the flags that choose what to inspect. */
+function targetOptions(cmd: Command): Command {
+  return cmd
+    .option('--host', 'inspect the namespace podnet runs in (run under `ip netns exec NODE` or `nsenter --net=…` to inspect that node)')
+    .option('--netns <name|path>', 'inspect another namespace as the host: a name under /run/netns or a path such as /proc/PID/ns/net')
+    .option('--name <lab>', 'the lab whose node to inspect', labName, DEFAULT_LAB)
+    .option('-o, --output <format>', 'table | wide | json | yaml', 'table');
+}
+
+async function scan(global: GlobalOptions, node: string | undefined, o: TargetOptions): Promise<Snapshot> {
+  requireRoot('inspect');
+  if ([node !== undefined, !!o.host, !!o.netns].filter(Boolean).length > 1) {
+    throw new LabError('give one of NODE, --host or --netns');
+  }
+  const { deps } = labDeps(global);
+  const target: InspectTarget = { lab: o.name, ...(node ? { node } : {}), ...(o.host ? { host: true } : {}), ...(o.netns ? { netns: o.netns } : {}) };
+  return (await inspectTarget(deps.host.runner, target, deps.stateRoot)).snapshot;
+}
+
+/** Prints rows in the chosen format: `kind` names the list in JSON/YAML. */
+function show<T>(kind: string, rows: T[], format: string, columns: Column<T>[], wide: Column<T>[] = columns): void {
+  const f = outputFormat(format, ['table', 'wide', 'json', 'yaml'] as const);
+  if (f === 'json' || f === 'yaml') out(renderData({ kind, items: rows }, f));
+  else out(renderTable(rows, f === 'wide' ? wide : columns, 'No entries found.'));
+}
+
+/** Registers `inspect` and `graph`. */
+export function inspectCommand(program: Command, global: () => GlobalOptions): void {
+  const inspect = targetOptions(program.command('inspect')
+    .description('map a host\'s pod network: each pod\'s netns, eth0@ifN, host veth, bridge, MAC, hairpin, state')
+    .argument('[node]', 'a node of the lab (default: the lab\'s first node if it is up, else this host)')
+    .addHelpText('after', '\nExamples:\n  podnet inspect                 the demo lab\'s node\n  podnet inspect --host -o wide   this machine (a K3s node, say)\n  podnet inspect fdb              what cni0 learned, joined to pods\n  ip netns exec NODE podnet inspect --host'))
+    .action(async (node: string | undefined, o: TargetOptions) => {
+      show('InspectPodList', inspectPods(await scan(global(), node, o)), o.output, podColumns, podWideColumns);
+    });
+
+  targetOptions(inspect.command('fdb')
+    .description('the bridges\' forwarding database: each MAC, its port, the pod that owns it, learned/permanent/self')
+    .argument('[node]', 'a node of the lab')
+    .addHelpText('after', '\nExample:\n  podnet inspect fdb -o wide'))
+    .action(async (node: string | undefined, o: TargetOptions) => {
+      show('FdbList', inspectFdb(await scan(global(), node, o)), o.output, fdbColumns, fdbWideColumns);
+    });
+
+  targetOptions(inspect.command('neigh')
+    .description('the neighbour (ARP) tables of every namespace, each MAC joined to its owner')
+    .argument('[node]', 'a node of the lab')
+    .addHelpText('after', '\nExample:\n  podnet inspect neigh'))
+    .action(async (node: string | undefined, o: TargetOptions) => {
+      show('NeighList', inspectNeigh(await scan(global(), node, o)), o.output, neighColumns);
+    });
+
+  targetOptions(inspect.command('routes')
+    .description('routes of one pod or node (or of every namespace)')
+    .argument('[pod|node]', 'a pod or node name, a pinned netns name, or ino:INODE')
+    .addHelpText('after', '\nExamples:\n  podnet inspect routes pod1\n  podnet inspect routes --host'))
+    .action(async (which: string | undefined, o: TargetOptions) => {
+      const s = await scan(global(), undefined, o);
+      let id: string | undefined;
+      if (which) {
+        const ns = findNamespace(s, which);
+        if (!ns) throw new LabError(`no pod, node or namespace named "${which}" here (see podnet inspect links)`);
+        id = ns.id;
+      }
+      show('RouteList', inspectRoutes(s, id), o.output, routeColumns, routeWideColumns);
+    });
+
+  targetOptions(inspect.command('links')
+    .description('every link of every namespace: kind, master, MAC, MTU, state, addresses, and the veth peer')
+    .argument('[node]', 'a node of the lab')
+    .addHelpText('after', '\nExample:\n  podnet inspect links -o json'))
+    .action(async (node: string | undefined, o: TargetOptions) => {
+      show('LinkList', inspectLinks(await scan(global(), node, o)), o.output, linkColumns);
+    });
+
+  program.command('graph')
+    .description('draw the topology: host interface, cni0, the veths, each pod namespace with eth0 and IP')
+    .argument('[node]', 'a node of the lab')
+    .option('--host', 'draw the namespace podnet runs in')
+    .option('--netns <name|path>', 'draw another namespace as the host')
+    .option('--name <lab>', 'the lab whose node to draw', labName, DEFAULT_LAB)
+    .option('-o, --output <format>', 'mermaid | dot | svg | json', 'mermaid')
+    .addHelpText('after', '\nExamples:\n  podnet graph                       Mermaid, shaped like the blog\'s diagram\n  podnet graph -o svg > node.svg     drawn without a browser\n  podnet graph -o dot | dot -Tpng > node.png')
+    .action(async (node: string | undefined, o: TargetOptions) => {
+      const f = outputFormat(o.output, ['mermaid', 'dot', 'svg', 'json'] as const);
+      const model = graphModel(await scan(global(), node, { ...o, output: 'table' }));
+      if (f === 'json') out(renderData(model, 'json'));
+      else out(f === 'mermaid' ? renderGraphMermaid(model) : f === 'dot' ? renderGraphDot(model) : renderGraphSvg(model));
+    });
+}

@@ -1,0 +1,47 @@
+// The topology as Graphviz DOT: an undirected graph, the host interfaces, bridges and host veths
+// on their own ranks, one cluster per pod network namespace, in the blog diagram's colours.
+import type { GraphModel } from './graph.js';
+
+/** A DOT quoted string: backslashes and quotes escaped, newlines as `\n`. */
+export const dotString = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\r?\n/g, '\\n')}"`;
+
+const COLORS = {
+  interface: ['#d4edff', '#0066cc'],
+  bridge: ['#ffecd4', '#cc6600'],
+  namespace: ['#e8f5e9', '#2e7d32'],
+  veth: ['#f3e5f5', '#6a1b9a'],
+  overlay: ['#fff8c4', '#8a6d00'],
+} as const;
+
+const lines = (...parts: string[]) => parts.filter((p) => p !== '').join('\n');
+
+/** `graph "<node>" { … }`: the host's topology as DOT (render with `dot -Tsvg`). */
+export function renderGraphDot(g: GraphModel): string {
+  const out = [`graph ${dotString(g.node)} {`];
+  out.push(`  graph [label=${dotString(`${g.node}: pod network`)}, labelloc=t, fontname="monospace", rankdir=TB, nodesep=0.25, ranksep=0.6];`);
+  out.push('  node [shape=box, style="rounded,filled", fontname="monospace", fontsize=10, penwidth=2];');
+  out.push('  edge [color="#555555"];');
+  const node = (id: string, label: string, cls: keyof typeof COLORS, indent = '  ', extra = '') =>
+    out.push(`${indent}${dotString(id)} [label=${dotString(label)}, fillcolor="${COLORS[cls][0]}", color="${COLORS[cls][1]}"${extra}];`);
+  const rank = (ids: string[]) => { if (ids.length > 1) out.push(`  { rank=same; ${ids.map(dotString).join('; ')}; }`); };
+
+  for (const i of g.interfaces) node(i.id, lines(`Host Interface ${i.name}`, ...i.ips), 'interface');
+  for (const x of g.vxlans) node(x.id, lines(`${x.name} VXLAN`, ...x.ips, [x.vni ? `vni ${x.vni}` : '', x.dstport ? `udp ${x.dstport}` : ''].filter(Boolean).join(' ')), 'overlay');
+  for (const b of g.bridges) node(b.id, lines(`${b.name} Bridge`, ...b.ips), 'bridge');
+  for (const v of g.veths) node(v.id, lines(v.label, v.iface ? '' : `peer ${v.peer}`), 'veth', '  ', v.iface ? '' : ', style="rounded,filled,dashed"');
+  for (const p of g.pods) {
+    out.push(`  subgraph ${dotString(`cluster_${p.id}`)} {`);
+    out.push(`    label=${dotString(`${p.name} Network Namespace`)}; labelloc=b; style="rounded,filled"; fillcolor="${COLORS.namespace[0]}"; color="${COLORS.namespace[1]}"; penwidth=2;`);
+    for (const i of p.ifaces) node(i.id, lines(i.label, ...i.ips), 'veth', '    ');
+    out.push('  }');
+  }
+  rank([...g.interfaces.map((i) => i.id), ...g.vxlans.map((x) => x.id)]);
+  rank(g.bridges.map((b) => b.id));
+  rank(g.veths.map((v) => v.id));
+  for (const b of g.bridges) if (b.uplink) out.push(`  ${dotString(b.uplink)} -- ${dotString(b.id)};`);
+  for (const x of g.vxlans) if (x.underlay) out.push(`  ${dotString(x.underlay)} -- ${dotString(x.id)} [style=dashed];`);
+  for (const v of g.veths) if (v.bridge) out.push(`  ${dotString(v.bridge)} -- ${dotString(v.id)};`);
+  for (const v of g.veths) if (v.iface) out.push(`  ${dotString(v.id)} -- ${dotString(v.iface)} [penwidth=3, color="${COLORS.veth[1]}"];`);
+  out.push('}');
+  return `${out.join('\n')}\n`;
+}
