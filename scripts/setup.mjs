@@ -22,6 +22,8 @@ const programs = [
   ['unshare', 'util-linux'],
   ['podman', 'podman'],
   ['runc', 'runc'],
+  ['chromium', 'chromium'],
+  ['dot', 'graphviz'],
 ];
 /** Files the tests and benchmarks compare against: the reference CNI plugins. */
 const files = [

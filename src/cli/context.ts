@@ -28,8 +28,8 @@ export const out = (text: string) => process.stdout.write(text);
 export const say = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The lab dependencies for these options; with --dry-run, the recorder (to print its script after). */
-export function labDeps(opts: GlobalOptions): { deps: LabDeps; recorder?: RecordingRunner } {
-  const exec = new ShellRunner();
+export function labDeps(opts: GlobalOptions, shells = 4): { deps: LabDeps; recorder?: RecordingRunner } {
+  const exec = new ShellRunner(shells);
   let runner: Runner = exec;
   let recorder: RecordingRunner | undefined;
   if (opts.dryRun) {

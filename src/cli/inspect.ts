@@ -34,7 +34,8 @@ async function scan(global: GlobalOptions, node: string | undefined, o: TargetOp
   if ([node !== undefined, !!o.host, !!o.netns].filter(Boolean).length > 1) {
     throw new LabError('give one of NODE, --host or --netns');
   }
-  const { deps } = labDeps(global);
+  // Reads are half waiting (each `ip -n` sets up a mount namespace): more shells keep both cores busy.
+  const { deps } = labDeps(global, 8);
   const target: InspectTarget = { lab: o.name, ...(node ? { node } : {}), ...(o.host ? { host: true } : {}), ...(o.netns ? { netns: o.netns } : {}) };
   return (await inspectTarget(deps.host.runner, target, deps.stateRoot)).snapshot;
 }
@@ -51,32 +52,36 @@ export function inspectCommand(program: Command, global: () => GlobalOptions): v
   const inspect = targetOptions(program.command('inspect')
     .description('map a host\'s pod network: each pod\'s netns, eth0@ifN, host veth, bridge, MAC, hairpin, state')
     .argument('[node]', 'a node of the lab (default: the lab\'s first node if it is up, else this host)')
-    .addHelpText('after', '\nExamples:\n  podnet inspect                 the demo lab\'s node\n  podnet inspect --host -o wide   this machine (a K3s node, say)\n  podnet inspect fdb              what cni0 learned, joined to pods\n  ip netns exec NODE podnet inspect --host'))
+    .configureHelp({ showGlobalOptions: true })
+    .addHelpText('after', '\nThe options above also go with fdb, neigh, routes and links (podnet inspect fdb --host -o json).\n\nExamples:\n  podnet inspect                 the demo lab\'s node\n  podnet inspect --host -o wide   this machine (a K3s node, say)\n  podnet inspect fdb              what cni0 learned, joined to pods\n  ip netns exec NODE podnet inspect --host'))
     .action(async (node: string | undefined, o: TargetOptions) => {
       show('InspectPodList', inspectPods(await scan(global(), node, o)), o.output, podColumns, podWideColumns);
     });
 
-  targetOptions(inspect.command('fdb')
+  (inspect.command('fdb')
     .description('the bridges\' forwarding database: each MAC, its port, the pod that owns it, learned/permanent/self')
     .argument('[node]', 'a node of the lab')
     .addHelpText('after', '\nExample:\n  podnet inspect fdb -o wide'))
-    .action(async (node: string | undefined, o: TargetOptions) => {
+    .action(async (node: string | undefined) => {
+      const o = inspect.opts<TargetOptions>();
       show('FdbList', inspectFdb(await scan(global(), node, o)), o.output, fdbColumns, fdbWideColumns);
     });
 
-  targetOptions(inspect.command('neigh')
+  (inspect.command('neigh')
     .description('the neighbour (ARP) tables of every namespace, each MAC joined to its owner')
     .argument('[node]', 'a node of the lab')
     .addHelpText('after', '\nExample:\n  podnet inspect neigh'))
-    .action(async (node: string | undefined, o: TargetOptions) => {
+    .action(async (node: string | undefined) => {
+      const o = inspect.opts<TargetOptions>();
       show('NeighList', inspectNeigh(await scan(global(), node, o)), o.output, neighColumns);
     });
 
-  targetOptions(inspect.command('routes')
+  (inspect.command('routes')
     .description('routes of one pod or node (or of every namespace)')
     .argument('[pod|node]', 'a pod or node name, a pinned netns name, or ino:INODE')
     .addHelpText('after', '\nExamples:\n  podnet inspect routes pod1\n  podnet inspect routes --host'))
-    .action(async (which: string | undefined, o: TargetOptions) => {
+    .action(async (which: string | undefined) => {
+      const o = inspect.opts<TargetOptions>();
       const s = await scan(global(), undefined, o);
       let id: string | undefined;
       if (which) {
@@ -87,11 +92,12 @@ export function inspectCommand(program: Command, global: () => GlobalOptions): v
       show('RouteList', inspectRoutes(s, id), o.output, routeColumns, routeWideColumns);
     });
 
-  targetOptions(inspect.command('links')
+  (inspect.command('links')
     .description('every link of every namespace: kind, master, MAC, MTU, state, addresses, and the veth peer')
     .argument('[node]', 'a node of the lab')
     .addHelpText('after', '\nExample:\n  podnet inspect links -o json'))
-    .action(async (node: string | undefined, o: TargetOptions) => {
+    .action(async (node: string | undefined) => {
+      const o = inspect.opts<TargetOptions>();
       show('LinkList', inspectLinks(await scan(global(), node, o)), o.output, linkColumns);
     });
 

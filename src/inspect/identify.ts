@@ -136,7 +136,9 @@ export function anonymousName(ns: NetnsSnapshot): string {
 /** Fills `identity` on every namespace of the snapshot. */
 export async function identify(s: Snapshot, ev: EvidenceDirs): Promise<Snapshot> {
   const lab = await labs(ev.stateRoot);
-  const [caches, ipOwners, podman] = await Promise.all([
+  // Other evidence is read only when podnet's own state does not name every namespace already.
+  const allNamed = s.namespaces.every((ns) => ns.id === s.host || ns.names.some((n) => lab.byNetns.has(n)));
+  const [caches, ipOwners, podman] = allNamed ? [[], new Map<string, string>(), new Map<string, string>()] : await Promise.all([
     cniCaches([...ev.cniResults, ...lab.cniResults]),
     hostLocalIps([...ev.hostLocal, ...lab.hostLocal]),
     podmanNames(ev.containersJson),
