@@ -17,6 +17,7 @@ const programs = [
   ['flock', 'util-linux'],
   ['sysctl', 'procps'],
   ['tcpdump', 'tcpdump'],
+  ['tshark', 'tshark'],
   ['ping', 'iputils-ping'],
   ['busybox', 'busybox'],
   ['unshare', 'util-linux'],

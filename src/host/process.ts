@@ -31,6 +31,13 @@ export async function processOwner(pid: number): Promise<string | undefined> {
 export async function processStopAll(runner: Runner, pids: readonly number[], owner: string, graceMs = 1000): Promise<void> {
   const mine = async (list: readonly number[]) =>
     (await Promise.all(list.map(async (pid) => (pid > 0 && (await processOwner(pid)) === owner ? pid : 0)))).filter((p) => p > 0);
+  // A PID podnet just started may not carry the mark yet (forked, not yet exec'd): give it a moment.
+  const settleBy = Date.now() + 500;
+  for (;;) {
+    const unmarked = (await Promise.all(pids.map(async (pid) => (pid > 0 && (await processOwner(pid)) === undefined && (await processRunning(pid)) ? pid : 0)))).filter((p) => p > 0);
+    if (unmarked.length === 0 || Date.now() > settleBy) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
   let live = await mine(pids);
   await Promise.all(live.map((pid) => runner.signal(pid, 'SIGTERM')));
   const deadline = Date.now() + graceMs;
@@ -39,6 +46,17 @@ export async function processStopAll(runner: Runner, pids: readonly number[], ow
     live = await mine(live);
   }
   await Promise.all(live.map((pid) => runner.signal(pid, 'SIGKILL')));
+}
+
+/** True while process `pid` exists and is not a zombie. (Right after a shell starts a command, the
+ * process may not carry podnet's mark yet: it has forked but not exec'd. Existence is the test then.) */
+export async function processRunning(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 /** The inode that identifies a namespace file (what /proc/PID/ns/net links to as `net:[INODE]`). */
