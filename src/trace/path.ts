@@ -46,7 +46,7 @@ export function tracePath(s: Snapshot, src: string, dst: string): TracePath {
   const nodeName = host.identity.name;
   const pods = s.namespaces.filter((n) => n.id !== s.host);
   const srcNs = findNs(s, src);
-  if (!srcNs || srcNs.id === s.host) throw new LabError(`unknown pod "${src}" on ${nodeName} (pods: ${pods.filter((p) => p.identity.kind === 'pod').map((p) => p.identity.name).join(', ') || 'none'})`);
+  if (!srcNs || srcNs.id === s.host) throw new LabError(`unknown pod "${src}" on ${nodeName} (pods: ${pods.filter((p) => p.identity.kind === 'pod').map((p) => p.identity.name).sort(new Intl.Collator('en', { numeric: true }).compare).join(', ') || 'none'})`);
   const from = attachment(s, srcNs, peers);
   if (!from) throw new LabError(`pod "${src}" has no veth into ${nodeName} with an IPv4 address: nothing to trace from`);
   if (!from.bridge) throw new LabError(`${from.hostVeth.name}, the host end of ${src}'s ${from.iface.name}, is on no bridge: podnet traces bridged pods`);
