@@ -212,5 +212,11 @@ async function check(req: CniRequest, ctx: PluginContext): Promise<void> {
   }
 }
 
+/** STATUS and GC: what the bridge itself holds needs nothing; its IPAM plugin answers (host-local
+ * reports an unusable data directory with code 50, and releases stale addresses on GC). */
+async function forward(req: CniRequest, ctx: PluginContext): Promise<void> {
+  await ctx.delegate(bridgeConf(req).ipamType, req, req.stdin);
+}
+
 /** The bridge plugin. */
-export const bridge: CniPlugin = { type: 'bridge', versions: SUPPORTED_VERSIONS, add, del, check };
+export const bridge: CniPlugin = { type: 'bridge', versions: SUPPORTED_VERSIONS, add, del, check, status: forward, gc: forward };

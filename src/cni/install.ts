@@ -1,0 +1,76 @@
+// `podnet cni install`: podnet's plugins as executables a runtime can call. Each is a tiny Perl
+// client (Perl is Essential on Debian and starts in ~4 ms with builtins only; Node needs ~70 ms):
+// it hands the request to `podnet cni serve` over a unix socket, or, with no daemon running, execs
+// the one-shot Node plugin. `podnet cni conflist`: the K3s-shaped network for them.
+import type { NetworkConfigList } from './runtime.js';
+import { CLIENT_MARKER } from './exec.js';
+import { DEFAULT_SOCKET } from './serve.js';
+
+/** The plugins podnet installs, by executable name. */
+export const EXECUTABLES = ['podnet-bridge', 'podnet-host-local', 'podnet-loopback'] as const;
+
+const perlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** The text of one plugin executable. */
+export function clientScript(type: string, node: string, main: string, socket = DEFAULT_SOCKET): string {
+  return `#!/usr/bin/perl
+${CLIENT_MARKER} (${type}): written by \`podnet cni install\`.
+# Hands the CNI request (CNI_* environment, stdin) to \`podnet cni serve\` on a unix socket and prints
+# its answer; with no daemon listening, runs the plugin itself (\`node ${main} ${type}\`).
+use strict;
+my $type = ${perlString(type)};
+my $socket = $ENV{PODNET_CNI_SOCKET} // ${perlString(socket)};
+my $s;
+if (socket($s, 1, 1, 0) && connect($s, pack('S Z108', 1, $socket))) {
+  binmode STDIN; binmode STDOUT;
+  my $in = do { local $/; <STDIN> } // '';
+  my $req = "PODNET-CNI 1\\ntype $type\\npid $$\\n";
+  for my $k (sort keys %ENV) { next unless $k =~ /^CNI_/; (my $v = $ENV{$k}) =~ s/\\n/ /g; $req .= "env $k=$v\\n"; }
+  $req .= 'stdin ' . length($in) . "\\n" . $in;
+  for (my $off = 0; $off < length $req;) { my $n = syswrite($s, $req, length($req) - $off, $off); last unless defined $n && $n > 0; $off += $n; }
+  my $resp = '';
+  while (1) { my $n = sysread($s, my $chunk, 65536); last unless $n; $resp .= $chunk; }
+  if ($resp =~ /\\A(\\d+)\\n(\\d+)\\n/) { print substr($resp, length($&), $2); exit $1; }
+  print '{"cniVersion":"1.0.0","code":11,"msg":"podnet cni serve did not answer: try again later"}', "\\n";
+  exit 1;
+}
+exec { ${perlString(node)} } ${perlString(node)}, ${perlString(main)}, $type;
+print '{"cniVersion":"1.0.0","code":999,"msg":"cannot run ${node.replace(/"/g, '')}: install Node.js 20 or run podnet cni install again"}', "\\n";
+exit 1;
+`;
+}
+
+/** Options of the generated network. */
+export interface ConflistOptions {
+  subnet: string;
+  clusterCIDR: string;
+  mtu: number;
+  dataDir?: string;
+  /** Chain the reference portmap and bandwidth plugins as K3s does (they must be on the plugin path). */
+  portmap?: boolean;
+}
+
+/** K3s's cbr0 network with podnet's plugins: the bridge config flannel hands its delegate on K3s. */
+export function k3sConflist(o: ConflistOptions): NetworkConfigList {
+  return {
+    cniVersion: '1.0.0',
+    name: 'cbr0',
+    plugins: [
+      {
+        type: 'podnet-bridge',
+        bridge: 'cni0',
+        hairpinMode: true,
+        forceAddress: true,
+        isDefaultGateway: true,
+        isGateway: true,
+        ipMasq: false,
+        mtu: o.mtu,
+        ipam: { type: 'podnet-host-local', ranges: [[{ subnet: o.subnet }]], routes: [{ dst: o.clusterCIDR }], ...(o.dataDir ? { dataDir: o.dataDir } : {}) },
+      },
+      ...(o.portmap ? [
+        { type: 'portmap', capabilities: { portMappings: true } },
+        { type: 'bandwidth', capabilities: { bandwidth: true } },
+      ] : []),
+    ],
+  };
+}
