@@ -5,15 +5,15 @@
 // bench/results/inspect.json.
 // Usage (root): `npm run bench:inspect`, or `node dist/bench/inspect.js [--quick]` (--quick: 1 repetition).
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Host } from '../src/host/host.js';
-import { ExecRunner, type Command, type Runner } from '../src/host/runner.js';
+import { ExecRunner } from '../src/host/runner.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
+import { CountingRunner, Guard, hex, median, random, round } from './common.js';
 import { netnsList, netnsNamed } from '../src/host/netns.js';
 import { processOwner } from '../src/host/process.js';
 import { labDown, labUp, type LabDeps } from '../src/lab/lab.js';
@@ -31,13 +31,6 @@ const REPS = QUICK ? 1 : 5;
 const TARGET = { pods: 250, maxMs: 1000, minRatio: 5 };
 
 const execFileP = promisify(execFile);
-const random = (n: number) => new Uint8Array(randomBytes(n));
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const round = (x: number) => Math.round(x * 10) / 10;
 
 /** One podnet inspection: wall time, and where it went. */
 interface PodnetSample { ms: number; scanMs: number; identifyMs: number; joinMs: number; commands: number; shells: number; namespaces: number }
@@ -50,34 +43,11 @@ interface LiveLab { name: string; state: LabState; node: string; pods: string[] 
 // Everything this run creates (checked for leftovers at the end), and undo actions for what is live
 // right now (run on a second SIGINT/SIGTERM).
 const labsUsed: string[] = [];
-const live = new Set<() => Promise<unknown>>();
-let interrupted = false;
+const guard = new Guard();
 let tmp = '';
 const stateRoot = () => join(tmp, 'state');
 
-/** A Runner that counts the commands it runs. */
-class CountingRunner implements Runner {
-  count = 0;
-  constructor(private readonly inner: Runner) {}
-  run(cmd: Command) { this.count++; return this.inner.run(cmd); }
-  start(cmd: Command) { this.count++; return this.inner.start(cmd); }
-  signal(pid: number, signal: NodeJS.Signals) { return this.inner.signal(pid, signal); }
-}
 
-/** Runs `body` with `undo` registered as live; always runs `undo` afterwards when `body` did not finish cleanly. */
-async function guarded<T>(undo: () => Promise<unknown>, body: () => Promise<T>): Promise<T> {
-  if (interrupted) throw new Error('interrupted');
-  live.add(undo);
-  let ok = false;
-  try {
-    const r = await body();
-    ok = true;
-    return r;
-  } finally {
-    if (!ok) await undo().catch((e: unknown) => console.error(`cleanup failed: ${(e as Error).message}`));
-    live.delete(undo);
-  }
-}
 
 /** Namespaces of lab `lab` that exist right now. */
 async function labNetns(lab: string): Promise<string[]> {
@@ -172,7 +142,7 @@ async function withLab<T>(n: number, body: (lab: LiveLab) => Promise<T>): Promis
   const name = `ibench${hex(2)}`;
   labsUsed.push(name);
   try {
-    const result = await guarded(() => labDown(deps, name), async () => {
+    const result = await guard.guarded(() => labDown(deps, name), async () => {
       const state = await labUp(deps, name, parseTopology(defaultTopology(n)));
       const lab: LiveLab = { name, state, node: state.plan.nodes[0].netns, pods: state.pods.map((p) => p.netns) };
       const r = await body(lab);
@@ -196,7 +166,7 @@ async function measure(n: number) {
     const unscoped: PodnetSample[] = [];
     const naive: NaiveSample[] = [];
     const once = async (path: Path, record: boolean) => {
-      if (interrupted) throw new Error('interrupted');
+      if (guard.interrupted) throw new Error('interrupted');
       if (path === 'naive') {
         const r = await naiveSample(lab);
         checkNaive(lab, r.hostVeth);
@@ -249,16 +219,7 @@ async function main(): Promise<number> {
     return 1;
   }
   tmp = await mkdtemp(join(os.tmpdir(), 'podnet-bench-inspect-'));
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (!interrupted) {
-      interrupted = true;
-      console.error(`\n${sig}: finishing the current sample, then cleaning up (again to clean up now)`);
-      return;
-    }
-    void Promise.allSettled([...live].map((u) => u())).then(() => rm(tmp, { recursive: true, force: true })).finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  guard.onSignals(() => tmp);
   let code = 0;
   try {
     const loadBefore = os.loadavg();
@@ -302,14 +263,17 @@ async function main(): Promise<number> {
       results,
       target: { pods: TARGET.pods, maxMs: TARGET.maxMs, minRatio: TARGET.minRatio, measuredMs, measuredRatio, met },
     };
-    await mkdir(join(ROOT, 'bench/results'), { recursive: true });
-    await writeFile(join(ROOT, 'bench/results/inspect.json'), `${JSON.stringify(out, null, 2)}\n`);
+    // A quick run is a smoke test: it writes nothing over the last full run's figures.
+    if (!QUICK) {
+      await mkdir(join(ROOT, 'bench/results'), { recursive: true });
+      await writeFile(join(ROOT, 'bench/results/inspect.json'), `${JSON.stringify(out, null, 2)}\n`);
+    }
     console.log(table(rows));
     console.log(`\ntarget: ${TARGET.pods} pods inspected in < ${TARGET.maxMs} ms and ≥ ${TARGET.minRatio}× faster than the naive way: measured ${measuredMs} ms, ${measuredRatio}× — ${met ? 'met' : 'NOT met'}`);
-    console.log('wrote bench/results/inspect.json');
+    console.log(QUICK ? '(quick run: nothing written)' : 'wrote bench/results/inspect.json');
   } catch (e) {
-    console.error(interrupted ? 'interrupted: nothing written' : `benchmark failed: ${(e as Error).stack ?? String(e)}`);
-    code = interrupted ? 130 : 1;
+    console.error(guard.interrupted ? 'interrupted: nothing written' : `benchmark failed: ${(e as Error).stack ?? String(e)}`);
+    code = guard.interrupted ? 130 : 1;
   } finally {
     const left = await leftovers();
     if (left.length) console.error(`LEFT BEHIND: ${left.join(', ')}`);

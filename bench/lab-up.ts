@@ -3,15 +3,15 @@
 // by side in one run, alternating. Prints a Markdown table; writes bench/results/lab-up.json.
 // Usage (root): `npm run bench`, or `node dist/bench/lab-up.js [--quick]` (--quick: 1 repetition).
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Host } from '../src/host/host.js';
-import { ExecRunner, type Command, type Runner } from '../src/host/runner.js';
+import { ExecRunner } from '../src/host/runner.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
+import { CountingRunner, Guard, hex, median, random, round } from './common.js';
 import { processOwner } from '../src/host/process.js';
 import { labDown, labUp, type LabDeps } from '../src/lab/lab.js';
 import { LOOPBACK_NETWORK, podNetwork, resolvePlan } from '../src/lab/plan.js';
@@ -25,13 +25,6 @@ const REPS = (n: number) => (QUICK ? 1 : n >= 100 ? 3 : 5);
 const TARGET = { pods: 100, ratio: 10 };
 const CLI_MAIN = join(ROOT, 'dist/src/cli/main.js');
 
-const random = (n: number) => new Uint8Array(randomBytes(n));
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const round = (x: number) => Math.round(x * 10) / 10;
 
 /** Up, down and total wall time of one lab, in ms. */
 interface Sample { up: number; down: number; total: number }
@@ -44,33 +37,10 @@ const medians = (xs: readonly Sample[]): Sample => ({ up: round(median(xs.map((x
 // and undo actions for what is live right now (run on a second SIGINT/SIGTERM).
 const labsUsed: string[] = [];
 const prefixesUsed: string[] = [];
-const live = new Set<() => Promise<unknown>>();
-let interrupted = false;
+const guard = new Guard();
 let tmp = '';
 
-/** A Runner that counts every process it runs or starts. */
-class CountingRunner implements Runner {
-  count = 0;
-  constructor(private readonly inner: Runner) {}
-  run(cmd: Command) { this.count++; return this.inner.run(cmd); }
-  start(cmd: Command) { this.count++; return this.inner.start(cmd); }
-  signal(pid: number, signal: NodeJS.Signals) { return this.inner.signal(pid, signal); }
-}
 
-/** Runs `body` with `undo` registered as live; always runs `undo` afterwards when `body` did not finish cleanly. */
-async function guarded<T>(undo: () => Promise<unknown>, body: () => Promise<T>): Promise<T> {
-  if (interrupted) throw new Error('interrupted');
-  live.add(undo);
-  let ok = false;
-  try {
-    const r = await body();
-    ok = true;
-    return r;
-  } finally {
-    if (!ok) await undo().catch((e: unknown) => console.error(`cleanup failed: ${(e as Error).message}`));
-    live.delete(undo);
-  }
-}
 
 /** podnet in process: labUp then labDown of a one-node lab with `n` pods. */
 async function podnetSample(n: number): Promise<PodnetSample> {
@@ -80,7 +50,7 @@ async function podnetSample(n: number): Promise<PodnetSample> {
   const lab = `bench${hex(2)}`;
   labsUsed.push(lab);
   const topology = parseTopology(defaultTopology(n));
-  return guarded(() => labDown(deps, lab), async () => {
+  return guard.guarded(() => labDown(deps, lab), async () => {
     const t0 = performance.now();
     await labUp(deps, lab, topology);
     const t1 = performance.now();
@@ -97,7 +67,7 @@ async function referenceSample(n: number): Promise<Sample> {
   prefixesUsed.push(prefix);
   const plan = resolvePlan('refbench', parseTopology(defaultTopology(n)), random);
   const ref = new ReferenceRun(prefix, podNetwork(plan, plan.nodes[0], join(tmp, prefix, 'networks')), LOOPBACK_NETWORK);
-  return guarded(() => ref.cleanup(), async () => {
+  return guard.guarded(() => ref.cleanup(), async () => {
     const t0 = performance.now();
     const results = await ref.up(n);
     const t1 = performance.now();
@@ -127,7 +97,7 @@ async function cliSample(n: number): Promise<Sample | { skipped: string }> {
   labsUsed.push(lab);
   const env = { ...process.env, PODNET_STATE_DIR: stateRoot };
   try {
-    return await guarded(() => labDown(deps, lab), async () => {
+    return await guard.guarded(() => labDown(deps, lab), async () => {
       const t0 = performance.now();
       const up = await node(['lab', 'up', '--pods', String(n), '--name', lab], env);
       const t1 = performance.now();
@@ -138,7 +108,7 @@ async function cliSample(n: number): Promise<Sample | { skipped: string }> {
       return { up: t1 - t0, down: t2 - t1, total: t2 - t0 };
     });
   } catch (e) {
-    if (interrupted) throw e;
+    if (guard.interrupted) throw e;
     const lines = (e as Error).message.split('\n');
     return { skipped: `the CLI failed: ${lines[0]}${lines.length > 1 ? ` … ${lines.find((l) => /Error/.test(l))?.trim() ?? ''}` : ''}` };
   }
@@ -174,16 +144,7 @@ async function main(): Promise<number> {
     return 1;
   }
   tmp = await mkdtemp(join(os.tmpdir(), 'podnet-bench-'));
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (!interrupted) {
-      interrupted = true;
-      console.error(`\n${sig}: finishing the current sample, then cleaning up (again to clean up now)`);
-      return;
-    }
-    void Promise.allSettled([...live].map((u) => u())).then(() => rm(tmp, { recursive: true, force: true })).finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  guard.onSignals(() => tmp);
   let code = 0;
   try {
     const spawnBefore = await spawnCost();
@@ -223,15 +184,18 @@ async function main(): Promise<number> {
       results,
       target: { pods: TARGET.pods, ratio: TARGET.ratio, measured: at?.ratio.total, met: (at?.ratio.total ?? 0) >= TARGET.ratio },
     };
-    await mkdir(join(ROOT, 'bench/results'), { recursive: true });
-    await writeFile(join(ROOT, 'bench/results/lab-up.json'), `${JSON.stringify(out, null, 2)}\n`);
+    // A quick run is a smoke test: it writes nothing over the last full run's figures.
+    if (!QUICK) {
+      await mkdir(join(ROOT, 'bench/results'), { recursive: true });
+      await writeFile(join(ROOT, 'bench/results/lab-up.json'), `${JSON.stringify(out, null, 2)}\n`);
+    }
     console.log(table(results));
     console.log(`\nNode spawn() main-thread cost: ${out.spawnCostMs} ms per child (median of ${spawnBefore.length}; ${out.spawnCost.medianMsAtEnd} ms at the end)`);
     console.log(`target: ${TARGET.pods} pods ≥ ${TARGET.ratio}× faster than the reference: measured ${out.target.measured}× — ${out.target.met ? 'met' : 'NOT met'}`);
-    console.log('wrote bench/results/lab-up.json');
+    console.log(QUICK ? '(quick run: nothing written)' : 'wrote bench/results/lab-up.json');
   } catch (e) {
-    console.error(interrupted ? 'interrupted: nothing written' : `benchmark failed: ${(e as Error).stack ?? String(e)}`);
-    code = interrupted ? 130 : 1;
+    console.error(guard.interrupted ? 'interrupted: nothing written' : `benchmark failed: ${(e as Error).stack ?? String(e)}`);
+    code = guard.interrupted ? 130 : 1;
   } finally {
     const left = await leftovers();
     if (left.length) console.error(`LEFT BEHIND: ${left.join(', ')}`);

@@ -1,0 +1,63 @@
+// What the benchmarks share: small statistics, a runner that counts commands, and the guard that
+// cleans up what a sample made when it fails or the user interrupts (first SIGINT/SIGTERM: finish
+// the sample, then clean up; second: clean up now).
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import type { Command, Runner } from '../src/host/runner.js';
+
+/** Random bytes (lab plans, names). */
+export const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+/** `bytes` random bytes as hex. */
+export const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+/** The median of a list of numbers. */
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+/** One decimal. */
+export const round = (x: number): number => Math.round(x * 10) / 10;
+
+/** A Runner that counts every command it runs or starts. */
+export class CountingRunner implements Runner {
+  count = 0;
+  constructor(private readonly inner: Runner) {}
+  run(cmd: Command) { this.count++; return this.inner.run(cmd); }
+  start(cmd: Command) { this.count++; return this.inner.start(cmd); }
+  signal(pid: number, signal: NodeJS.Signals) { return this.inner.signal(pid, signal); }
+}
+
+/** Undo actions for what is live right now, and whether the user asked to stop. */
+export class Guard {
+  interrupted = false;
+  private readonly live = new Set<() => Promise<unknown>>();
+
+  /** Runs `body` with `undo` registered as live; runs `undo` afterwards when `body` did not finish cleanly. */
+  async guarded<T>(undo: () => Promise<unknown>, body: () => Promise<T>): Promise<T> {
+    if (this.interrupted) throw new Error('interrupted');
+    this.live.add(undo);
+    let ok = false;
+    try {
+      const r = await body();
+      ok = true;
+      return r;
+    } finally {
+      if (!ok) await undo().catch((e: unknown) => console.error(`cleanup failed: ${(e as Error).message}`));
+      this.live.delete(undo);
+    }
+  }
+
+  /** First SIGINT/SIGTERM: finish the current sample, then clean up; second: undo everything live,
+   * remove `tmp`, exit 130. */
+  onSignals(tmp: () => string): void {
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (!this.interrupted) {
+        this.interrupted = true;
+        console.error(`\n${sig}: finishing the current sample, then cleaning up (again to clean up now)`);
+        return;
+      }
+      void Promise.allSettled([...this.live].map((u) => u())).then(() => rm(tmp(), { recursive: true, force: true })).finally(() => process.exit(130));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+}
