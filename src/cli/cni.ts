@@ -3,7 +3,6 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { Host } from '../host/host.js';
 import { ShellRunner } from '../host/shell-runner.js';
 import { requireRoot } from '../lab/lab.js';
 import { clientScript, EXECUTABLES, k3sConflist } from '../cni/install.js';
@@ -67,7 +66,7 @@ export function cniCommand(program: Command, global: () => GlobalOptions): void 
     .action(async (o: { socket: string }) => {
       requireRoot('cni serve');
       void global;
-      const server = await serveCni(new Host(new ShellRunner(8)), o.socket);
+      const server = await serveCni(new ShellRunner(8), o.socket);
       say(`podnet cni serve: listening on ${o.socket}`);
       await new Promise<void>((resolve) => {
         const stop = () => server.close(() => resolve());

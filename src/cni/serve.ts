@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import type { Host } from '../host/host.js';
+import { Host } from '../host/host.js';
+import type { Runner } from '../host/runner.js';
 import { CURRENT_NETNS, netnsAt } from '../host/netns.js';
 import { defaultRegistry } from './context.js';
 import { execContext, pluginTypeOf } from './exec.js';
@@ -55,8 +56,9 @@ async function inode(path: string): Promise<number | undefined> {
   }
 }
 
-/** Serves plugin requests on `socket` until `server.close()`. */
-export async function serveCni(host: Host, socket = DEFAULT_SOCKET): Promise<Server> {
+/** Serves plugin requests on `socket` until `server.close()`. Each request gets its own Host over the
+ * shared runner: its namespace (/proc/CLIENT/ns/net) lives only as long as the client. */
+export async function serveCni(runner: Runner, socket = DEFAULT_SOCKET): Promise<Server> {
   const registry = defaultRegistry();
   const self = await inode('/proc/self/ns/net');
   await mkdir(dirname(socket), { recursive: true, mode: 0o700 });
@@ -64,7 +66,7 @@ export async function serveCni(host: Host, socket = DEFAULT_SOCKET): Promise<Ser
   const handle = async (req: Request): Promise<{ exitCode: number; stdout: string }> => {
     const nsPath = `/proc/${req.pid}/ns/net`;
     const ns = (await inode(nsPath)) === self ? CURRENT_NETNS : netnsAt(nsPath);
-    const ctx = execContext(host, ns, registry, (n) => new Uint8Array(randomBytes(n)));
+    const ctx = execContext(new Host(runner), ns, registry, (n) => new Uint8Array(randomBytes(n)));
     try {
       return await invokePlugin(registry.get(pluginTypeOf(req.type)), req.env, req.stdin, ctx);
     } catch (e) {

@@ -166,6 +166,8 @@ export function parseEnv(env: Record<string, string | undefined>): CniEnv {
   if (ifname && !isValidIfname(ifname)) {
     throw new CniError(ErrorCode.InvalidEnv, `CNI_IFNAME "${ifname}" is not a valid interface name (1–15 characters, no "/", ":" or spaces)`);
   }
+  // Like the reference skel: every command but VERSION needs the plugin path (delegates are found there).
+  if (command !== 'VERSION' && !env.CNI_PATH) throw new CniError(ErrorCode.InvalidEnv, 'required env variables [CNI_PATH] missing');
   return {
     command,
     containerId,

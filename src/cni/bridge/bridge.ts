@@ -7,10 +7,10 @@ import type { Link } from '../../model/kernel.js';
 import { isKind } from '../../host/errors.js';
 import type { BatchResult, LineFailure } from '../../host/iproute.js';
 import { linkFromJson } from '../../model/kernel.js';
-import { CniError, ErrorCode, SUPPORTED_VERSIONS, type CniIp, type CniResult, type CniRoute } from '../spec.js';
+import { CniError, ErrorCode, SUPPORTED_VERSIONS, type CniDns, type CniIp, type CniResult, type CniRoute } from '../spec.js';
 import type { CniPlugin, CniRequest, PluginContext } from '../plugin.js';
 import { openNetns } from '../netns.js';
-import { bridgeConf, type BridgeConf } from './config.js';
+import { bridgeConf, refuseUnsupported, type BridgeConf } from './config.js';
 import { masqSetup, masqTeardown } from './masq.js';
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -34,6 +34,19 @@ function gatewaysAndRoutes(conf: BridgeConf, ipam: CniResult): { ips: CniIp[]; r
   const gw4 = ips.find((ip) => isV4(ip) && ip.gateway)?.gateway;
   if (conf.isDefaultGateway && gw4 && !routes.some((r) => r.dst === '0.0.0.0/0')) routes.push({ dst: '0.0.0.0/0', gw: gw4 });
   return { ips, routes };
+}
+
+/** The IPAM plugin's answer, checked before use (another plugin's output is not trusted): at least one
+ * IP, addresses and gateways as strings, routes as a list of `{dst, gw?}`, dns an object. */
+function checkIpamResult(type: string, r: CniResult | undefined): CniResult {
+  if (!r?.ips?.length) throw new CniError(ErrorCode.Internal, 'IPAM plugin returned missing IP config');
+  const str = (v: unknown, optional = false) => typeof v === 'string' || (optional && v === undefined);
+  const obj = (v: unknown) => !!v && typeof v === 'object' && !Array.isArray(v);
+  const ok = Array.isArray(r.ips) && r.ips.every((ip) => obj(ip) && str(ip.address) && str(ip.gateway, true))
+    && (r.routes === undefined || (Array.isArray(r.routes) && r.routes.every((rt) => obj(rt) && str(rt.dst) && str(rt.gw, true))))
+    && (r.dns === undefined || obj(r.dns));
+  if (!ok) throw new CniError(ErrorCode.DecodeFailure, `IPAM plugin "${type}" returned a result that is not a CNI result: ${JSON.stringify(r).slice(0, 200)}`);
+  return r;
 }
 
 /** The lines that make the host side: bridge, veth (its peer created straight in the pod), port flags, gateway. */
@@ -67,6 +80,9 @@ function bridgeAddresses(conf: BridgeConf, ips: CniIp[], current: { local: strin
   for (const want of add) {
     for (const h of have) {
       if (h === want) break;
+      // Another gateway of this same ADD (two IPv4 range sets) is not "different": keep it. (The
+      // reference refuses the second gateway, or with forceAddress swaps the first one out.)
+      if (add.includes(h)) continue;
       if (!conf.forceAddress) throw new CniError(ErrorCode.Internal, `"${conf.bridge}" already has an IP address different from ${want}`);
       stale.add(h);
     }
@@ -76,6 +92,7 @@ function bridgeAddresses(conf: BridgeConf, ips: CniIp[], current: { local: strin
 
 async function add(req: CniRequest, ctx: PluginContext): Promise<CniResult> {
   const conf = bridgeConf(req);
+  refuseUnsupported(conf);
   const podNs = await openNetns(ctx.host, req.netns);
   const hostNet = ctx.host.net(ctx.hostNetns);
   const podNet = ctx.host.net(podNs);
@@ -87,8 +104,7 @@ async function add(req: CniRequest, ctx: PluginContext): Promise<CniResult> {
   const ipam = await ctx.delegate(conf.ipamType, req, req.stdin);
   let veth: string | undefined;
   try {
-    if (!ipam?.ips?.length) throw new CniError(ErrorCode.Internal, 'IPAM plugin returned missing IP config');
-    const { ips, routes } = gatewaysAndRoutes(conf, ipam);
+    const { ips, routes } = gatewaysAndRoutes(conf, checkIpamResult(conf.ipamType, ipam));
     const { add: gwAddrs, stale } = bridgeAddresses(conf, ips, addrs);
     const bridgeMac = bridgeLink?.mac ?? macFromBytes(ctx.random(6));
 
@@ -140,8 +156,10 @@ async function add(req: CniRequest, ctx: PluginContext): Promise<CniResult> {
         { name: req.ifname, mac: podLink ? linkFromJson(podLink).mac : (conf.mac ?? ''), sandbox: req.netns },
       ],
       ips,
-      routes,
-      ...(ipam.dns && Object.keys(ipam.dns).length ? { dns: ipam.dns } : {}),
+      // Like the reference: no `routes` key when there are none.
+      ...(routes.length ? { routes } : {}),
+      // Like the reference, the result's DNS is the network config's `dns` (not IPAM's).
+      ...(dnsOf(req.config.dns) ? { dns: dnsOf(req.config.dns) } : {}),
     };
   } catch (err) {
     // Self-undoing failure: remove what this ADD made (the veth pair goes with its host end), release the IP.
@@ -149,6 +167,19 @@ async function add(req: CniRequest, ctx: PluginContext): Promise<CniResult> {
     await ctx.delegate(conf.ipamType, { ...req, command: 'DEL' }, req.stdin).catch(() => undefined);
     throw err;
   }
+}
+
+/** The config's `dns` object if it holds anything, else undefined. */
+function dnsOf(raw: unknown): CniDns | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const dns: CniDns = {};
+  const r = raw as Record<string, unknown>;
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  if (list(r.nameservers).length) dns.nameservers = list(r.nameservers);
+  if (typeof r.domain === 'string' && r.domain) dns.domain = r.domain;
+  if (list(r.search).length) dns.search = list(r.search);
+  if (list(r.options).length) dns.options = list(r.options);
+  return Object.keys(dns).length ? dns : undefined;
 }
 
 /** Waits until the host veth is operationally up, on the reference's schedule; "bridge port in error state" otherwise. */
@@ -180,6 +211,7 @@ async function del(req: CniRequest, ctx: PluginContext): Promise<void> {
 
 async function check(req: CniRequest, ctx: PluginContext): Promise<void> {
   const conf = bridgeConf(req);
+  refuseUnsupported(conf);
   const prev = req.config.prevResult;
   if (!prev) throw new CniError(ErrorCode.InvalidConfig, 'prevResult: CHECK needs the result of ADD (prevResult) in the config');
   await ctx.delegate(conf.ipamType, req, req.stdin);

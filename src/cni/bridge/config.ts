@@ -30,9 +30,20 @@ export interface BridgeConf {
   mtu: number;
   hairpinMode: boolean;
   promiscMode: boolean;
+  vlan: number;
   ipamType: string;
   /** The container interface's MAC, if the runtime asked for one. */
   mac?: string;
+  /** The MAC as asked for when it is not a MAC (only ADD and CHECK refuse it). */
+  badMac?: string;
+}
+
+/** The checks only ADD and CHECK make: DEL (and GC, STATUS) of a config ADD refused must still succeed,
+ * as in the reference, or a runtime would retry the DEL forever. */
+export function refuseUnsupported(conf: BridgeConf): void {
+  if (conf.vlan !== 0) throw new CniError(ErrorCode.UnsupportedField, 'vlan: podnet\'s bridge does not support VLANs yet; remove "vlan"');
+  if (conf.hairpinMode && conf.promiscMode) throw new CniError(ErrorCode.InvalidConfig, 'cannot set hairpin mode and promiscuous mode at the same time');
+  if (conf.badMac !== undefined) throw new CniError(ErrorCode.InvalidConfig, `MAC: "${conf.badMac}" is not a MAC address (like 0a:58:0a:2a:00:05)`);
 }
 
 /** CNI_ARGS keys the bridge plugin knows. */
@@ -41,17 +52,11 @@ export const BRIDGE_ARGS = ['MAC', 'IP', 'K8S_POD_NAMESPACE', 'K8S_POD_NAME', 'K
 /** Validates a bridge request's config and resolves the container MAC (CNI_ARGS MAC=, args.cni.mac, runtimeConfig.mac). */
 export function bridgeConf(req: CniRequest): BridgeConf {
   const c = parseConfig(schema, req.config);
-  if (c.vlan !== 0) throw new CniError(ErrorCode.UnsupportedField, 'vlan: podnet\'s bridge does not support VLANs yet; remove "vlan"');
-  if (c.hairpinMode && c.promiscMode) throw new CniError(ErrorCode.InvalidConfig, 'cannot set hairpin mode and promiscuous mode at the same time');
   const args = parseCniArgs(req.args, BRIDGE_ARGS);
   const fromArgs = (req.config.args as { cni?: { mac?: unknown } } | undefined)?.cni?.mac;
   const fromRuntime = (req.config.runtimeConfig as { mac?: unknown } | undefined)?.mac;
   const rawMac = args.get('MAC') ?? (typeof fromArgs === 'string' ? fromArgs : undefined) ?? (typeof fromRuntime === 'string' ? fromRuntime : undefined);
-  let mac: string | undefined;
-  if (rawMac !== undefined) {
-    mac = parseMac(rawMac);
-    if (!mac) throw new CniError(ErrorCode.InvalidConfig, `MAC: "${rawMac}" is not a MAC address (like 0a:58:0a:2a:00:05)`);
-  }
+  const mac = rawMac === undefined ? undefined : parseMac(rawMac);
   return {
     bridge: c.bridge,
     isGateway: c.isGateway || c.isDefaultGateway,
@@ -61,7 +66,9 @@ export function bridgeConf(req: CniRequest): BridgeConf {
     mtu: c.mtu,
     hairpinMode: c.hairpinMode,
     promiscMode: c.promiscMode,
+    vlan: c.vlan,
     ipamType: c.ipam.type,
     ...(mac ? { mac } : {}),
+    ...(rawMac !== undefined && !mac ? { badMac: rawMac } : {}),
   };
 }

@@ -1,7 +1,7 @@
 // host-local's reservations on disk, in the reference plugin's layout so both can share a directory:
 // `<dataDir>/<network>/<ip>` holding `<containerID>\r\n<ifname>`, `last_reserved_ip.<set index>`, and
 // `lock`, flocked while allocating or releasing.
-import { open, readFile, readdir, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileMutex } from '../../host/lock.js';
 import { ensureDir } from '../../host/dirs.js';
@@ -72,7 +72,7 @@ export class DiskStore implements Store {
    * Equivalent to: `mkdir -p -m 0700 DIR && flock -x DIR/lock …`. */
   async withLock<T>(fn: () => Promise<T>): Promise<T> {
     await ensureDir(this.dir);
-    return this.mutex().with(async () => {
+    const locked = () => this.mutex().with(async () => {
       this.locked = true;
       try {
         return await fn();
@@ -80,6 +80,15 @@ export class DiskStore implements Store {
         this.locked = false;
       }
     });
+    try {
+      return await locked();
+    } catch (e) {
+      // ensureDir remembers what this process made; a long-running process (`podnet cni serve`) must
+      // still cope with the directory being deleted under it: make it again and retry once.
+      if (!isCode(e, 'ENOENT') || (e as NodeJS.ErrnoException).path !== join(this.dir, 'lock')) throw e;
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      return locked();
+    }
   }
 
   /** Creates `<dir>/<ip>` exclusively (0600) for (id, ifname) and records it as last reserved; false if taken. */

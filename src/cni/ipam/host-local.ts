@@ -2,8 +2,9 @@
 // one address per range set round robin from a Store shared with the reference plugin, releases by
 // (container, ifname). Also GC (drops reservations of attachments the runtime no longer has) and
 // STATUS (the data directory is usable), which the reference lacks.
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { CniError, ErrorCode, parseCniArgs, type CniIp, type CniRoute } from '../spec.js';
+import { CniError, ErrorCode, parseCniArgs, type CniDns, type CniIp, type CniRoute } from '../spec.js';
 import type { CniPlugin, CniRequest, NetConf, PluginContext } from '../plugin.js';
 import type { Store } from './store.js';
 import { exhaustedError, formatRangeSet, nextIP, parseRangeSets, rangeFor, rangeSetSize, type RangeSet } from './allocator.js';
@@ -61,6 +62,8 @@ export interface HostLocalConfig {
   requestedIPs: string[];
   /** GC's list of attachments to keep, if given. */
   validAttachments?: Attachment[];
+  /** A resolv.conf whose settings become the result's `dns`. */
+  resolvConf?: string;
 }
 
 /** The spec's network name syntax; host-local makes it a directory, so nothing else may pass. */
@@ -68,10 +71,19 @@ const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 const invalid = (msg: string) => new CniError(ErrorCode.InvalidConfig, msg);
 
+/** The start of a value as JSON, for an error message; a value too deeply nested to stringify is named by its type. */
+function preview(input: unknown): string {
+  try {
+    return JSON.stringify(input)?.slice(0, 60) ?? String(input);
+  } catch {
+    return Array.isArray(input) ? 'a deeply nested list' : `a deeply nested ${typeof input}`;
+  }
+}
+
 function issueLine(issue: z.core.$ZodIssue): string {
   const path = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
   const input = (issue as { input?: unknown }).input;
-  const got = input === undefined ? 'missing' : `got ${JSON.stringify(input)?.slice(0, 60) ?? String(input)}`;
+  const got = input === undefined ? 'missing' : `got ${preview(input)}`;
   return `${path || 'config'}: ${got}; ${issue.message}`;
 }
 
@@ -117,6 +129,7 @@ export function parseHostLocalConfig(config: NetConf): HostLocalConfig {
     routes: (ipam.routes ?? []).map((r, i) => parseRoute(r, `ipam.routes[${i}]`)),
     dataDir: ipam.dataDir || DEFAULT_DATA_DIR,
     requestedIPs: requested,
+    ...(ipam.resolvConf ? { resolvConf: ipam.resolvConf } : {}),
     ...(parsed.data[VALID_ATTACHMENTS] ? { validAttachments: parsed.data[VALID_ATTACHMENTS] } : {}),
   };
 }
@@ -183,6 +196,34 @@ export async function allocateAll(store: Store, sets: readonly RangeSet[], wante
   return ips;
 }
 
+/** The DNS settings of a resolv.conf (`nameserver`, `domain`, `search`, `options` lines), as the reference reads them. */
+export function parseResolvConf(text: string): CniDns {
+  const dns: CniDns = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
+    const [key, ...values] = line.split(/\s+/);
+    if (values.length === 0) continue;
+    if (key === 'nameserver') (dns.nameservers ??= []).push(values[0]);
+    else if (key === 'domain') dns.domain = values[0];
+    else if (key === 'search') (dns.search ??= []).push(...values);
+    else if (key === 'options') (dns.options ??= []).push(...values);
+  }
+  return dns;
+}
+
+/** Reads `ipam.resolvConf`; an unreadable file fails ADD (code 5), as in the reference. Equivalent to: `cat FILE`. */
+async function readResolvConf(path: string): Promise<CniDns | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new CniError(ErrorCode.IoFailure, `ipam.resolvConf: cannot read ${path}: ${(e as Error).message}`);
+  }
+  const dns = parseResolvConf(text);
+  return Object.keys(dns).length ? dns : undefined;
+}
+
 function storeOf(req: CniRequest, ctx: PluginContext): { conf: HostLocalConfig; store: Store } {
   const conf = parseHostLocalConfig(req.config);
   return { conf, store: ctx.ipamStore(conf.dataDir, req.config.name) };
@@ -197,7 +238,8 @@ export const hostLocal: CniPlugin = {
     const { conf, store } = storeOf(req, ctx);
     const wanted = assignRequested(conf.rangeSets, [...requestedFromCniArgs(req.args), ...conf.requestedIPs]);
     const ips = await store.withLock(() => allocateAll(store, conf.rangeSets, wanted, req.containerId, req.ifname));
-    return { cniVersion: req.config.cniVersion, ips, ...(conf.routes.length > 0 ? { routes: conf.routes } : {}) };
+    const dns = conf.resolvConf ? await readResolvConf(conf.resolvConf) : undefined;
+    return { cniVersion: req.config.cniVersion, ips, ...(conf.routes.length > 0 ? { routes: conf.routes } : {}), ...(dns ? { dns } : {}) };
   },
 
   async del(req, ctx) {

@@ -1,0 +1,498 @@
+// Benchmark: CNI plugins exec'd per pod the way a runtime execs them — `nsenter --net=/run/netns/H
+// PLUGIN` with the CNI environment and the config on stdin — for the reference plugins
+// (/usr/lib/cni/bridge + host-local, loopback) and podnet's installed executables (podnet-bridge +
+// podnet-host-local, podnet-loopback) (a) with `podnet cni serve` running and (b) one-shot (no daemon:
+// the client execs Node). Pods are taken up (loopback ADD, bridge ADD) and down (bridge DEL, loopback
+// DEL, each with its ADD result as prevResult) one by one, the three paths alternating pod by pod.
+// Then, to say where podnet's time goes: floors (process start-ups, VERSION round trips) and the
+// daemon's work replayed in process with every command and flock timed.
+// Usage (root): `node dist/bench/cni.js [--pods N] [--quick]`. Writes bench/results/cni.json.
+import { spawn } from 'node:child_process';
+import childProcess from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Host } from '../src/host/host.js';
+import { ShellRunner } from '../src/host/shell-runner.js';
+import type { Command, Runner } from '../src/host/runner.js';
+import { execContext } from '../src/cni/exec.js';
+import { defaultRegistry } from '../src/cni/context.js';
+import { invokePlugin } from '../src/cni/plugin.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const QUICK = process.argv.includes('--quick');
+const PODS = Number(process.argv[process.argv.indexOf('--pods') + 1]) > 0 && process.argv.includes('--pods')
+  ? Number(process.argv[process.argv.indexOf('--pods') + 1]) : QUICK ? 20 : 100;
+const WARMUP = 3;
+const FLOOR_REPS = QUICK ? 10 : 30;
+const REF_DIR = '/usr/lib/cni';
+const PREFIX = `pncni${randomBytes(3).toString('hex')}-`;
+
+type PathName = 'reference' | 'daemon' | 'one-shot';
+const PATHS: PathName[] = ['reference', 'daemon', 'one-shot'];
+type Op = 'loopback ADD' | 'bridge ADD' | 'bridge DEL' | 'loopback DEL';
+const OPS: Op[] = ['loopback ADD', 'bridge ADD', 'bridge DEL', 'loopback DEL'];
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers.
+
+const median = (xs: readonly number[]) => quantile(xs, 0.5);
+/** Quantile by linear interpolation between closest ranks. */
+function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
+}
+const r1 = (x: number) => Math.round(x * 10) / 10;
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+interface Exit { code: number; stdout: string; stderr: string; ms: number }
+
+/** Runs argv with `input` and `env`; resolves with the output and the wall time from spawn to close. */
+function exec(argv: readonly string[], input = '', env?: NodeJS.ProcessEnv): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 128, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), ms: performance.now() - t0 }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  });
+}
+
+async function must(argv: readonly string[], input = '', env?: NodeJS.ProcessEnv): Promise<Exit> {
+  const r = await exec(argv, input, env);
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} exited ${r.code}: ${(r.stdout + r.stderr).trim().slice(0, 500)}`);
+  return r;
+}
+
+async function netnsNames(): Promise<string[]> {
+  const text = (await must(['ip', '-json', 'netns', 'list'])).stdout.trim();
+  return text ? (JSON.parse(text) as { name: string }[]).map((e) => e.name) : [];
+}
+
+/** Every namespace this run made is tracked here, so any failure or signal can remove them. */
+const made = new Set<string>();
+async function nsAdd(names: readonly string[]): Promise<void> {
+  for (const n of names) made.add(n);
+  await must(['ip', '-batch', '-'], names.map((n) => `netns add ${n}\n`).join(''));
+}
+async function nsDel(names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  await exec(['ip', '-force', '-batch', '-'], names.map((n) => `netns del ${n}\n`).join(''));
+  for (const n of names) made.delete(n);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The three paths.
+
+let tmp = '';
+let bin = '';
+let socket = '';
+let daemonPid = 0;
+let daemonExit: Promise<unknown> = Promise.resolve();
+
+interface PathSetup {
+  name: PathName;
+  /** Plugin executables by role. */
+  bridge: string;
+  loopback: string;
+  cniPath: string;
+  bridgeType: string;
+  ipamType: string;
+  loopbackType: string;
+  socket: string;
+}
+
+function setup(name: PathName): PathSetup {
+  if (name === 'reference') {
+    return { name, bridge: join(REF_DIR, 'bridge'), loopback: join(REF_DIR, 'loopback'), cniPath: REF_DIR, bridgeType: 'bridge', ipamType: 'host-local', loopbackType: 'loopback', socket: '' };
+  }
+  return {
+    name, bridge: join(bin, 'podnet-bridge'), loopback: join(bin, 'podnet-loopback'), cniPath: bin,
+    bridgeType: 'podnet-bridge', ipamType: 'podnet-host-local', loopbackType: 'podnet-loopback',
+    socket: name === 'daemon' ? socket : join(tmp, 'no-daemon.sock'),
+  };
+}
+
+/** K3s's bridge delegate (k3s-networking-facts.md §5), name and cniVersion folded in as libcni does. */
+function bridgeConf(p: PathSetup, dataDir: string, prevResult?: unknown): string {
+  return JSON.stringify({
+    cniVersion: '1.0.0', name: 'cbr0', type: p.bridgeType, bridge: 'cni0', hairpinMode: true, forceAddress: true, isDefaultGateway: true, isGateway: true, ipMasq: false, mtu: 1450,
+    ipam: { type: p.ipamType, ranges: [[{ subnet: '10.42.0.0/24' }]], routes: [{ dst: '10.42.0.0/16' }], dataDir },
+    ...(prevResult ? { prevResult } : {}),
+  });
+}
+const loopbackConf = (p: PathSetup, prevResult?: unknown) => JSON.stringify({ cniVersion: '1.0.0', name: 'cni-loopback', type: p.loopbackType, ...(prevResult ? { prevResult } : {}) });
+
+/** One path's node: namespace H, its pods, its IPAM data dir. */
+class Node {
+  readonly h: string;
+  readonly dataDir: string;
+  constructor(readonly p: PathSetup, tag: string) {
+    this.h = `${PREFIX}${tag}-H`;
+    this.dataDir = join(tmp, `data-${tag}`);
+  }
+  pod(i: number): string { return `${PREFIX}${this.p.name.slice(0, 1)}${i}`; }
+
+  /** Execs `exe` inside H like a runtime; returns the parsed output and the time. */
+  async cni(exe: string, command: string, pod: string, ifname: string, stdin: string): Promise<{ result: unknown; ms: number }> {
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH, CNI_COMMAND: command, CNI_CONTAINERID: `cid-${pod}`, CNI_NETNS: `/run/netns/${pod}`, CNI_IFNAME: ifname,
+      CNI_PATH: this.p.cniPath, CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${pod}`,
+      ...(this.p.socket ? { PODNET_CNI_SOCKET: this.p.socket } : {}),
+    };
+    const r = await exec(['nsenter', `--net=/run/netns/${this.h}`, exe], stdin, env);
+    if (r.code !== 0) throw new Error(`${this.p.name} ${exe} ${command} for ${pod} exited ${r.code}: ${(r.stdout + r.stderr).trim().slice(0, 500)}`);
+    return { result: r.stdout.trim() ? JSON.parse(r.stdout) : undefined, ms: r.ms };
+  }
+
+  async add(pod: string): Promise<{ lo: unknown; br: unknown; ms: Record<'loopback ADD' | 'bridge ADD', number> }> {
+    const lo = await this.cni(this.p.loopback, 'ADD', pod, 'lo', loopbackConf(this.p));
+    const br = await this.cni(this.p.bridge, 'ADD', pod, 'eth0', bridgeConf(this.p, this.dataDir));
+    if (!(br.result as { ips?: unknown[] } | undefined)?.ips?.length) throw new Error(`${this.p.name}: bridge ADD for ${pod} returned no IP`);
+    return { lo: lo.result, br: br.result, ms: { 'loopback ADD': lo.ms, 'bridge ADD': br.ms } };
+  }
+
+  async del(pod: string, res: { lo: unknown; br: unknown }): Promise<Record<'bridge DEL' | 'loopback DEL', number>> {
+    const br = await this.cni(this.p.bridge, 'DEL', pod, 'eth0', bridgeConf(this.p, this.dataDir, res.br));
+    const lo = await this.cni(this.p.loopback, 'DEL', pod, 'lo', loopbackConf(this.p, res.lo));
+    return { 'bridge DEL': br.ms, 'loopback DEL': lo.ms };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Daemon.
+
+async function startDaemon(): Promise<void> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/podnet.js'), 'cni', 'serve', '--socket', socket], { stdio: 'ignore', detached: true });
+  daemonPid = child.pid ?? 0;
+  daemonExit = new Promise((r) => child.on('exit', r));
+  for (let i = 0; i < 300 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!existsSync(socket)) throw new Error('podnet cni serve did not start listening');
+}
+
+async function stopDaemon(): Promise<void> {
+  if (!daemonPid) return;
+  try { process.kill(daemonPid, 'SIGTERM'); } catch { /* gone */ }
+  const t = new Promise((r) => setTimeout(r, 5000, 'timeout'));
+  if ((await Promise.race([daemonExit, t])) === 'timeout') {
+    try { process.kill(daemonPid, 'SIGKILL'); } catch { /* gone */ }
+    await daemonExit;
+  }
+  daemonPid = 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where podnet's time goes.
+
+/** Wall time of `n` runs of argv (with env and stdin), median. */
+async function floor(argv: readonly string[], n: number, input = '', env?: NodeJS.ProcessEnv): Promise<number> {
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) ms.push((await must(argv, input, env)).ms);
+  return r2(median(ms));
+}
+
+/** One timed command of the daemon's work, classified. */
+interface Timed { what: string; ms: number }
+
+function classify(argv: readonly string[], input: string, h: string): string {
+  const a = argv.join(' ');
+  const inHost = a.includes(`/run/netns/${h}`) || a.includes(`-n ${h} `);
+  if (a.includes('addr show')) return 'read cni0 (ip -json addr show dev cni0, host)';
+  if (input.includes('link add veth')) return 'host side: veth, port, gateway, sysctls (one ip -batch, host)';
+  if (/^link show dev veth/.test(input.trim()) && inHost) return 'port up check (ip link show, host)';
+  if (input.includes('addr add') && !inHost) return 'pod side: sysctls, eth0 up, address, routes (pod)';
+  if (input.includes('link del')) return 'delete eth0 (ip -batch, pod)';
+  if (input.includes('link set lo')) return 'lo up/down (ip -batch, pod)';
+  return argv.slice(0, 3).join(' ');
+}
+
+/** The daemon's work replayed in this process (the same code `podnet cni serve` runs: execContext +
+ * invokePlugin, host namespace by path as the daemon has it), each command and each flock timed. */
+async function profile(): Promise<Record<string, unknown>> {
+  // Time every flock child this process starts (src/host/lock.ts spawns `flock -x 0`).
+  const flocks: number[] = [];
+  const origSpawn = childProcess.spawn;
+  const patched = ((...args: Parameters<typeof origSpawn>) => {
+    const t0 = performance.now(); // from before spawn(): its synchronous fork counts too
+    const child = origSpawn(...args);
+    if (args[0] === 'flock') child.once('close', () => flocks.push(performance.now() - t0));
+    return child;
+  }) as typeof origSpawn;
+  childProcess.spawn = patched;
+  syncBuiltinESMExports();
+  try {
+    const node = new Node(setup('daemon'), 'prof');
+    const timed: Timed[] = [];
+    const inner = new ShellRunner(8);
+    const runner: Runner = {
+      async run(cmd: Command) {
+        const t0 = performance.now();
+        try { return await inner.run(cmd); } finally { timed.push({ what: classify(cmd.argv, cmd.input ?? '', node.h), ms: performance.now() - t0 }); }
+      },
+      start: (cmd) => inner.start(cmd),
+      signal: (pid, sig) => inner.signal(pid, sig),
+    };
+    const registry = defaultRegistry();
+    const base = execContext(new Host(runner), { path: `/run/netns/${node.h}` }, registry, (n) => new Uint8Array(randomBytes(n)));
+    let delegateMs = 0;
+    const ctx: typeof base = {
+      ...base,
+      async delegate(...a) {
+        const t0 = performance.now();
+        try { return await base.delegate(...a); } finally { delegateMs += performance.now() - t0; }
+      },
+    };
+    const pods = Array.from({ length: PODS + WARMUP }, (_, i) => node.pod(1000 + i));
+    await nsAdd([node.h, ...pods]);
+    const per: Record<string, { total: number[]; byWhat: Map<string, number[]>; flock: number[]; ipam: number[] }> = {};
+    const call = async (op: Op, pod: string, stdin: string, record: boolean) => {
+      const [type, command] = op.split(' ') as ['bridge' | 'loopback', string];
+      const env = {
+        CNI_COMMAND: command, CNI_CONTAINERID: `cid-${pod}`, CNI_NETNS: `/run/netns/${pod}`, CNI_IFNAME: type === 'bridge' ? 'eth0' : 'lo',
+        CNI_PATH: bin, CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${pod}`,
+      };
+      timed.length = 0;
+      flocks.length = 0;
+      delegateMs = 0;
+      const t0 = performance.now();
+      const out = await invokePlugin(registry.get(type), env, stdin, ctx);
+      const total = performance.now() - t0;
+      if (out.exitCode !== 0) throw new Error(`profile ${op} ${pod}: ${out.stdout}`);
+      // The flock child's 'close' can come a tick after the lock is taken.
+      await new Promise((r) => setImmediate(r));
+      if (record) {
+        const e = (per[op] ??= { total: [], byWhat: new Map(), flock: [], ipam: [] });
+        e.total.push(total);
+        e.flock.push(flocks.reduce((a, b) => a + b, 0));
+        e.ipam.push(delegateMs);
+        const sums = new Map<string, number>();
+        for (const t of timed) sums.set(t.what, (sums.get(t.what) ?? 0) + t.ms);
+        for (const [w, ms] of sums) (e.byWhat.get(w) ?? e.byWhat.set(w, []).get(w)!).push(ms);
+      }
+      return out.result;
+    };
+    const p = node.p;
+    const results: { lo: unknown; br: unknown }[] = [];
+    for (const [i, pod] of pods.entries()) {
+      const rec = i >= WARMUP;
+      const lo = await call('loopback ADD', pod, loopbackConf(p), rec);
+      const br = await call('bridge ADD', pod, bridgeConf(p, node.dataDir), rec);
+      results.push({ lo, br });
+    }
+    for (const [i, pod] of pods.entries()) {
+      const rec = i >= WARMUP;
+      await call('bridge DEL', pod, bridgeConf(p, node.dataDir, results[i].br), rec);
+      await call('loopback DEL', pod, loopbackConf(p, results[i].lo), rec);
+    }
+    await nsDel([...pods, node.h]);
+    inner.close();
+    const out: Record<string, unknown> = {};
+    for (const op of OPS) {
+      const e = per[op];
+      const parts: Record<string, number> = {};
+      let accounted = 0;
+      for (const [w, xs] of e.byWhat) {
+        // Commands that did not run for every pod count as 0 for the others.
+        const all = [...xs, ...Array<number>(e.total.length - xs.length).fill(0)];
+        parts[w] = r2(median(all));
+        accounted += median(all);
+      }
+      const lock = median(e.flock);
+      const ipam = median(e.ipam);
+      if (ipam > 0) {
+        parts['IPAM: flock (spawn `flock -x 0` on the lock file)'] = r2(lock);
+        parts['IPAM: the rest (find podnet-host-local on CNI_PATH, read and write the reservation files, JavaScript)'] = r2(Math.max(0, ipam - lock));
+        accounted += ipam;
+      }
+      const total = median(e.total);
+      parts['the rest: the plugin\'s JavaScript (parse, validate, result) and waiting between steps'] = r2(Math.max(0, total - accounted));
+      out[op] = { inProcessMedianMs: r2(total), parts, samples: e.total.map(r1) };
+    }
+    return out;
+  } finally {
+    childProcess.spawn = origSpawn;
+    syncBuiltinESMExports();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type Samples = Record<PathName, Record<Op, number[]>>;
+
+function stats(xs: number[]) {
+  return { median: r1(median(xs)), p90: r1(quantile(xs, 0.9)) };
+}
+
+async function leftovers(): Promise<string[]> {
+  const ns = (await netnsNames()).filter((n) => n.startsWith(PREFIX));
+  const daemon = daemonPid && existsSync(`/proc/${daemonPid}`) && !readFileSync(`/proc/${daemonPid}/stat`, 'latin1').includes(') Z') ? [`podnet cni serve pid ${daemonPid}`] : [];
+  return [...ns, ...daemon];
+}
+
+async function cleanup(): Promise<void> {
+  await stopDaemon().catch(() => undefined);
+  await nsDel([...made]).catch(() => undefined);
+}
+
+async function main(): Promise<number> {
+  if (process.getuid?.() !== 0) {
+    console.error('the benchmark needs root (it creates network namespaces)');
+    return 1;
+  }
+  for (const f of ['bridge', 'host-local', 'loopback']) {
+    if (!existsSync(join(REF_DIR, f))) { console.error(`${REF_DIR}/${f} is missing (apt-get install containernetworking-plugins)`); return 1; }
+  }
+  tmp = await mkdtemp(join(os.tmpdir(), 'podnet-bench-cni-'));
+  bin = join(tmp, 'bin');
+  socket = join(tmp, 'cni.sock');
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\n${sig}: cleaning up`);
+    void cleanup().then(() => rm(tmp, { recursive: true, force: true })).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let code = 0;
+  try {
+    await must([process.execPath, join(ROOT, 'bin/podnet.js'), 'cni', 'install', '--dir', bin, '--socket', socket]);
+    await startDaemon();
+    const nodes = Object.fromEntries(PATHS.map((p) => [p, new Node(setup(p), p.slice(0, 1))])) as Record<PathName, Node>;
+    const podsOf = (n: Node, from: number, count: number) => Array.from({ length: count }, (_, i) => n.pod(from + i));
+    await nsAdd(PATHS.flatMap((p) => [nodes[p].h, ...podsOf(nodes[p], 0, WARMUP + PODS)]));
+
+    console.error(`warming up (${WARMUP} unrecorded pods per path: cni0 created, caches warm)`);
+    for (let i = 0; i < WARMUP; i++) {
+      for (const p of PATHS) {
+        const n = nodes[p];
+        const res = await n.add(n.pod(i));
+        await n.del(n.pod(i), res);
+      }
+    }
+
+    const samples = Object.fromEntries(PATHS.map((p) => [p, Object.fromEntries(OPS.map((o) => [o, [] as number[]]))])) as Samples;
+    const perPod = Object.fromEntries(PATHS.map((p) => [p, { add: [] as number[], del: [] as number[], total: [] as number[] }])) as Record<PathName, { add: number[]; del: number[]; total: number[] }>;
+    const held: Record<PathName, { lo: unknown; br: unknown }[]> = { reference: [], daemon: [], 'one-shot': [] };
+    // Rotate which path goes first, pod by pod, so drift in the machine hits all three alike.
+    const order = (i: number) => PATHS.map((_, k) => PATHS[(i + k) % PATHS.length]);
+    console.error(`${PODS} pods up, one by one, paths alternating`);
+    for (let i = 0; i < PODS; i++) {
+      for (const p of order(i)) {
+        const r = await nodes[p].add(nodes[p].pod(WARMUP + i));
+        held[p].push(r);
+        samples[p]['loopback ADD'].push(r.ms['loopback ADD']);
+        samples[p]['bridge ADD'].push(r.ms['bridge ADD']);
+        perPod[p].add.push(r.ms['loopback ADD'] + r.ms['bridge ADD']);
+      }
+      if (interrupted) throw new Error('interrupted');
+    }
+    console.error(`${PODS} pods down`);
+    for (let i = 0; i < PODS; i++) {
+      for (const p of order(i)) {
+        const ms = await nodes[p].del(nodes[p].pod(WARMUP + i), held[p][i]);
+        samples[p]['bridge DEL'].push(ms['bridge DEL']);
+        samples[p]['loopback DEL'].push(ms['loopback DEL']);
+        perPod[p].del.push(ms['bridge DEL'] + ms['loopback DEL']);
+        perPod[p].total.push(perPod[p].add[i] + ms['bridge DEL'] + ms['loopback DEL']);
+      }
+      if (interrupted) throw new Error('interrupted');
+    }
+    for (const p of PATHS) {
+      const files = existsSync(join(nodes[p].dataDir, 'cbr0')) ? (await must(['ls', join(nodes[p].dataDir, 'cbr0')])).stdout.split('\n').filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)) : [];
+      if (files.length) throw new Error(`${p}: IPs still reserved after every DEL: ${files.join(' ')}`);
+    }
+    await nsDel(PATHS.flatMap((p) => [nodes[p].h, ...podsOf(nodes[p], 0, WARMUP + PODS)]));
+
+    console.error('floors and VERSION round trips');
+    const h = `${PREFIX}floor-H`;
+    await nsAdd([h]);
+    const inH = (argv: string[]) => ['nsenter', `--net=/run/netns/${h}`, ...argv];
+    const versionEnv = (sock?: string): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, CNI_COMMAND: 'VERSION', ...(sock ? { PODNET_CNI_SOCKET: sock } : {}) });
+    const floors = {
+      'nsenter --net=H true': await floor(inH(['true']), FLOOR_REPS),
+      'nsenter --net=H perl -e 0': await floor(inH(['perl', '-e', '0']), FLOOR_REPS),
+      'reference bridge VERSION (Go start-up)': await floor(inH([join(REF_DIR, 'bridge')]), FLOOR_REPS, '{}', versionEnv()),
+      'podnet-bridge VERSION through the daemon (Perl client + socket)': await floor(inH([join(bin, 'podnet-bridge')]), FLOOR_REPS, '{}', versionEnv(socket)),
+      'podnet-bridge VERSION one-shot (Perl client + Node start-up)': await floor(inH([join(bin, 'podnet-bridge')]), FLOOR_REPS, '{}', versionEnv(join(tmp, 'no-daemon.sock'))),
+      'node -e 0': await floor([process.execPath, '-e', '0'], FLOOR_REPS),
+    };
+    await nsDel([h]);
+
+    console.error(`profiling the daemon's work in process (${PODS} pods, as many as above)`);
+    const inProcess = await profile();
+
+    const table = Object.fromEntries(PATHS.map((p) => [p, {
+      ...Object.fromEntries(OPS.map((o) => [o, stats(samples[p][o])])),
+      'per pod ADD (lo + bridge)': stats(perPod[p].add),
+      'per pod DEL (bridge + lo)': stats(perPod[p].del),
+      'per pod ADD + DEL': stats(perPod[p].total),
+    }])) as unknown as Record<PathName, Record<string, { median: number; p90: number }>>;
+    // What the daemon path costs beyond the plugin's own work: client start-up, hand-over, answer.
+    const handOver = Object.fromEntries(OPS.map((o) => [o, r1(table.daemon[o].median - (inProcess[o] as { inProcessMedianMs: number }).inProcessMedianMs)]));
+    const refTotal = table.reference['per pod ADD + DEL'].median;
+    const target = {
+      what: "podnet's per-pod ADD+DEL (median) at or below the reference's",
+      reference: refTotal,
+      daemon: { measured: table.daemon['per pod ADD + DEL'].median, met: table.daemon['per pod ADD + DEL'].median <= refTotal },
+      oneShot: { measured: table['one-shot']['per pod ADD + DEL'].median, met: table['one-shot']['per pod ADD + DEL'].median <= refTotal },
+    };
+    const out = {
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, kernel: os.release(), node: process.version },
+      pods: PODS, warmup: WARMUP, quick: QUICK,
+      how: 'each plugin exec\'d as `nsenter --net=/run/netns/H PLUGIN` with the CNI env and stdin, wall time spawn→exit in ms; three paths alternating pod by pod',
+      table,
+      target,
+      floors,
+      daemonWorkInProcess: inProcess,
+      daemonPathMinusInProcess: handOver,
+      samples: Object.fromEntries(PATHS.map((p) => [p, Object.fromEntries(OPS.map((o) => [o, samples[p][o].map(r1)]))])),
+    };
+    await mkdir(join(ROOT, 'bench/results'), { recursive: true });
+    await writeFile(join(ROOT, 'bench/results/cni.json'), `${JSON.stringify(out, null, 2)}\n`);
+
+    const rows = [...OPS, 'per pod ADD (lo + bridge)', 'per pod DEL (bridge + lo)', 'per pod ADD + DEL'];
+    const cell = (p: PathName, r: string) => `${table[p][r].median} / ${table[p][r].p90}`;
+    console.log(`| op (${PODS} pods) | reference | podnet, daemon | podnet, one-shot |`);
+    console.log('|---|---|---|---|');
+    for (const r of rows) console.log(`| ${r} | ${cell('reference', r)} | ${cell('daemon', r)} | ${cell('one-shot', r)} |`);
+    console.log('(median / p90 ms)');
+    console.log(`\ntarget (${target.what}): reference ${refTotal} ms; daemon ${target.daemon.measured} ms — ${target.daemon.met ? 'met' : 'NOT met'}; one-shot ${target.oneShot.measured} ms — ${target.oneShot.met ? 'met' : 'NOT met'}`);
+    console.log('\nfloors (median ms):');
+    for (const [k, v] of Object.entries(floors)) console.log(`  ${k}: ${v}`);
+    console.log('\nthe daemon\'s work, replayed in process (median ms per op):');
+    for (const [op, v] of Object.entries(inProcess)) {
+      const e = v as { inProcessMedianMs: number; parts: Record<string, number> };
+      console.log(`  ${op}: ${e.inProcessMedianMs} (through the daemon: ${table.daemon[op].median}, so ${handOver[op]} ms are the client and the hand-over)`);
+      for (const [k, ms] of Object.entries(e.parts)) console.log(`    ${ms}  ${k}`);
+    }
+    console.log('wrote bench/results/cni.json');
+  } catch (e) {
+    console.error(interrupted ? 'interrupted: nothing written' : `benchmark failed: ${(e as Error).stack ?? String(e)}`);
+    code = interrupted ? 130 : 1;
+  } finally {
+    await cleanup();
+    const left = await leftovers();
+    if (left.length) {
+      console.error(`LEFT BEHIND: ${left.join(', ')}`);
+      code = 1;
+    }
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return code;
+}
+
+process.exitCode = await main();
