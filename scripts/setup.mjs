@@ -23,6 +23,8 @@ const programs = [
   ['unshare', 'util-linux'],
   ['podman', 'podman'],
   ['runc', 'runc'],
+  ['containerd', 'containerd'],
+  ['ctr', 'containerd'],
   ['chromium', 'chromium'],
   ['dot', 'graphviz'],
 ];
