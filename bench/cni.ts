@@ -22,6 +22,7 @@ import type { Command, Runner } from '../src/host/runner.js';
 import { execContext } from '../src/cni/exec.js';
 import { defaultRegistry } from '../src/cni/context.js';
 import { invokePlugin } from '../src/cni/plugin.js';
+import { exec, type Exit } from './common.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const QUICK = process.argv.includes('--quick');
@@ -52,23 +53,6 @@ function quantile(xs: readonly number[], q: number): number {
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-interface Exit { code: number; stdout: string; stderr: string; ms: number }
-
-/** Runs argv with `input` and `env`; resolves with the output and the wall time from spawn to close. */
-function exec(argv: readonly string[], input = '', env?: NodeJS.ProcessEnv): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 128, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), ms: performance.now() - t0 }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
-}
 
 async function must(argv: readonly string[], input = '', env?: NodeJS.ProcessEnv): Promise<Exit> {
   const r = await exec(argv, input, env);

@@ -1,6 +1,7 @@
 // What the benchmarks share: small statistics, a runner that counts commands, and the guard that
 // cleans up what a sample made when it fails or the user interrupts (first SIGINT/SIGTERM: finish
 // the sample, then clean up; second: clean up now).
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Command, Runner } from '../src/host/runner.js';
@@ -60,4 +61,23 @@ export class Guard {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
+}
+
+/** What one command printed, how it ended, and its wall time from spawn to close. */
+export interface Exit { code: number; stdout: string; stderr: string; ms: number }
+
+/** Runs argv with `input` on stdin and `env`; resolves with its output and wall time. */
+export function exec(argv: readonly string[], input = '', env?: NodeJS.ProcessEnv): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 128, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), ms: performance.now() - t0 }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  });
 }

@@ -2,28 +2,12 @@
 // (/usr/lib/cni/{loopback,bridge,host-local}), pod after pod. A node namespace stands for the node;
 // the plugins run inside it (`nsenter --net=/run/netns/NODE /usr/lib/cni/bridge`) because they create
 // cni0 in their current namespace. Config: the very one podnet's lab uses (podNetwork, LOOPBACK_NETWORK).
-import { spawn } from 'node:child_process';
 import type { NetworkConfigList } from '../src/cni/runtime.js';
+import { exec } from './common.js';
 
 /** Where the Debian package puts the plugins (also CNI_PATH, so bridge finds host-local). */
 export const CNI_DIR = '/usr/lib/cni';
 
-/** What one command printed and how it ended. */
-interface Exit { code: number; stdout: string; stderr: string }
-
-function exec(argv: readonly string[], input = '', env?: NodeJS.ProcessEnv): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 128, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
-}
 
 /** Runs a command and throws unless it exits 0. */
 async function must(argv: readonly string[], input = '', env?: NodeJS.ProcessEnv): Promise<string> {

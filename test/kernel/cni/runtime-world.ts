@@ -5,7 +5,7 @@
 // podnet-test names, recorded, and removed exactly. Every command and every wait is bounded.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alive, run, waitFor, within, WatchedChild } from '../helpers.js';
@@ -52,20 +52,6 @@ export function writeConflist(file: string, subnet: string, dataDir: string): Re
   return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
 }
 
-/** A root filesystem with busybox and the libraries `ldd` names, `/bin/sh` → busybox (Debian's
- * busybox is dynamically linked). The same recipe as test/kernel/inspect/podman.test.ts, which
- * keeps its copy private to that test file. */
-export function busyboxRootfs(dir: string): void {
-  for (const d of ['bin', 'proc', 'sys', 'dev', 'etc', 'tmp', 'run']) mkdirSync(join(dir, d), { recursive: true });
-  copyFileSync('/usr/bin/busybox', join(dir, 'bin/busybox'));
-  symlinkSync('busybox', join(dir, 'bin/sh'));
-  for (const line of run(['ldd', '/usr/bin/busybox']).split('\n')) {
-    const lib = /=>\s*(\/\S+)/.exec(line)?.[1] ?? /^\s*(\/\S+)/.exec(line)?.[1];
-    if (!lib) continue;
-    mkdirSync(join(dir, dirname(lib)), { recursive: true });
-    copyFileSync(lib, join(dir, lib));
-  }
-}
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 

@@ -19,9 +19,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { alive, ipJson, run, runStatus, uniqueName, waitFor } from '../helpers.js';
-import { deleteNetnsWithPrefix, ipFiles, killAndWait, missing, mountsUnder } from '../inspect/foreign.js';
+import { busyboxRootfs, deleteNetnsWithPrefix, ipFiles, killAndWait, missing, mountsUnder } from '../inspect/foreign.js';
 import {
-  busyboxRootfs, Containerd, DirSnapshot, exec, ociImageTar, PLUGINS, podnet, processesMentioning, randomSubnet, Serve,
+  Containerd, DirSnapshot, exec, ociImageTar, PLUGINS, podnet, processesMentioning, randomSubnet, Serve,
   SystemCniFiles, writeConflist, type Ran,
 } from './runtime-world.js';
 

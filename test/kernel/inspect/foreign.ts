@@ -3,7 +3,8 @@
 // namespace that has no name (`nsenter --net=/proc/PID/ns/net ip -json …`). No podnet code here.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { alive, cmdline, netInodeOf, run, runStatus, statInode, waitFor } from '../helpers.js';
 
 type Json = Record<string, unknown>;
@@ -95,3 +96,17 @@ export function ipFiles(dataDir: string, network: string): string[] {
 }
 
 export { statInode };
+
+/** A root filesystem with busybox and the libraries `ldd` names, `/bin/sh` → busybox (Debian's
+ * busybox is dynamically linked): what podman's --rootfs and the test OCI image are made of. */
+export function busyboxRootfs(dir: string): void {
+  for (const d of ['bin', 'proc', 'sys', 'dev', 'etc', 'tmp', 'run']) mkdirSync(join(dir, d), { recursive: true });
+  copyFileSync('/usr/bin/busybox', join(dir, 'bin/busybox'));
+  symlinkSync('busybox', join(dir, 'bin/sh'));
+  for (const line of execFileSync('ldd', ['/usr/bin/busybox'], { encoding: 'utf8' }).split('\n')) {
+    const lib = /=>\s*(\/\S+)/.exec(line)?.[1] ?? /^\s*(\/\S+)/.exec(line)?.[1];
+    if (!lib) continue;
+    mkdirSync(join(dir, dirname(lib)), { recursive: true });
+    copyFileSync(lib, join(dir, lib));
+  }
+}

@@ -8,17 +8,17 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ExecRunner } from '../../../src/host/runner.js';
 import { netnsNamed } from '../../../src/host/netns.js';
 import { scanHost } from '../../../src/inspect/scan.js';
 import { identify, type EvidenceDirs } from '../../../src/inspect/identify.js';
 import { peerKey, resolvePeers, type Snapshot } from '../../../src/model/snapshot.js';
 import { alive, ipJson, netInodeOf, run, runStatus, statInode, uniqueName, waitFor } from '../helpers.js';
-import { deleteNetnsWithPrefix, ipFiles, missing, mountsUnder } from './foreign.js';
+import { busyboxRootfs, deleteNetnsWithPrefix, ipFiles, missing, mountsUnder } from './foreign.js';
 
 type Json = Record<string, unknown>;
 
@@ -62,18 +62,6 @@ function podmanOk(args: readonly string[], timeoutMs?: number): string {
   return r.stdout;
 }
 
-/** A root filesystem with busybox and the libraries `ldd` names, `/bin/sh` → busybox. */
-function busyboxRootfs(dir: string): void {
-  for (const d of ['bin', 'proc', 'sys', 'dev', 'etc', 'tmp', 'run']) mkdirSync(join(dir, d), { recursive: true });
-  copyFileSync('/usr/bin/busybox', join(dir, 'bin/busybox'));
-  symlinkSync('busybox', join(dir, 'bin/sh'));
-  for (const line of run(['ldd', '/usr/bin/busybox']).split('\n')) {
-    const lib = /=>\s*(\/\S+)/.exec(line)?.[1] ?? /^\s*(\/\S+)/.exec(line)?.[1];
-    if (!lib) continue;
-    mkdirSync(join(dir, dirname(lib)), { recursive: true });
-    copyFileSync(lib, join(dir, lib));
-  }
-}
 
 const byInode = (s: Snapshot, inode: number) => s.namespaces.find((n) => n.inode === inode);
 
