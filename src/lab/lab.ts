@@ -5,7 +5,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Host } from '../host/host.js';
 import { lockFile } from '../host/lock.js';
-import { netnsAdd, netnsDelete, netnsList, netnsNamed } from '../host/netns.js';
+import { inNetns, netnsAdd, netnsDelete, netnsList, netnsNamed } from '../host/netns.js';
+import { runOk } from '../host/runner.js';
+import { overlayLines } from './overlay.js';
 import { processStart, processStopAll, processesInNetns, netnsInode, processOwner } from '../host/process.js';
 import { defaultRegistry, inProcessContext } from '../cni/context.js';
 import { CniRuntime, type Attachment } from '../cni/runtime.js';
@@ -135,6 +137,7 @@ async function up(deps: LabDeps, lab: string, topology: Topology): Promise<LabSt
   try {
     await netnsAdd(deps.host.runner, [plan.underlay.netns, ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns)]);
     await wireUnderlay(deps, plan);
+    if (plan.nodes.length > 1) await wireOverlay(deps, plan);
     const pids = pool(plan.pods, concurrency(deps), (p) => processStart(deps.host.runner, netnsNamed(p.netns), PAUSE_ARGV, lab));
     pids.catch(() => undefined); // awaited below; a failure must not become an unhandled rejection meanwhile
     // Per pod, as containerd does: the loopback network, then the pod network; pods overlap.
@@ -172,6 +175,18 @@ async function wireUnderlay(deps: LabDeps, plan: LabPlan): Promise<void> {
       `addr add ${n.ip} dev eth0`,
       `route add default via ${u.gateway.split('/')[0]} dev eth0`,
     ])).ok();
+  }));
+}
+
+/** Flannel's VXLAN overlay between the nodes: per node one `ip` batch (flannel.1, neighbours), one
+ * `bridge` batch (FDB), one `ip` batch (routes) — in that order, as flannel adds them. */
+async function wireOverlay(deps: LabDeps, plan: LabPlan): Promise<void> {
+  await Promise.all(plan.nodes.map(async (n) => {
+    const ns = netnsNamed(n.netns);
+    const { before, fdb, after } = overlayLines(plan.nodes, n);
+    (await deps.host.net(ns).batch(before)).ok();
+    await runOk(deps.host.runner, { argv: inNetns(ns, 'bridge', ['-batch', '-']), input: fdb.map((l) => `${l}\n`).join(''), mutates: true });
+    (await deps.host.net(ns).batch(after)).ok();
   }));
 }
 

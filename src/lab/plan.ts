@@ -39,6 +39,8 @@ export interface NodePlan {
   podCIDR: string;
   /** cni0's address (the pods' gateway), CIDR form. */
   bridgeIP: string;
+  /** The MAC of the node's flannel.1 (fixed before creation, as flannel does). */
+  vtepMac: string;
 }
 
 /** One pod: a `podnet-<lab>-cni-<uuid>` namespace with eth0, a pause-like process, a sandbox ID. */
@@ -94,9 +96,12 @@ export function resolvePlan(lab: string, t: Topology, random: RandomSource): Lab
       ip: `${addIp(base, 2 + i)}/${underlay.prefix}`,
       podCIDR: formatCidr(pc),
       bridgeIP: `${addIp(networkOf(pc), 1)}/${pc.prefix}`,
+      vtepMac: '',
     };
   });
   const pods = t.pods.map((p, i) => planPod(lab, p.name, p.node ?? nodes[i % nodes.length].name, random));
+  // Drawn after the pods', so adding them left every earlier plan (and the golden dry run) unchanged.
+  for (const n of nodes) n.vtepMac = macFromBytes(random(6));
   return {
     lab,
     clusterCIDR: t.clusterCIDR,
