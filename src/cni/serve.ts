@@ -3,7 +3,8 @@
 // sends its PID: the request runs with /proc/PID/ns/net as the host namespace (the runtime's, as if
 // the plugin had been exec'd there), while the client waits.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import { netnsInode } from '../host/process.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { Host } from '../host/host.js';
@@ -48,24 +49,17 @@ export function parseRequest(buf: Buffer): Request | undefined {
   return req;
 }
 
-async function inode(path: string): Promise<number | undefined> {
-  try {
-    return (await stat(path)).ino;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Serves plugin requests on `socket` until `server.close()`. Each request gets its own Host over the
  * shared runner: its namespace (/proc/CLIENT/ns/net) lives only as long as the client. */
 export async function serveCni(runner: Runner, socket = DEFAULT_SOCKET): Promise<Server> {
   const registry = defaultRegistry();
-  const self = await inode('/proc/self/ns/net');
+  const self = await netnsInode('/proc/self/ns/net');
   await mkdir(dirname(socket), { recursive: true, mode: 0o700 });
   await rm(socket, { force: true });
   const handle = async (req: Request): Promise<{ exitCode: number; stdout: string }> => {
     const nsPath = `/proc/${req.pid}/ns/net`;
-    const ns = (await inode(nsPath)) === self ? CURRENT_NETNS : netnsAt(nsPath);
+    const ns = (await netnsInode(nsPath)) === self ? CURRENT_NETNS : netnsAt(nsPath);
     const ctx = execContext(new Host(runner), ns, registry, (n) => new Uint8Array(randomBytes(n)));
     try {
       return await invokePlugin(registry.get(pluginTypeOf(req.type)), req.env, req.stdin, ctx);

@@ -59,7 +59,7 @@ export async function processRunning(pid: number): Promise<boolean> {
   }
 }
 
-/** The inode that identifies a namespace file (what /proc/PID/ns/net links to as `net:[INODE]`). */
+/** The inode of a file — for a namespace file, the namespace's identity (what /proc/PID/ns/net links to as `net:[INODE]`). */
 export async function netnsInode(path: string): Promise<number | undefined> {
   try {
     return (await stat(path)).ino;

@@ -3,7 +3,8 @@
 // path and K8S_POD_NAME/NAMESPACE); host-local's IP files matched to the namespace's addresses;
 // podman's container list; the processes inside. What cannot be named is shown as
 // `netns <inode> (pid N: cmd)`, never hidden.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { netnsInode } from '../host/process.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Identity, NetnsSnapshot, Snapshot } from '../model/snapshot.js';
@@ -47,13 +48,6 @@ async function list(dir: string): Promise<string[]> {
   }
 }
 
-async function inodeOf(path: string): Promise<number | undefined> {
-  try {
-    return (await stat(path)).ino;
-  } catch {
-    return undefined;
-  }
-}
 
 async function readJson(path: string): Promise<unknown> {
   try {
@@ -148,7 +142,7 @@ export async function identify(s: Snapshot, ev: EvidenceDirs): Promise<Snapshot>
   const cacheById = new Map<string, CacheEntry>();
   await Promise.all(caches.map(async (c) => {
     cacheById.set(c.containerId, c);
-    const ino = c.sandbox ? await inodeOf(c.sandbox) : undefined;
+    const ino = c.sandbox ? await netnsInode(c.sandbox) : undefined;
     if (ino !== undefined) cacheByInode.set(ino, c);
   }));
   const inSnapshot = new Set(s.namespaces.map((n) => n.inode));

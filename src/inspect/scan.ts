@@ -2,7 +2,9 @@
 // elsewhere, or only held by processes), deduplicated by inode; in each, one `ip -batch` process for
 // links+addresses, routes, neighbours and nsids, and `bridge fdb` where there is a bridge or vxlan.
 // A namespace that vanishes mid-scan is kept with its error, never fatal.
-import { readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { netnsInode } from '../host/process.js';
+import { pool } from '../host/pool.js';
 import type { Runner } from '../host/runner.js';
 import { inNetns, CURRENT_NETNS, type Netns } from '../host/netns.js';
 import { addrsFromJson, fdbFromJson, linkFromJson, neighFromJson, routeFromJson } from '../model/kernel.js';
@@ -30,13 +32,6 @@ interface Found {
 
 const PIN_DIRS = ['/run/netns', '/var/run/netns'];
 
-async function inodeOf(path: string): Promise<number | undefined> {
-  try {
-    return (await stat(path)).ino;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Every namespace pinned as a file: /run/netns and any other nsfs bind mount (docker's, say). */
 async function pinned(): Promise<Map<number, { names: string[]; path: string }>> {
@@ -52,7 +47,7 @@ async function pinned(): Promise<Map<number, { names: string[]; path: string }>>
       names = await readdir(dir);
     } catch { /* no such dir */ }
     await Promise.all(names.map(async (n) => {
-      const ino = await inodeOf(`${dir}/${n}`);
+      const ino = await netnsInode(`${dir}/${n}`);
       if (ino !== undefined) add(ino, `${dir}/${n}`, n);
     }));
   }
@@ -63,7 +58,7 @@ async function pinned(): Promise<Map<number, { names: string[]; path: string }>>
       const mountPoint = left.split(' ')[4];
       if (!mountPoint || PIN_DIRS.some((d) => mountPoint.startsWith(`${d}/`))) continue;
       const m = /net:\[(\d+)\]/.exec(left.split(' ')[3] ?? '');
-      const ino = m ? Number(m[1]) : await inodeOf(mountPoint);
+      const ino = m ? Number(m[1]) : await netnsInode(mountPoint);
       if (ino !== undefined) add(ino, mountPoint);
     }
   } catch { /* no mountinfo */ }
@@ -92,7 +87,7 @@ async function processes(): Promise<Map<number, NsProcess[]>> {
 
 /** Finds every namespace on the machine, keyed by inode. */
 async function discover(host: Netns): Promise<{ hostInode: number; found: Found[] }> {
-  const hostInode = await inodeOf(host.path);
+  const hostInode = await netnsInode(host.path);
   if (hostInode === undefined) throw new Error(`cannot open the host namespace ${host.path}`);
   const [pins, procs] = await Promise.all([pinned(), processes()]);
   const inodes = new Set<number>([hostInode, ...pins.keys(), ...procs.keys()]);
@@ -154,17 +149,6 @@ async function readNetns(runner: Runner, f: Found, hostInode: number, host: Netn
   return snap;
 }
 
-async function pool<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  }));
-  return out;
-}
 
 /** Scans the machine into a Snapshot (identities are filled by identify()). */
 export async function scanHost(runner: Runner, opts: ScanOptions = {}): Promise<Snapshot> {
@@ -172,7 +156,7 @@ export async function scanHost(runner: Runner, opts: ScanOptions = {}): Promise<
   const { hostInode, found } = await discover(host);
   // `only` names namespaces by pinned name or by any path that opens them: compare inodes, not strings.
   const wanted = opts.only ? new Set(opts.only.filter((w) => !w.includes('/'))) : undefined;
-  const wantedInodes = new Set((await Promise.all((opts.only ?? []).filter((w) => w.includes('/')).map(inodeOf))).filter((i): i is number => i !== undefined));
+  const wantedInodes = new Set((await Promise.all((opts.only ?? []).filter((w) => w.includes('/')).map(netnsInode))).filter((i): i is number => i !== undefined));
   const selected = found.filter((f) => f.inode === hostInode || !wanted || f.names.some((n) => wanted.has(n)) || wantedInodes.has(f.inode));
   const namespaces = await pool(selected, opts.concurrency ?? 16, (f) => readNetns(runner, f, hostInode, host));
   // Second pass: the nsid table of each namespace that still has a veth whose peer is ambiguous.

@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Host } from '../host/host.js';
 import { lockFile } from '../host/lock.js';
+import { pool } from '../host/pool.js';
 import { inNetns, netnsAdd, netnsDelete, netnsList, netnsNamed } from '../host/netns.js';
 import { runOk } from '../host/runner.js';
 import { overlayLines } from './overlay.js';
@@ -35,27 +36,6 @@ const concurrency = (deps: LabDeps) => (deps.host.dryRun ? 1 : Number(process.en
 
 const now = () => new Date().toISOString();
 
-/** Runs `fn` over `items`, `n` at a time. After the first failure no new item starts, and the call
- * settles only when the ones in flight have (so an unwind never races work still under way). */
-async function pool<T, R>(items: readonly T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  let failed = false;
-  const workers = await Promise.allSettled(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length && !failed) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    }
-  }));
-  const bad = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
-  if (bad) throw bad.reason;
-  return out;
-}
 
 /** Serialises commands on one lab across processes (two `lab up` of one name must not interleave). */
 async function withLabLock<T>(deps: LabDeps, lab: string, fn: () => Promise<T>): Promise<T> {

@@ -20,3 +20,7 @@ export function macFromBytes(bytes: Uint8Array): Mac {
   return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
+/** True for broadcast and multicast MACs (the I/G bit of the first byte set). */
+export function isMulticastMac(mac: Mac): boolean {
+  return (parseInt(mac.slice(0, 2), 16) & 1) === 1;
+}

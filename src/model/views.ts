@@ -2,6 +2,7 @@
 // kubectl-like rows, the node's interfaces as the blog lists them, the topology diagram's model.
 import type { Addr, FdbEntry, Link } from './kernel.js';
 import { fdbKind } from './kernel.js';
+import { isMulticastMac } from './mac.js';
 
 /** One namespace as observed: its links and addresses. */
 export interface ObservedNetns {
@@ -103,9 +104,8 @@ export function fdbRows(lab: ObservedLab, nodeName: string, bridge = 'cni0'): Fd
     owners.set(veth.mac, `host veth of ${pod.name}`);
   }
   for (const l of node.links) if (!owners.has(l.mac)) owners.set(l.mac, l.name);
-  const unicast = (mac: string) => (parseInt(mac.slice(0, 2), 16) & 1) === 0;
   return node.fdb
-    .filter((e) => unicast(e.mac) && (e.master === bridge || e.dev === bridge))
+    .filter((e) => !isMulticastMac(e.mac) && (e.master === bridge || e.dev === bridge))
     .map((e) => ({ mac: e.mac, port: e.dev, kind: fdbKind(e), owner: owners.get(e.mac) ?? '?' }))
     .sort((a, b) => Number(a.kind !== 'learned') - Number(b.kind !== 'learned') || a.port.localeCompare(b.port));
 }

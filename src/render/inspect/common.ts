@@ -48,8 +48,8 @@ export function findNamespace(s: Snapshot, ref: string): NetnsSnapshot | undefin
   return byName.length === 1 ? byName[0] : undefined;
 }
 
-/** A MAC whose first byte has the group bit set (multicast or broadcast). */
-export const isMulticastMac = (mac: string): boolean => (parseInt(mac.slice(0, 2), 16) & 1) === 1;
+/** Re-exported for the views here: the one multicast test lives with the MAC type. */
+export { isMulticastMac } from '../../model/mac.js';
 
 /** What a group MAC stands for: `IPv6 all-nodes ff02::1`, `IPv4 all-hosts 224.0.0.1`, … */
 export function multicastGroup(mac: string): string {
