@@ -47,6 +47,26 @@ export class Guard {
     }
   }
 
+  /** Runs a benchmark's body and ends it: a failure or an interruption is reported, anything
+   * `leftovers` finds fails the run, `tmp` is removed. Resolves with the exit code. */
+  async conclude(body: () => Promise<void>, leftovers: () => Promise<string[]>, tmp: string): Promise<number> {
+    let code = 0;
+    try {
+      await body();
+    } catch (e) {
+      console.error(this.interrupted ? 'interrupted: nothing written' : `benchmark failed: ${(e as Error).stack ?? String(e)}`);
+      code = this.interrupted ? 130 : 1;
+    } finally {
+      const left = await leftovers();
+      if (left.length) {
+        console.error(`LEFT BEHIND: ${left.join(', ')}`);
+        code = 1;
+      }
+      await rm(tmp, { recursive: true, force: true });
+    }
+    return code;
+  }
+
   /** First SIGINT/SIGTERM: finish the current sample, then clean up; second: undo everything live,
    * remove `tmp`, exit 130. */
   onSignals(tmp: () => string): void {

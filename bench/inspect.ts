@@ -5,7 +5,7 @@
 // bench/results/inspect.json.
 // Usage (root): `npm run bench:inspect`, or `node dist/bench/inspect.js [--quick]` (--quick: 1 repetition).
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -220,8 +220,7 @@ async function main(): Promise<number> {
   }
   tmp = await mkdtemp(join(os.tmpdir(), 'podnet-bench-inspect-'));
   guard.onSignals(() => tmp);
-  let code = 0;
-  try {
+  return guard.conclude(async () => {
     const loadBefore = os.loadavg();
     const results = [];
     const rows: Row[] = [];
@@ -271,16 +270,7 @@ async function main(): Promise<number> {
     console.log(table(rows));
     console.log(`\ntarget: ${TARGET.pods} pods inspected in < ${TARGET.maxMs} ms and ≥ ${TARGET.minRatio}× faster than the naive way: measured ${measuredMs} ms, ${measuredRatio}× — ${met ? 'met' : 'NOT met'}`);
     console.log(QUICK ? '(quick run: nothing written)' : 'wrote bench/results/inspect.json');
-  } catch (e) {
-    console.error(guard.interrupted ? 'interrupted: nothing written' : `benchmark failed: ${(e as Error).stack ?? String(e)}`);
-    code = guard.interrupted ? 130 : 1;
-  } finally {
-    const left = await leftovers();
-    if (left.length) console.error(`LEFT BEHIND: ${left.join(', ')}`);
-    if (left.length) code = 1;
-    await rm(tmp, { recursive: true, force: true });
-  }
-  return code;
+  }, leftovers, tmp);
 }
 
 /** The results as a Markdown table. */

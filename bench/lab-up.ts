@@ -4,7 +4,7 @@
 // Usage (root): `npm run bench`, or `node dist/bench/lab-up.js [--quick]` (--quick: 1 repetition).
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -145,8 +145,7 @@ async function main(): Promise<number> {
   }
   tmp = await mkdtemp(join(os.tmpdir(), 'podnet-bench-'));
   guard.onSignals(() => tmp);
-  let code = 0;
-  try {
+  return guard.conclude(async () => {
     const spawnBefore = await spawnCost();
     console.error('warming up (one unrecorded 1-pod sample of each path)');
     await podnetSample(1);
@@ -193,16 +192,7 @@ async function main(): Promise<number> {
     console.log(`\nNode spawn() main-thread cost: ${out.spawnCostMs} ms per child (median of ${spawnBefore.length}; ${out.spawnCost.medianMsAtEnd} ms at the end)`);
     console.log(`target: ${TARGET.pods} pods ≥ ${TARGET.ratio}× faster than the reference: measured ${out.target.measured}× — ${out.target.met ? 'met' : 'NOT met'}`);
     console.log(QUICK ? '(quick run: nothing written)' : 'wrote bench/results/lab-up.json');
-  } catch (e) {
-    console.error(guard.interrupted ? 'interrupted: nothing written' : `benchmark failed: ${(e as Error).stack ?? String(e)}`);
-    code = guard.interrupted ? 130 : 1;
-  } finally {
-    const left = await leftovers();
-    if (left.length) console.error(`LEFT BEHIND: ${left.join(', ')}`);
-    if (left.length) code = 1;
-    await rm(tmp, { recursive: true, force: true });
-  }
-  return code;
+  }, leftovers, tmp);
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { forceRemoveLab, labNetns, labProcesses, uniqueName, waitFor } from '../kernel/helpers.js';
+import { leftoversOf, uniqueName } from '../kernel/helpers.js';
 
 /** The project root (this file runs from dist/test/e2e/). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -113,13 +113,8 @@ export async function tearDown(labs: readonly { lab: string; stateDir: string }[
       problems.push(`lab down --name ${lab}: ${(e as Error).message}`);
     }
     if (r && r.code !== 0) problems.push(`lab down --name ${lab}: ${show(r)}`);
-    await waitFor(() => labProcesses(lab).length === 0, 3000);
-    const ns = labNetns(lab);
-    const procs = labProcesses(lab);
-    if (ns.length || procs.length) {
-      problems.push(`lab ${lab} left namespaces [${ns.join(', ')}] and processes [${procs.join(', ')}]`);
-      forceRemoveLab(lab);
-    }
+    const left = await leftoversOf(lab);
+    if (left) problems.push(left);
     if (hasStateDir(stateDir, lab)) problems.push(`lab ${lab} left its state dir ${join(stateDir, lab)}`);
   }
   for (const d of dirs) await rm(d, { recursive: true, force: true });

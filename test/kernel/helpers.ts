@@ -201,6 +201,17 @@ export function forceRemoveLab(lab: string): void {
   for (const ns of labNetns(lab)) runStatus(['ip', 'netns', 'del', ns]);
 }
 
+/** After a lab went down: waits briefly for its processes to end; if namespaces or processes are
+ * left, removes them by force and says what was left (undefined when nothing was). */
+export async function leftoversOf(lab: string): Promise<string | undefined> {
+  await waitFor(() => labProcesses(lab).length === 0, 3000);
+  const ns = labNetns(lab);
+  const procs = labProcesses(lab);
+  if (!ns.length && !procs.length) return undefined;
+  forceRemoveLab(lab);
+  return `lab ${lab} left namespaces [${ns.join(', ')}] and processes [${procs.join(', ')}]`;
+}
+
 /** Tear-down for an `after` hook: labDown every lab, then check (and, failing that, force) that no
  * `podnet-<lab>-` namespace and no process of the lab is left; removes the temp dirs. Throws (after
  * cleaning) if labDown left anything, so a leak fails the file. */
@@ -213,13 +224,8 @@ export async function tearDownLabs(deps: LabDeps, labs: readonly string[], dirs:
     } catch (e) {
       problems.push(`labDown ${lab}: ${(e as Error).message}`);
     }
-    await waitFor(() => labProcesses(lab).length === 0, 3000);
-    const ns = labNetns(lab);
-    const procs = labProcesses(lab);
-    if (ns.length || procs.length) {
-      problems.push(`lab ${lab} left namespaces [${ns.join(', ')}] and processes [${procs.join(', ')}]`);
-      forceRemoveLab(lab);
-    }
+    const left = await leftoversOf(lab);
+    if (left) problems.push(left);
   }
   for (const d of dirs) await rm(d, { recursive: true, force: true });
   if (problems.length) throw new Error(problems.join('; '));
