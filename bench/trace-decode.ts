@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { readCapture } from '../src/trace/capture-file.js';
 import { decodeFrame } from '../src/trace/decode.js';
 import { writePcap } from '../src/trace/pcap.js';
-import type { CapturedFrame } from '../src/trace/packet.js';
+import type { CapturedFrame } from '../src/model/packet.js';
 import { arp, captured, eth, icmp, icmpEcho, ipv4, padded, tcp, udp, vxlan } from '../test/fixtures/trace/frames.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

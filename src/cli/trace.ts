@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { requireRoot } from '../lab/lab.js';
 import { LabError } from '../lab/errors.js';
 import { runTrace } from '../trace/trace.js';
-import { renderSequence, renderTimeline, traceJson } from '../trace/render.js';
+import { renderSequence, renderTimeline, traceJson } from '../render/trace.js';
 import { renderData } from '../render/output.js';
 import { DEFAULT_LAB, labDeps, labName, out, outputFormat, say, type GlobalOptions } from './context.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Runner } from '../host/runner.js';
 import { netnsAt } from '../host/netns.js';
 import { processOwner, processRunning, processStart, processStopAll } from '../host/process.js';
-import type { CapturePoint } from './types.js';
+import type { CapturePoint } from '../model/trace.js';
 
 /** The owner mark on capture and probe processes (PODNET_LAB=podnet-trace). */
 export const TRACE_OWNER = 'podnet-trace';

@@ -4,8 +4,8 @@
 // ingress port's timestamp to the nanosecond), and a second sighting at a point already passed is a
 // hairpin reflection. Then: did the answer come back (`answered`), one line saying so (`verdict`),
 // and the layer-2 reason of each hop, which needs no kernel (`explainL2`). Pure.
-import type { DecodedFrame } from './packet.js';
-import type { CapturePoint, Direction, TraceEvent, TraceHop, TracedPacket, TracePath } from './types.js';
+import type { DecodedFrame } from '../model/packet.js';
+import { cmpBig, formatMs, timeline, type CapturePoint, type Direction, type TraceEvent, type TraceHop, type TracedPacket, type TracePath } from '../model/trace.js';
 
 /** The protocols a trace probes with. */
 export type TraceProtocol = 'icmp' | 'tcp' | 'udp';
@@ -88,7 +88,6 @@ function directionOf(path: TracePath, id: Identity, srcMac: string | undefined, 
   return firstPosition * 2 <= last ? 'request' : 'reply';
 }
 
-const cmpBig = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
 
 interface Sighting {
   ev: TraceEvent;
@@ -167,23 +166,6 @@ export function correlate(path: TracePath, events: readonly TraceEvent[]): Trace
   return packets.sort((a, b) => cmpBig(a.hops[0].tsNs, b.hops[0].tsNs)
     || a.hops[0].position * sign(a) - b.hops[0].position * sign(b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
-
-/** One hop of the whole trace, in time order across packets. */
-export interface TimelineEntry {
-  packet: TracedPacket;
-  packetIndex: number;
-  hop: TraceHop;
-  hopIndex: number;
-}
-
-/** Every hop of every packet in time order (ties: packet order, then hop order). */
-export function timeline(packets: readonly TracedPacket[]): TimelineEntry[] {
-  const all = packets.flatMap((packet, packetIndex) => packet.hops.map((hop, hopIndex) => ({ packet, packetIndex, hop, hopIndex })));
-  return all.sort((a, b) => cmpBig(a.hop.tsNs, b.hop.tsNs) || a.packetIndex - b.packetIndex || a.hopIndex - b.hopIndex);
-}
-
-/** Milliseconds with 3 decimals, from ns. */
-export const formatMs = (ns: number | bigint): string => (Number(ns) / 1e6).toFixed(3);
 
 /** The hop where a packet reached (or left) the source pod: position 0, not a reflection. */
 const atSource = (p: TracedPacket) => p.hops.find((h) => h.position === 0 && !h.reflected);

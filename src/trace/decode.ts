@@ -3,7 +3,7 @@
 // it reads the frame's bytes in place (no copies, no DataView), shares its lookup tables, and builds
 // the summary string only when someone reads it. It never throws: a layer cut short or malformed sets
 // `error` (what and at which byte offset of the frame) and keeps every layer decoded before it.
-import type { ArpInfo, CapturedFrame, DecodedFrame, IcmpInfo, IcmpOriginal, Ipv4Info, SllInfo, TcpInfo, UdpInfo, VxlanInfo } from './packet.js';
+import type { ArpInfo, CapturedFrame, DecodedFrame, IcmpInfo, IcmpOriginal, Ipv4Info, SllInfo, TcpInfo, UdpInfo, VxlanInfo } from '../model/packet.js';
 
 const ETH_IPV4 = 0x0800;
 const ETH_ARP = 0x0806;

@@ -3,7 +3,7 @@
 import type { Runner } from '../host/runner.js';
 import { inNetns, netnsAt } from '../host/netns.js';
 import { fdbFromJson } from '../model/kernel.js';
-import type { TracePath } from './types.js';
+import type { TracePath } from '../model/trace.js';
 
 type Json = Record<string, unknown>;
 

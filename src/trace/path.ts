@@ -5,7 +5,7 @@ import { parseIPv4 } from '../model/ip.js';
 import { peerKey, resolvePeers, type NetnsSnapshot, type Snapshot } from '../model/snapshot.js';
 import type { Link } from '../model/kernel.js';
 import { LabError } from '../lab/errors.js';
-import type { CapturePoint, TracePath } from './types.js';
+import type { CapturePoint, TracePath } from '../model/trace.js';
 
 /** A pod's side of the path: its namespace, its interface, and the host veth and bridge it hangs on. */
 interface Attachment {

@@ -1,7 +1,7 @@
 // The classic pcap format (libpcap, tcpdump -w): read either byte order, µs or ns timestamps; write
 // little-endian with the ns magic. Pure: bytes in, bytes out. Frames read are views into the input
 // buffer, never copies.
-import type { CaptureFile, CapturedFrame } from './packet.js';
+import type { CaptureFile, CapturedFrame } from '../model/packet.js';
 
 /** A capture as read: what could be read, plus `error` (where and what) when the file ended badly. */
 export type CaptureRead = CaptureFile & { error?: string };

@@ -3,7 +3,7 @@
 // if_tsoffset), EPB, SPB and the obsolete PB; skips every other block by its length. Writes SHB, one
 // IDB per interface (nanosecond timestamps) and EPBs. Pure: bytes in, bytes out; frames read are views
 // into the input buffer, never copies.
-import type { CaptureInterface, CapturedFrame } from './packet.js';
+import type { CaptureInterface, CapturedFrame } from '../model/packet.js';
 import { plainBytes, type CaptureRead } from './pcap.js';
 
 const SHB = 0x0a0d0d0a;

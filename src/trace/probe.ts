@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { Runner } from '../host/runner.js';
 import { inNetns, netnsAt } from '../host/netns.js';
 import { processStart, processStopAll } from '../host/process.js';
-import type { TracePath } from './types.js';
+import type { TracePath } from '../model/trace.js';
 import { TRACE_OWNER } from './capture.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

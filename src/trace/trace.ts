@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Runner } from '../host/runner.js';
 import { inspectTarget, type InspectTarget } from '../inspect/inspect.js';
-import type { CaptureInterface, CapturedFrame } from './packet.js';
+import type { CaptureInterface, CapturedFrame } from '../model/packet.js';
 import { readCapture } from './capture-file.js';
 import { decodeFrame } from './decode.js';
 import { writePcapng } from './pcapng.js';
@@ -15,7 +15,7 @@ import { captureFilter, readCaptures, startCaptures, stopCaptures } from './capt
 import { forget, learnedFdb, sourceDecision } from './explain.js';
 import { sendProbe } from './probe.js';
 import { tracePath } from './path.js';
-import type { TraceEvent, TraceResult } from './types.js';
+import type { TraceEvent, TraceResult } from '../model/trace.js';
 
 /** What to trace. */
 export interface TraceRequest {

@@ -11,7 +11,7 @@ import { ShellRunner } from '../../../src/host/shell-runner.js';
 import { labUp } from '../../../src/lab/lab.js';
 import { defaultTopology, parseTopology } from '../../../src/model/topology.js';
 import { runTrace, type TraceRequest } from '../../../src/trace/trace.js';
-import type { TraceResult } from '../../../src/trace/types.js';
+import type { TraceResult } from '../../../src/model/trace.js';
 import { labDeps, links, readState, tearDownLabs, tempDir, uniqueName } from '../helpers.js';
 
 const T = { timeout: 60_000 };

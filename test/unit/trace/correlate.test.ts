@@ -2,8 +2,8 @@
 // reflections, retransmissions, answered(), verdict(), and the layer-2 explanations from the FDB.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { answered, correlate, explainL2, timeline, verdict } from '../../../src/trace/correlate.js';
-import type { TracedPacket } from '../../../src/trace/types.js';
+import { answered, correlate, explainL2, verdict } from '../../../src/trace/correlate.js';
+import { timeline, type TracedPacket } from '../../../src/model/trace.js';
 import {
   arpRequest, coldIcmp, icmp, IP1, IP2, MAC1, MAC2, noReply, P, path, perPoint, seen, tcpHandshake, VETH1, VETH2, warmFdb, warmIcmp,
 } from './scenarios.js';

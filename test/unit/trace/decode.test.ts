@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readCapture } from '../../../src/trace/capture-file.js';
 import { decodeEthernet, decodeFrame, summarize } from '../../../src/trace/decode.js';
-import type { DecodedFrame } from '../../../src/trace/packet.js';
+import type { DecodedFrame } from '../../../src/model/packet.js';
 import { compareWithTshark, parseTsv, tsharkArgs } from '../../fixtures/trace/tshark.js';
 import { LAB, eth, icmpEcho, ipv4, udp, vxlan, vxlanPing } from '../../fixtures/trace/frames.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isPcap, readPcap, writePcap } from '../../../src/trace/pcap.js';
-import type { CapturedFrame } from '../../../src/trace/packet.js';
+import type { CapturedFrame } from '../../../src/model/packet.js';
 import { captured, vxlanPing } from '../../fixtures/trace/frames.js';
 
 const dir = fileURLToPath(new URL('../../../../test/fixtures/trace/', import.meta.url));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isPcapng, readPcapng, writePcapng } from '../../../src/trace/pcapng.js';
 import { readPcap } from '../../../src/trace/pcap.js';
-import type { CaptureInterface, CapturedFrame } from '../../../src/trace/packet.js';
+import type { CaptureInterface, CapturedFrame } from '../../../src/model/packet.js';
 import { captured, vxlanPing } from '../../fixtures/trace/frames.js';
 
 const dir = fileURLToPath(new URL('../../../../test/fixtures/trace/', import.meta.url));

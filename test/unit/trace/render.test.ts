@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { answered, correlate, explainL2, verdict } from '../../../src/trace/correlate.js';
-import { renderSequence, renderTimeline, traceHeader, traceJson } from '../../../src/trace/render.js';
-import type { TraceEvent, TraceResult } from '../../../src/trace/types.js';
+import { renderSequence, renderTimeline, traceHeader, traceJson } from '../../../src/render/trace.js';
+import type { TraceEvent, TraceResult } from '../../../src/model/trace.js';
 import { coldIcmp, noReply, path, T0, tcpHandshake, warmFdb, warmIcmp } from './scenarios.js';
 
 const golden = (name: string) => fileURLToPath(new URL(`../../../../test/fixtures/trace-render/${name}.golden`, import.meta.url));

@@ -2,8 +2,8 @@
 // (pod1/eth0, its host veth, cni0, pod2's host veth, pod2/eth0): the bridge's copy of a frame carries
 // its ingress port's timestamp to the nanosecond, and with hairpin on a flooded frame comes back out of
 // its ingress port. Events are handed over per point, as the capture files are read, not in time order.
-import type { DecodedFrame } from '../../../src/trace/packet.js';
-import type { TraceEvent, TracePath } from '../../../src/trace/types.js';
+import type { DecodedFrame } from '../../../src/model/packet.js';
+import type { TraceEvent, TracePath } from '../../../src/model/trace.js';
 
 export const MAC1 = 'c6:1e:3b:0a:11:02';
 export const MAC2 = '9e:44:5d:21:7c:03';

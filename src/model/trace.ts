@@ -95,3 +95,23 @@ export interface TraceResult {
   fdbBefore: { mac: string; port: string }[];
   fdbAfter: { mac: string; port: string }[];
 }
+
+/** Orders capture times. */
+export const cmpBig = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** One hop of the whole trace, in time order across packets. */
+export interface TimelineEntry {
+  packet: TracedPacket;
+  packetIndex: number;
+  hop: TraceHop;
+  hopIndex: number;
+}
+
+/** Every hop of every packet in time order (ties: packet order, then hop order). */
+export function timeline(packets: readonly TracedPacket[]): TimelineEntry[] {
+  const all = packets.flatMap((packet, packetIndex) => packet.hops.map((hop, hopIndex) => ({ packet, packetIndex, hop, hopIndex })));
+  return all.sort((a, b) => cmpBig(a.hop.tsNs, b.hop.tsNs) || a.packetIndex - b.packetIndex || a.hopIndex - b.hopIndex);
+}
+
+/** Milliseconds with 3 decimals, from ns. */
+export const formatMs = (ns: number | bigint): string => (Number(ns) / 1e6).toFixed(3);

@@ -1,8 +1,7 @@
 // What `podnet trace` prints: a timeline (one aligned line per hop, in time order, with the reason
 // for each), a Mermaid sequence diagram shaped like the blog's request/reply figure, and the JSON
-// document. Pure and self-contained: src/trace may not import src/render (layers point one way).
-import { formatMs, timeline } from './correlate.js';
-import type { TraceHop, TracedPacket, TraceResult } from './types.js';
+// document. Pure: drawn from the trace types in src/model/trace.ts.
+import { formatMs, timeline, type TraceHop, type TracedPacket, type TraceResult } from '../model/trace.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 /** The ditto mark: same packet as the line above. */
