@@ -27,6 +27,11 @@ const programs = [
   ['ctr', 'containerd'],
   ['chromium', 'chromium'],
   ['dot', 'graphviz'],
+  ['nft', 'nftables'],
+  ['etcd', 'etcd-server'],
+  ['etcdctl', 'etcd-client'],
+  ['iperf3', 'iperf3'],
+  ['ethtool', 'ethtool'],
 ];
 /** Files the tests and benchmarks compare against: the reference CNI plugins. */
 const files = [
