@@ -11,11 +11,13 @@ const layers = {
   model: [],
   host: ['model'],
   cni: ['model', 'host'],
-  lab: ['model', 'host', 'cni'],
-  inspect: ['model', 'host', 'cni', 'lab'],
-  trace: ['model', 'host', 'cni', 'lab', 'inspect'],
+  overlay: ['model', 'host'],
+  lab: ['model', 'host', 'cni', 'overlay'],
+  inspect: ['model', 'host', 'cni', 'overlay', 'lab'],
+  trace: ['model', 'host', 'cni', 'overlay', 'lab', 'inspect'],
   render: ['model'],
-  cli: ['model', 'host', 'cni', 'lab', 'inspect', 'trace', 'render'],
+  web: ['model', 'host', 'cni', 'overlay', 'lab', 'inspect', 'trace', 'render'],
+  cli: ['model', 'host', 'cni', 'overlay', 'lab', 'inspect', 'trace', 'render', 'web'],
 };
 const pure = new Set(['model', 'render']);
 
