@@ -45,7 +45,7 @@ export function labDeps(opts: GlobalOptions, shells = 4): { deps: LabDeps; recor
 }
 
 /** Reads a topology: a YAML file (`-f`), or the default; `--pods N` replaces the pods with pod1…podN. */
-export async function loadTopology(file: string | undefined, pods: number | undefined): Promise<Topology> {
+export async function loadTopology(file: string | undefined, pods: number | undefined, nodes?: number): Promise<Topology> {
   let raw: Record<string, unknown> = defaultTopology(pods ?? 2) as Record<string, unknown>;
   if (file) {
     let text: string;
@@ -63,6 +63,8 @@ export async function loadTopology(file: string | undefined, pods: number | unde
     if (typeof raw !== 'object' || Array.isArray(raw)) throw new TopologyError('', `${file}: the top level must be a mapping (name:, nodes:, pods:)`);
     if (pods !== undefined) raw = { ...raw, pods: (defaultTopology(pods) as { pods: unknown[] }).pods };
   }
+  // K3s's names: the first node is the server, the others agent1, agent2, …
+  if (nodes !== undefined) raw = { ...raw, nodes: Array.from({ length: nodes }, (_, i) => ({ name: i === 0 ? 'server' : `agent${i}` })) };
   try {
     return parseTopology(raw);
   } catch (e) {
@@ -98,10 +100,10 @@ export function outputFormat<T extends string>(o: string, allowed: readonly T[])
 }
 
 /** Parses a positive integer option. */
-export function positiveInt(name: string) {
+export function positiveInt(name: string, max = 1000, noun = 'pods') {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > 1000) throw new TopologyError('', `${name}: "${v}" is not a number of pods between 0 and 1000`);
+    if (!Number.isInteger(n) || n < 0 || n > max) throw new TopologyError('', `${name}: "${v}" is not a number of ${noun} between 0 and ${max}`);
     return n;
   };
 }

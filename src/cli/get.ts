@@ -23,6 +23,7 @@ const NODE_COLUMNS: Column<NodeRow>[] = [
 ];
 const NODE_WIDE: Column<NodeRow>[] = [
   ...NODE_COLUMNS, { header: 'INTERNAL-IP', cell: (r) => r.internalIP }, { header: 'POD-CIDR', cell: (r) => r.podCIDR },
+  { header: 'VTEP-MAC', cell: (r) => r.vtepMac },
   { header: 'OS-IMAGE', cell: (r) => r.osImage }, { header: 'KERNEL-VERSION', cell: (r) => r.kernelVersion },
   { header: 'CONTAINER-RUNTIME', cell: (r) => r.containerRuntime },
 ];
@@ -51,7 +52,7 @@ export function getCommand(program: Command, global: () => GlobalOptions): void 
       await showPods(labDeps(global()).deps, o.name, o.output);
     });
   get.command('nodes').alias('node').alias('no')
-    .description('list the lab\'s nodes: internal IP and pod CIDR')
+    .description('list the lab\'s nodes: internal IP, pod CIDR (from its lease) and VTEP MAC (flannel.1)')
     .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
     .option('-o, --output <format>', 'wide | json | yaml', 'table')
     .addHelpText('after', '\nExample:\n  podnet get nodes -o wide')

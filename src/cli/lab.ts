@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { labDown, labUp, requireRoot } from '../lab/lab.js';
 import { LabDir, listLabDirs } from '../lab/state.js';
+import { parseStoreChoice } from '../lab/cluster.js';
 import { renderTable } from '../render/table.js';
 import { renderData } from '../render/output.js';
 import { TopologyError } from '../model/topology.js';
@@ -16,17 +17,21 @@ export function labCommand(program: Command, global: () => GlobalOptions): void 
     .description('bring a lab up: nodes, pods and the underlay as network namespaces, wired by podnet\'s CNI plugins')
     .option('-f, --file <file>', 'topology file (YAML); default: the blog\'s node "server" with pod1 and pod2')
     .option('--name <name>', 'lab name (default: the file\'s name:, else "demo")', labName)
-    .option('--pods <n>', 'pods pod1…podN instead of the file\'s', positiveInt('--pods'))
+    .option('--pods <n>', 'pods pod1…podN instead of the file\'s (spread over the nodes)', positiveInt('--pods'))
+    .option('--nodes <n>', 'nodes server, agent1…agentN-1 instead of the file\'s, joined by flannel\'s VXLAN', positiveInt('--nodes', 250, 'nodes'))
+    .option('--store <store>', 'where node subnet leases live: file (default), etcd (the lab runs its own, with one agent process per node) or etcd://HOST:PORT', 'file')
+    .option('--lease-ttl <seconds>', 'lease TTL of the agents with etcd (flannel: 86400)', positiveInt('--lease-ttl', 10_000_000, 'seconds'))
     .option('--dry-run', 'print the commands that would run, in order, and change nothing')
-    .addHelpText('after', '\nExamples:\n  podnet lab up\n  podnet lab up --pods 10 --name big\n  podnet lab up -f lab.yaml --dry-run')
-    .action(async (o: { file?: string; name?: string; pods?: number; dryRun?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  podnet lab up\n  podnet lab up --pods 10 --name big\n  podnet lab up --nodes 3 --pods 6\n  podnet lab up --nodes 3 --pods 6 --store etcd\n  podnet lab up -f lab.yaml --dry-run')
+    .action(async (o: { file?: string; name?: string; pods?: number; nodes?: number; store: string; leaseTtl?: number; dryRun?: boolean }) => {
       const opts = { ...global(), dryRun: o.dryRun };
-      const topology = await loadTopology(o.file, o.pods);
+      const store = parseStoreChoice(o.store);
+      const topology = await loadTopology(o.file, o.pods, o.nodes);
       const name = o.name ?? topology.name ?? DEFAULT_LAB;
       if (!opts.dryRun) requireRoot('lab up');
       const { deps, recorder } = labDeps(opts);
       const t = performance.now();
-      const state = await labUp(deps, name, topology).catch((e: unknown) => {
+      const state = await labUp(deps, name, topology, { store, ...(o.leaseTtl ? { leaseTtl: o.leaseTtl } : {}) }).catch((e: unknown) => {
         // Checks against the machine (its routes) run in labUp: name the file as loadTopology does.
         if (e instanceof TopologyError && o.file) throw new TopologyError('', `${o.file}: ${e.message}`);
         throw e;

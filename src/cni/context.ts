@@ -1,5 +1,6 @@
-// The context in-process callers (the lab) hand to plugins: podnet's registry for delegates, the disk
-// store for IPAM (an in-memory copy for dry runs, so a dry run writes nothing).
+// The context in-process callers (the lab) hand to plugins: podnet's registry (bridge, host-local,
+// loopback, flannel, portmap) for delegates, the disk store for IPAM (an in-memory copy for dry
+// runs, so a dry run writes nothing).
 import { randomBytes } from 'node:crypto';
 import type { Host } from '../host/host.js';
 import type { Netns } from '../host/netns.js';
@@ -11,10 +12,13 @@ import { MemoryStore } from './ipam/memory-store.js';
 import { bridge } from './bridge/bridge.js';
 import { hostLocal } from './ipam/host-local.js';
 import { loopback } from './loopback.js';
+import { flannelPlugin, type FlannelFiles } from './flannel.js';
+import { portmap } from './portmap.js';
 
-/** podnet's plugins by type. */
-export function defaultRegistry(): PluginRegistry {
-  return new PluginRegistry([bridge, hostLocal, loopback]);
+/** podnet's plugins by type. `flannelFiles` replaces the machine's files for flannel (a dry run's
+ * subnet.env in memory: `memoryFiles({ [subnetFile]: formatSubnetEnv(env) })`). */
+export function defaultRegistry(o: { flannelFiles?: FlannelFiles } = {}): PluginRegistry {
+  return new PluginRegistry([bridge, hostLocal, loopback, flannelPlugin(o.flannelFiles), portmap]);
 }
 
 /** The environment variables a plugin sees for `env`. */

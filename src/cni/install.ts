@@ -1,13 +1,14 @@
 // `podnet cni install`: podnet's plugins as executables a runtime can call. Each is a tiny Perl
 // client (Perl is Essential on Debian and starts in ~4 ms with builtins only; Node needs ~70 ms):
 // it hands the request to `podnet cni serve` over a unix socket, or, with no daemon running, execs
-// the one-shot Node plugin. `podnet cni conflist`: the K3s-shaped network for them.
+// the one-shot Node plugin. `podnet cni conflist`: the K3s-shaped network for them — K3s's real chain
+// (flannel delegating to bridge, then portmap) or the bridge config flannel would hand its delegate.
 import type { NetworkConfigList } from './runtime.js';
 import { CLIENT_MARKER } from './exec.js';
 import { DEFAULT_SOCKET } from './serve.js';
 
 /** The plugins podnet installs, by executable name. */
-export const EXECUTABLES = ['podnet-bridge', 'podnet-host-local', 'podnet-loopback'] as const;
+export const EXECUTABLES = ['podnet-bridge', 'podnet-host-local', 'podnet-loopback', 'podnet-flannel', 'podnet-portmap'] as const;
 
 const perlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
@@ -73,4 +74,56 @@ export function k3sConflist(o: ConflistOptions): NetworkConfigList {
       ] : []),
     ],
   };
+}
+
+/** Where the flannel chain keeps its files (each left out means flannel's or host-local's default). */
+export interface FlannelChainOptions {
+  /** subnet.env (default /run/flannel/subnet.env). */
+  subnetFile?: string;
+  /** flannel's saved delegates (default /var/lib/cni/flannel). */
+  dataDir?: string;
+  /** host-local's store (default /var/lib/cni/networks). */
+  ipamDataDir?: string;
+  /** Chain the reference portmap and bandwidth plugins, exactly as K3s does, instead of podnet-portmap. */
+  portmap?: boolean;
+}
+
+/** The plugin types of a flannel chain: podnet's executables, or the in-process registry's names. */
+interface ChainTypes {
+  flannel: string;
+  bridge?: string;
+  hostLocal: string;
+  portmap: string;
+}
+
+/** K3s's cbr0 chain (k3s-networking-facts.md §5): flannel with K3s's delegate keys, then portmap. */
+function flannelChain(t: ChainTypes, o: FlannelChainOptions): NetworkConfigList {
+  const portMappings = { capabilities: { portMappings: true } };
+  return {
+    cniVersion: '1.0.0',
+    name: 'cbr0',
+    plugins: [
+      {
+        type: t.flannel,
+        ...(o.subnetFile ? { subnetFile: o.subnetFile } : {}),
+        ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+        delegate: { ...(t.bridge ? { type: t.bridge } : {}), hairpinMode: true, forceAddress: true, isDefaultGateway: true },
+        ipam: { type: t.hostLocal, ...(o.ipamDataDir ? { dataDir: o.ipamDataDir } : {}) },
+      },
+      ...(o.portmap
+        ? [{ type: 'portmap', ...portMappings }, { type: 'bandwidth', capabilities: { bandwidth: true } }]
+        : [{ type: t.portmap, ...portMappings }]),
+    ],
+  };
+}
+
+/** K3s's chain for a runtime: podnet-flannel (delegating to podnet-bridge and podnet-host-local), podnet-portmap. */
+export function flannelConflist(o: FlannelChainOptions = {}): NetworkConfigList {
+  return flannelChain({ flannel: 'podnet-flannel', bridge: 'podnet-bridge', hostLocal: 'podnet-host-local', portmap: 'podnet-portmap' }, o);
+}
+
+/** K3s's chain for the in-process registry (the lab): flannel (its delegate the default `bridge`),
+ * host-local with its store in `ipamDataDir`, portmap. */
+export function flannelPodNetwork(o: { subnetFile: string; dataDir: string; ipamDataDir: string }): NetworkConfigList {
+  return flannelChain({ flannel: 'flannel', hostLocal: 'host-local', portmap: 'portmap' }, o);
 }

@@ -1,23 +1,30 @@
 // Apply: make a plan real, and take it down again. Namespaces for the underlay switch, the nodes and
-// the pods; the underlay wired with veths; each pod attached exactly as a runtime would (loopback,
-// then the cbr0 network: bridge + host-local) through podnet's CNI plugins. A failed `up` unwinds.
+// the pods; the underlay wired with veths; flannel's overlay from subnet leases (src/lab/cluster.ts);
+// each pod attached exactly as K3s's containerd would (loopback, then the cbr0 conflist: flannel →
+// bridge → host-local, portmap) through podnet's CNI plugins. A failed `up` unwinds.
 import { mkdir } from 'node:fs/promises';
+import { removeDir } from '../host/dirs.js';
 import { join } from 'node:path';
 import type { Host } from '../host/host.js';
 import { lockFile } from '../host/lock.js';
 import { pool } from '../host/pool.js';
-import { inNetns, netnsAdd, netnsDelete, netnsList, netnsNamed } from '../host/netns.js';
-import { runOk } from '../host/runner.js';
-import { overlayLines } from './overlay.js';
+import { netnsAdd, netnsDelete, netnsList, netnsNamed } from '../host/netns.js';
 import { processStart, processStopAll, processesInNetns, netnsInode, processOwner } from '../host/process.js';
 import { defaultRegistry, inProcessContext } from '../cni/context.js';
-import { CniRuntime, type Attachment } from '../cni/runtime.js';
+import { CniRuntime, type Attachment, type NetworkConfigList } from '../cni/runtime.js';
 import { DiskStore } from '../cni/ipam/disk-store.js';
 import { MemoryStore } from '../cni/ipam/memory-store.js';
 import { parseRangeSets, planAllocations } from '../cni/ipam/allocator.js';
 import { checkAgainstRoutes, parseTopology, type Topology } from '../model/topology.js';
 import { routeFromJson } from '../model/kernel.js';
 import { LOOPBACK_NETWORK, isPodNetnsOf, planPod, podNetwork, resolvePlan, type LabPlan, type NodePlan, type PodPlan, type RandomSource } from './plan.js';
+import { flannelPodNetwork } from '../cni/install.js';
+import { macFromBytes } from '../model/mac.js';
+import { addIp, networkOf, parseCidr } from '../model/ip.js';
+import {
+  DEFAULT_TTL_S, controlPlaneIP, labConfig, etcdNetnsName, freeSubnet, inProcessAgent, openLabStore, startAgent, startEtcd, subnetFileOf,
+  waitConverged, waitForSubnet, type OverlayState, type StoreChoice,
+} from './cluster.js';
 import { LabDir, listLabDirs, type LabState, type PodState } from './state.js';
 import { LabError } from './errors.js';
 
@@ -90,36 +97,58 @@ async function machineRoutes(deps: LabDeps): Promise<{ dst: string; dev?: string
   return (JSON.parse(r.stdout) as Record<string, unknown>[]).map(routeFromJson).filter((x) => x.dst && x.dst !== 'default');
 }
 
-/** Brings a lab up from a validated topology. Returns the state written. */
-export function labUp(deps: LabDeps, lab: string, topology: Topology): Promise<LabState> {
-  return withLabLock(deps, lab, () => up(deps, lab, topology));
+/** How a lab keeps its leases (default: the file store). */
+export interface LabUpOptions {
+  store?: StoreChoice;
+  /** Lease TTL of the agents of an etcd lab, seconds (flannel: 24 h). */
+  leaseTtl?: number;
 }
 
-async function up(deps: LabDeps, lab: string, topology: Topology): Promise<LabState> {
+/** Brings a lab up from a validated topology. Returns the state written. */
+export function labUp(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOptions = {}): Promise<LabState> {
+  return withLabLock(deps, lab, () => up(deps, lab, topology, opts));
+}
+
+async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOptions): Promise<LabState> {
   const dir = new LabDir(deps.stateRoot, lab);
   const existing = deps.host.dryRun ? undefined : await dir.read();
   if (existing?.status === 'up') throw new LabError(`lab "${lab}" is already up: use it, or run \`podnet lab down${lab === 'demo' ? '' : ` --name ${lab}`}\` first`);
   if (existing) throw new LabError(`lab "${lab}" was interrupted while ${existing.status === 'creating' ? 'coming up' : 'going down'}: run \`podnet lab down${lab === 'demo' ? '' : ` --name ${lab}`}\` to remove what is left`);
   if (!deps.host.dryRun) {
-    const taken = (await netnsList(deps.host.runner)).filter((n) => n.startsWith(`podnet-${lab}-`) && (n.endsWith('-underlay') || topology.nodes.some((x) => n === `podnet-${lab}-${x.name}`) || isPodNetnsOf(lab, n)));
+    const taken = (await netnsList(deps.host.runner)).filter((n) => n.startsWith(`podnet-${lab}-`) && (n.endsWith('-underlay') || n === etcdNetnsName(lab) || topology.nodes.some((x) => n === `podnet-${lab}-${x.name}`) || isPodNetnsOf(lab, n)));
     if (taken.length) throw new LabError(`namespaces of lab "${lab}" already exist (${taken[0]}…) without state: run \`podnet clean\` first`);
   }
   checkAgainstRoutes(topology, await machineRoutes(deps));
   const plan = resolvePlan(lab, topology, deps.random);
-  for (const node of plan.nodes) {
-    const pods = plan.pods.filter((p) => p.node === node.name);
-    const ips = pods.length ? await predictIps(dir, node, pods.length) : [];
-    pods.forEach((p, i) => { p.ip = ips[i]; });
-  }
+  const store = opts.store ?? { kind: 'file' };
+  const overlay: OverlayState = {
+    store: store.kind, agents: {}, ttlSeconds: store.kind === 'etcd' ? opts.leaseTtl ?? DEFAULT_TTL_S : 0,
+    ...(store.kind === 'etcd' ? { endpoint: store.endpoint ?? `etcd://${controlPlaneIP(plan).split('/')[0]}:2379` } : {}),
+  };
   const { pods: _p, ...planNoPods } = plan;
-  const state: LabState = { version: 1, lab, status: 'creating', createdAt: now(), plan: planNoPods, pods: plan.pods.map((p) => ({ ...p, createdAt: now() })) };
+  const state: LabState = { version: 1, lab, status: 'creating', createdAt: now(), plan: planNoPods, overlay, pods: plan.pods.map((p) => ({ ...p, createdAt: now() })) };
   if (!deps.host.dryRun) await dir.write(state);
   try {
-    await netnsAdd(deps.host.runner, [plan.underlay.netns, ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns)]);
-    await wireUnderlay(deps, plan);
-    if (plan.nodes.length > 1) await wireOverlay(deps, plan);
+    const managedEtcd = store.kind === 'etcd' && !store.endpoint;
+    await netnsAdd(deps.host.runner, [plan.underlay.netns, ...(managedEtcd ? [etcdNetnsName(lab)] : []), ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns)]);
+    await wireUnderlay(deps, plan, plan.nodes, managedEtcd ? { netns: etcdNetnsName(lab), ip: controlPlaneIP(plan) } : undefined);
+    if (managedEtcd) {
+      overlay.etcd = await startEtcd(deps, dir, lab, controlPlaneIP(plan));
+      if (!deps.host.dryRun) await dir.write(state);
+    }
     const pids = pool(plan.pods, concurrency(deps), (p) => processStart(deps.host.runner, netnsNamed(p.netns), PAUSE_ARGV, lab));
     pids.catch(() => undefined); // awaited below; a failure must not become an unhandled rejection meanwhile
+    try {
+      await startOverlay(deps, dir, state, plan.nodes);
+    } catch (e) {
+      await pids.catch(() => undefined);
+      throw e;
+    }
+    for (const node of plan.nodes) {
+      const pods = plan.pods.filter((p) => p.node === node.name);
+      const ips = pods.length ? await predictIps(dir, node, pods.length) : [];
+      pods.forEach((p, i) => { p.ip = ips[i]; });
+    }
     // Per pod, as containerd does: the loopback network, then the pod network; pods overlap.
     const attached = await pool(plan.pods, concurrency(deps), (p) => attachPod(deps, dir, plan, nodeOf(plan, p.node), p))
       .finally(() => pids.catch(() => undefined));
@@ -134,47 +163,89 @@ async function up(deps: LabDeps, lab: string, topology: Topology): Promise<LabSt
   }
 }
 
-/** The underlay: a switch namespace with a bridge, a veth per node whose node end is the node's eth0. */
-async function wireUnderlay(deps: LabDeps, plan: LabPlan): Promise<void> {
+/** The overlay for `nodes` (all of a new lab's, or one added later): leases, flannel.1, rules and
+ * subnet.env on each, then every node (old ones too) programmed with every other node's lease.
+ * Records each node's subnet and VTEP MAC in the state's plan. */
+async function startOverlay(deps: LabDeps, dir: LabDir, state: LabState, nodes: NodePlan[]): Promise<void> {
+  const o = state.overlay!;
+  const store = openLabStore(deps, dir, o);
+  try {
+    if (o.store === 'file') {
+      const agents = await Promise.all(nodes.map(async (n) => {
+        const agent = inProcessAgent(deps, dir, state.plan, n, store);
+        await agent.setup();
+        return { n, agent };
+      }));
+      for (const { n, agent } of agents) learnLease(n, agent.subnet!, agent.lease!.attrs.BackendData.VtepMAC);
+      // Every node reconciles: the new ones learn the old, the old ones learn the new.
+      const all = state.plan.nodes.map((n) => agents.find((x) => x.n.name === n.name)?.agent ?? inProcessAgent(deps, dir, state.plan, n, store));
+      await Promise.all(all.map(async (agent) => {
+        if (!agent.lease) await agent.acquire();
+        await agent.reconcile();
+      }));
+      return;
+    }
+    await store.putConfigIfAbsent(labConfig(state.plan));
+    const pids = await Promise.all(nodes.map((n) => startAgent(deps, dir, state.lab, n, o)));
+    nodes.forEach((n, i) => { o.agents[n.name] = pids[i]; });
+    if (!deps.host.dryRun) await dir.write(state);
+    const subnets = await Promise.all(nodes.map((n) => waitForSubnet(deps, dir, n.name)));
+    const { leases } = deps.host.dryRun ? { leases: [] } : await store.list();
+    nodes.forEach((n, i) => {
+      const lease = leases.find((l) => l.attrs.PublicIP === n.ip.split('/')[0]);
+      if (subnets[i]) learnLease(n, subnets[i], lease?.attrs.BackendData.VtepMAC ?? n.vtepMac);
+    });
+    await waitConverged(deps, state.plan.nodes, store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The plan learns what the lease says: the node's subnet (cni0 gets its first address) and VTEP MAC. */
+function learnLease(n: NodePlan, subnet: string, vtepMac: string): void {
+  const c = parseCidr(subnet);
+  n.podCIDR = subnet;
+  n.bridgeIP = `${addIp(networkOf(c), 1)}/${c.prefix}`;
+  n.vtepMac = vtepMac;
+}
+
+/** The underlay: a switch namespace with a bridge, a veth per node whose node end is the node's eth0
+ * (and one for the control-plane namespace when the lab runs etcd). */
+async function wireUnderlay(deps: LabDeps, plan: Pick<LabPlan, 'underlay'>, nodes: readonly NodePlan[], control?: { netns: string; ip: string }, createSwitch = true): Promise<void> {
   const u = plan.underlay;
   const sw = deps.host.net(netnsNamed(u.netns));
+  const members = [...nodes.map((n) => ({ port: n.name, netns: n.netns, ip: n.ip })), ...(control ? [{ port: 'etcd', netns: control.netns, ip: control.ip }] : [])];
   (await sw.batch([
-    `link add ${u.bridge} type bridge`,
-    `link set ${u.bridge} up`,
-    `addr add ${u.gateway} dev ${u.bridge}`,
-    ...plan.nodes.flatMap((n) => [
-      `link add ${n.name} type veth peer name eth0 netns ${n.netns}`,
-      `link set ${n.name} master ${u.bridge}`,
-      `link set ${n.name} up`,
+    ...(createSwitch ? [`link add ${u.bridge} type bridge`, `link set ${u.bridge} up`, `addr add ${u.gateway} dev ${u.bridge}`] : []),
+    ...members.flatMap((m) => [
+      `link add ${m.port} type veth peer name eth0 netns ${m.netns}`,
+      `link set ${m.port} master ${u.bridge}`,
+      `link set ${m.port} up`,
     ]),
   ])).ok();
-  await Promise.all(plan.nodes.map(async (n) => {
-    (await deps.host.net(netnsNamed(n.netns)).configure([['net/ipv4/ip_forward', '1']], [
+  await Promise.all(members.map(async (m) => {
+    (await deps.host.net(netnsNamed(m.netns)).configure([['net/ipv4/ip_forward', '1']], [
       'link set lo up',
       'link set eth0 up',
-      `addr add ${n.ip} dev eth0`,
+      `addr add ${m.ip} dev eth0`,
       `route add default via ${u.gateway.split('/')[0]} dev eth0`,
     ])).ok();
   }));
 }
 
-/** Flannel's VXLAN overlay between the nodes: per node one `ip` batch (flannel.1, neighbours), one
- * `bridge` batch (FDB), one `ip` batch (routes) — in that order, as flannel adds them. */
-async function wireOverlay(deps: LabDeps, plan: LabPlan): Promise<void> {
-  await Promise.all(plan.nodes.map(async (n) => {
-    const ns = netnsNamed(n.netns);
-    const { before, fdb, after } = overlayLines(plan.nodes, n);
-    (await deps.host.net(ns).batch(before)).ok();
-    await runOk(deps.host.runner, { argv: inNetns(ns, 'bridge', ['-batch', '-']), input: fdb.map((l) => `${l}\n`).join(''), mutates: true });
-    (await deps.host.net(ns).batch(after)).ok();
-  }));
+/** The pod network of a node: K3s's cbr0 conflist (flannel → bridge → host-local, then portmap),
+ * reading the subnet.env the node's agent wrote. A dry run has no subnet.env to read, so it attaches
+ * with the very bridge config flannel would delegate (the commands are the same). */
+function nodeNetwork(deps: LabDeps, dir: LabDir, plan: Pick<LabPlan, 'mtu' | 'clusterCIDR'>, node: NodePlan): NetworkConfigList {
+  if (deps.host.dryRun) return podNetwork(plan, node, dir.ipamDir(node.name));
+  return flannelPodNetwork({ subnetFile: subnetFileOf(dir, node.name), dataDir: join(dir.nodeDir(node.name), 'cni', 'flannel'), ipamDataDir: dir.ipamDir(node.name) });
 }
 
-/** Attaches one pod as a runtime would: the loopback network, then cbr0 (bridge + host-local). */
+/** Attaches one pod as a runtime would: the loopback network, then cbr0. */
 async function attachPod(deps: LabDeps, dir: LabDir, plan: LabShape, node: NodePlan, p: PodPlan): Promise<Pick<PodState, 'ip' | 'hostVeth'>> {
   const rt = runtimeFor(deps, dir, node);
   await rt.add(LOOPBACK_NETWORK, attachment(p));
-  const result = await rt.add(podNetwork(plan, node, dir.ipamDir(node.name)), attachment(p));
+  const result = await rt.add(nodeNetwork(deps, dir, plan, node), attachment(p));
   return {
     ip: result.ips?.[0]?.address,
     hostVeth: result.interfaces?.find((i) => i.name.startsWith('veth') && !i.sandbox)?.name,
@@ -197,7 +268,7 @@ async function down(deps: LabDeps, lab: string): Promise<boolean> {
     for (const n of state.plan.nodes) names.add(n.netns);
     for (const p of state.pods) names.add(p.netns);
   }
-  for (const n of await netnsList(deps.host.runner)) if (isPodNetnsOf(lab, n) || n === `podnet-${lab}-underlay`) names.add(n);
+  for (const n of await netnsList(deps.host.runner)) if (isPodNetnsOf(lab, n) || n === `podnet-${lab}-underlay` || n === etcdNetnsName(lab)) names.add(n);
   if (!state && names.size === 0) {
     // Files without state (a crash before state.json was written) are still ours to remove.
     if (!deps.host.dryRun && (await deps.host.exists(dir.dir))) {
@@ -208,17 +279,31 @@ async function down(deps: LabDeps, lab: string): Promise<boolean> {
   }
   if (state && !deps.host.dryRun) await dir.write({ ...state, status: 'deleting' });
 
-  await stopProcesses(deps, lab, [...names], state?.pods.map((p) => p.pid ?? 0) ?? []);
+  const o = state?.overlay;
+  await stopProcesses(deps, lab, [...names], [...(state?.pods.map((p) => p.pid ?? 0) ?? []), ...Object.values(o?.agents ?? {}), o?.etcd?.pid ?? 0]);
+  if (o?.store === 'etcd' && !o.etcd && state) await releaseLeases(deps, dir, state, state.plan.nodes);
   await netnsDelete(deps.host.runner, [...names]);
   if (state) {
     // The namespaces are gone, as after a node crash: CNI DEL then only releases IPAM and caches.
     await pool(state.pods, concurrency(deps), async (p) => {
       const node = state.plan.nodes.find((n) => n.name === p.node);
-      if (node) await runtimeFor(deps, dir, node).del(podNetwork(state.plan, node, dir.ipamDir(node.name)), attachment(p)).catch(() => undefined);
+      if (node) await runtimeFor(deps, dir, node).del(nodeNetwork(deps, dir, state.plan, node), attachment(p)).catch(() => undefined);
     });
   }
   if (!deps.host.dryRun) await dir.remove();
   return true;
+}
+
+/** Removes the leases of `nodes` from the lab's store (an etcd that outlives the lab; a node deleted). */
+async function releaseLeases(deps: LabDeps, dir: LabDir, state: LabState, nodes: readonly NodePlan[]): Promise<void> {
+  const store = openLabStore(deps, dir, state.overlay);
+  try {
+    const { leases } = await store.list();
+    const ips = new Set(nodes.map((n) => n.ip.split('/')[0]));
+    for (const l of leases) if (ips.has(l.attrs.PublicIP)) await store.remove(l.subnet);
+  } finally {
+    await store.close();
+  }
 }
 
 /** Stops podnet's processes in the given namespaces (by recorded PID, and any found through /proc). */
@@ -277,12 +362,87 @@ async function remove(deps: LabDeps, lab: string, name: string): Promise<void> {
   if (!pod) throw new LabError(`unknown pod "${name}" in lab "${lab}" (pods: ${state.pods.map((p) => p.name).join(', ') || 'none'})`);
   const node = nodeOf(state.plan, pod.node);
   const rt = runtimeFor(deps, dir, node);
-  await rt.del(podNetwork(state.plan, node, dir.ipamDir(node.name)), attachment(pod));
+  await rt.del(nodeNetwork(deps, dir, state.plan, node), attachment(pod));
   await rt.del(LOOPBACK_NETWORK, attachment(pod));
   await stopProcesses(deps, lab, [pod.netns], [pod.pid ?? 0]);
   await netnsDelete(deps.host.runner, [pod.netns]);
   state.pods = state.pods.filter((p) => p.name !== name);
   if (!deps.host.dryRun) await dir.write(state);
+}
+
+/** Adds a node to a lab that is up: its namespace on the underlay, its lease, flannel.1, and every
+ * node programmed with every other (with etcd: the running agents converge by watching). */
+export function nodeAdd(deps: LabDeps, lab: string, name: string): Promise<NodePlan> {
+  return withLabLock(deps, lab, () => addNode(deps, lab, name));
+}
+
+async function addNode(deps: LabDeps, lab: string, name: string): Promise<NodePlan> {
+  const dir = new LabDir(deps.stateRoot, lab);
+  const state = await requireUp(dir, lab);
+  if (state.plan.nodes.some((n) => n.name === name)) throw new LabError(`node "${name}" already exists in lab "${lab}"`);
+  parseTopology({ nodes: [{ name }] });
+  const underlay = parseCidr(state.plan.underlay.cidr);
+  const used = new Set([...state.plan.nodes.map((n) => n.ip.split('/')[0]), controlPlaneIP(state.plan).split('/')[0]]);
+  let ip = '';
+  for (let i = 2; i < 2 ** (32 - underlay.prefix) - 2 && !ip; i++) if (!used.has(addIp(networkOf(underlay), i))) ip = addIp(networkOf(underlay), i);
+  if (!ip) throw new LabError(`the underlay ${state.plan.underlay.cidr} has no free address for another node`);
+  const podCIDR = freeSubnet(state.plan);
+  const node: NodePlan = { name, netns: `podnet-${lab}-${name}`, ip: `${ip}/${underlay.prefix}`, podCIDR, bridgeIP: '', vtepMac: macFromBytes(deps.random(6)) };
+  learnLease(node, podCIDR, node.vtepMac);
+  state.plan.nodes.push(node);
+  if (!deps.host.dryRun) await dir.write(state);
+  try {
+    await netnsAdd(deps.host.runner, [node.netns]);
+    await wireUnderlay(deps, state.plan, [node], undefined, false);
+    await startOverlay(deps, dir, state, [node]);
+    if (!deps.host.dryRun) await dir.write(state);
+    return node;
+  } catch (err) {
+    if (!deps.host.dryRun) await deleteNode(deps, lab, name, true).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Removes a node: its pods (CNI DEL, as a drained node's runtime would), its agent, its lease, its
+ * namespace; the other nodes drop their entries for it (with etcd: by watching the lease go). */
+export function nodeDelete(deps: LabDeps, lab: string, name: string): Promise<void> {
+  return withLabLock(deps, lab, () => deleteNode(deps, lab, name));
+}
+
+async function deleteNode(deps: LabDeps, lab: string, name: string, unwinding = false): Promise<void> {
+  const dir = new LabDir(deps.stateRoot, lab);
+  const state = await requireUp(dir, lab, unwinding);
+  const node = nodeOf(state.plan, name);
+  if (state.plan.nodes.length === 1) throw new LabError(`node "${name}" is the last node of lab "${lab}": run \`podnet lab down${lab === 'demo' ? '' : ` --name ${lab}`}\` instead`);
+  const pods = state.pods.filter((p) => p.node === name);
+  const rt = runtimeFor(deps, dir, node);
+  for (const pod of pods) {
+    await rt.del(nodeNetwork(deps, dir, state.plan, node), attachment(pod)).catch(() => undefined);
+    await rt.del(LOOPBACK_NETWORK, attachment(pod)).catch(() => undefined);
+  }
+  const o = state.overlay;
+  await stopProcesses(deps, lab, [node.netns, ...pods.map((p) => p.netns)], [...pods.map((p) => p.pid ?? 0), o?.agents[name] ?? 0]);
+  await releaseLeases(deps, dir, state, [node]);
+  await netnsDelete(deps.host.runner, [node.netns, ...pods.map((p) => p.netns)]);
+  state.pods = state.pods.filter((p) => p.node !== name);
+  state.plan.nodes = state.plan.nodes.filter((n) => n.name !== name);
+  if (o) delete o.agents[name];
+  if (!deps.host.dryRun) await dir.write(state);
+  const store = openLabStore(deps, dir, o);
+  try {
+    if (!o || o.store === 'file') {
+      await Promise.all(state.plan.nodes.map(async (n) => {
+        const agent = inProcessAgent(deps, dir, state.plan, n, store);
+        await agent.acquire();
+        await agent.reconcile();
+      }));
+    } else {
+      await waitConverged(deps, state.plan.nodes, store);
+    }
+  } finally {
+    await store.close();
+  }
+  if (!deps.host.dryRun) await removeDir(dir.nodeDir(name));
 }
 
 /** The state of a lab that is up, or a LabError saying what to do. */

@@ -6,6 +6,7 @@ import { ensureDir, removeDir } from '../host/dirs.js';
 import { checkLabName } from '../model/topology.js';
 import { join } from 'node:path';
 import type { LabPlan, PodPlan } from './plan.js';
+import type { OverlayState } from './cluster.js';
 
 /** Where labs keep their state. */
 export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -28,6 +29,8 @@ export interface LabState {
   status: 'creating' | 'up' | 'deleting';
   createdAt: string;
   plan: Omit<LabPlan, 'pods'>;
+  /** The lease store, etcd and agents (labs made before the overlay have none: a file store). */
+  overlay?: OverlayState;
   pods: PodState[];
 }
 

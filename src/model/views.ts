@@ -58,6 +58,8 @@ export interface NodeRow {
   version: string;
   internalIP: string;
   podCIDR: string;
+  /** flannel.1's MAC (the node's VTEP), as the kernel has it. */
+  vtepMac: string;
   osImage: string;
   kernelVersion: string;
   containerRuntime: string;
@@ -171,6 +173,7 @@ export function nodeRows(lab: ObservedLab, host: { osImage: string; kernelVersio
       version: host.version,
       internalIP: v4(n.addrs, 'eth0')[0]?.split('/')[0] ?? '<none>',
       podCIDR: podCIDRs[n.name] ?? (cni0 ? v4(n.addrs, 'cni0')[0] ?? '<none>' : '<none>'),
+      vtepMac: n.links.find((l) => l.name === 'flannel.1')?.mac ?? '<none>',
       osImage: host.osImage,
       kernelVersion: host.kernelVersion,
       containerRuntime: `podnet://${host.version.replace(/^v/, '').replace(/\+.*/, '')}`,

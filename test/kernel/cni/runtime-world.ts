@@ -10,12 +10,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alive, run, waitFor, within, WatchedChild } from '../helpers.js';
 import { killAndWait } from '../inspect/foreign.js';
+import { EXECUTABLES } from '../../../src/cni/install.js';
 
 /** `bin/podnet.js` of this checkout (dist/test/kernel/cni → the project root). */
 export const PODNET_BIN = fileURLToPath(new URL('../../../../bin/podnet.js', import.meta.url));
 
 /** The plugin executables `podnet cni install` writes. */
-export const PLUGINS = ['podnet-bridge', 'podnet-host-local', 'podnet-loopback'];
+export const PLUGINS: string[] = [...EXECUTABLES];
 
 export interface Ran { status: number; stdout: string; stderr: string }
 

@@ -1,0 +1,200 @@
+// The lab's overlay control plane: which lease store the lab uses, the etcd it may run, and the
+// node agents. With the default file store, `lab up` runs each node's agent in process, once
+// (leases are reservations: nothing renews them); with etcd, the lab starts etcd in a control-plane
+// namespace on the underlay and one `podnet agent` process per node inside the node's namespace,
+// talking to etcd across the underlay — a distributed run on one machine. podnet itself reaches the
+// lab's etcd through a unix socket in the lab's directory (sockets are files, not bound to a netns),
+// so the lab never needs an address in the root namespace.
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDir } from '../host/dirs.js';
+import { netnsNamed, type Netns } from '../host/netns.js';
+import { processStart } from '../host/process.js';
+import { addIp, broadcastOf, parseCidr, networkOf, formatCidr } from '../model/ip.js';
+import { labNetworkConfig } from '../model/flannel.js';
+import { parseSubnetEnv, podSubnet } from '../model/subnet-env.js';
+import { NodeAgent, DEFAULT_TTL_S } from '../overlay/agent.js';
+import { EtcdLeaseStore, etcdEndpoints } from '../overlay/etcd-store.js';
+import { FileLeaseStore } from '../overlay/file-store.js';
+import { MemoryLeaseStore } from '../overlay/memory-store.js';
+import { StoreError, type LeaseStore } from '../overlay/store.js';
+import { Vtep, remotesOf, FLANNEL } from '../overlay/vxlan.js';
+import type { LabDeps } from './lab.js';
+import type { LabPlan, NodePlan } from './plan.js';
+import type { LabDir } from './state.js';
+import { LabError } from './errors.js';
+
+/** Where a lab keeps its leases: `file` (default), `etcd` (the lab runs its own), `etcd://HOST:PORT`. */
+export type StoreChoice = { kind: 'file' } | { kind: 'etcd'; endpoint?: string };
+
+/** The overlay part of a lab's state. */
+export interface OverlayState {
+  store: 'file' | 'etcd';
+  /** etcd as agents reach it: `etcd://198.51.100.254:2379`. */
+  endpoint?: string;
+  /** The lab's own etcd: its namespace, address, PID and the socket podnet talks to it through. */
+  etcd?: { netns: string; ip: string; pid: number; socket: string };
+  /** Agent processes by node (etcd labs). */
+  agents: Record<string, number>;
+  /** Lease TTL of the agents (etcd labs), seconds. */
+  ttlSeconds: number;
+}
+
+/** Parses `--store`: one line naming the flag and the fix when it is wrong. */
+export function parseStoreChoice(text: string): StoreChoice {
+  if (text === 'file') return { kind: 'file' };
+  if (text === 'etcd') return { kind: 'etcd' };
+  if (text.startsWith('etcd://')) {
+    try {
+      etcdEndpoints(text);
+    } catch (e) {
+      throw new LabError((e as StoreError).message);
+    }
+    return { kind: 'etcd', endpoint: text };
+  }
+  throw new LabError(`--store ${text}: use "file" (the default), "etcd" (the lab runs its own) or etcd://HOST:PORT`);
+}
+
+/** The control-plane namespace's address: the underlay's last usable address. */
+export function controlPlaneIP(plan: Pick<LabPlan, 'underlay'>): string {
+  const c = parseCidr(plan.underlay.cidr);
+  return `${addIp(broadcastOf(c), -1)}/${c.prefix}`;
+}
+
+/** The namespace the lab's etcd runs in. */
+export const etcdNetnsName = (lab: string) => `podnet-${lab}-etcd`;
+
+/** The lab's store, as podnet (in the root namespace) reaches it. */
+export function openLabStore(deps: LabDeps, dir: LabDir, o: OverlayState | undefined): LeaseStore {
+  if (deps.host.dryRun) return new MemoryLeaseStore();
+  if (!o || o.store === 'file') return new FileLeaseStore(join(dir.dir, 'leases.json'));
+  if (o.etcd) return new EtcdLeaseStore([`unix://${o.etcd.socket}`]);
+  return new EtcdLeaseStore(etcdEndpoints(o.endpoint!));
+}
+
+/** subnet.env of a node, in the node's data directory (flannel: /run/flannel/subnet.env). */
+export const subnetFileOf = (dir: LabDir, node: string) => join(dir.nodeDir(node), 'flannel', 'subnet.env');
+
+/** An in-process agent for a file-store lab: leases are reservations (no agent runs to renew them). */
+export function inProcessAgent(deps: LabDeps, dir: LabDir, plan: Pick<LabPlan, 'clusterCIDR' | 'mtu'>, node: NodePlan, store: LeaseStore, log: (l: string) => void = () => undefined): NodeAgent {
+  return new NodeAgent({
+    host: deps.host, netns: netnsNamed(node.netns), store, node: node.name,
+    publicIP: node.ip.split('/')[0], underlayDev: 'eth0', underlayMtu: plan.mtu + FLANNEL.overhead,
+    dataDir: dir.nodeDir(node.name), subnetFile: subnetFileOf(dir, node.name), ttlSeconds: 0,
+    hint: node.podCIDR, vtepMac: node.vtepMac, ipMasq: true, log, random: deps.random, initNetwork: plan.clusterCIDR,
+  });
+}
+
+/** Runs `argv` in `ns` as a lab process with its output appended to `log`, in directory `cwd`.
+ * Equivalent to: `nsenter --net=NS sh -c 'cd CWD && exec ARGV… >>LOG 2>&1' &`. */
+function startLogged(deps: LabDeps, ns: Netns, argv: readonly string[], lab: string, log: string, cwd: string): Promise<number> {
+  return processStart(deps.host.runner, ns, ['sh', '-c', 'cd "$0" && l="$1" && shift && exec "$@" >>"$l" 2>&1', cwd, log, ...argv], lab);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `ready` every `everyMs` until it returns a value, or fails with `what` after `timeoutMs`. */
+async function waitFor<T>(what: string, timeoutMs: number, ready: () => Promise<T | undefined>, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
+    try {
+      const v = await ready();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(everyMs);
+  }
+  throw new LabError(`${what} did not happen within ${timeoutMs / 1000}s${last ? ` (${(last as Error).message.split('\n')[0]})` : ''}`);
+}
+
+/** Starts the lab's etcd (Debian's etcd-server) in its namespace; resolves once it answers. */
+export async function startEtcd(deps: LabDeps, dir: LabDir, lab: string, ip: string): Promise<NonNullable<OverlayState['etcd']>> {
+  const netns = etcdNetnsName(lab);
+  const home = join(dir.dir, 'etcd');
+  await ensureDir(home);
+  const addr = ip.split('/')[0];
+  const pid = await startLogged(deps, netnsNamed(netns), [
+    'etcd', '--name', 'podnet', '--data-dir', join(home, 'data'),
+    '--listen-client-urls', `http://${addr}:2379,unix://etcd.sock:0`, '--advertise-client-urls', `http://${addr}:2379`,
+    '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
+    '--initial-cluster', 'podnet=http://127.0.0.1:2380', '--logger', 'zap', '--log-outputs', 'stderr',
+  ], lab, join(home, 'etcd.log'), home);
+  const etcd = { netns, ip, pid, socket: join(home, 'etcd.sock:0') };
+  if (deps.host.dryRun) return etcd;
+  const store = new EtcdLeaseStore([`unix://${etcd.socket}`]);
+  try {
+    await waitFor('etcd answering on its socket', 20_000, async () => ((await store.getConfig()) ?? '') as string, 50);
+  } finally {
+    await store.close();
+  }
+  return etcd;
+}
+
+/** The `podnet` executable the agents run (this package's bin/podnet.js, with this Node). */
+function podnetArgv(): string[] {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  return [process.execPath, join(root, 'bin', 'podnet.js')];
+}
+
+/** Starts `podnet agent` for a node: inside the node's namespace when it reaches the lab's etcd over
+ * the underlay; in podnet's own namespace (managing the node's) for an etcd outside the lab. */
+export async function startAgent(deps: LabDeps, dir: LabDir, lab: string, node: NodePlan, o: OverlayState): Promise<number> {
+  const home = dir.nodeDir(node.name);
+  await ensureDir(join(home, 'flannel'));
+  const inside = !!o.etcd;
+  const argv = [
+    ...podnetArgv(), 'agent', '--node', node.name, '--store', o.endpoint!,
+    '--public-ip', node.ip.split('/')[0], '--iface', 'eth0', '--data-dir', home, '--subnet-file', subnetFileOf(dir, node.name),
+    '--subnet-hint', node.podCIDR, '--vtep-mac', node.vtepMac, '--lease-ttl', String(o.ttlSeconds),
+    ...(inside ? [] : ['--netns', node.netns]),
+  ];
+  return startLogged(deps, inside ? netnsNamed(node.netns) : { path: '/proc/self/ns/net' }, argv, lab, join(home, 'agent.log'), home);
+}
+
+/** Waits for a node's agent to write subnet.env; returns the node's subnet. */
+export async function waitForSubnet(deps: LabDeps, dir: LabDir, node: string, timeoutMs = 20_000): Promise<string> {
+  if (deps.host.dryRun) return '';
+  const file = subnetFileOf(dir, node);
+  return waitFor(`node ${node}'s agent writing ${file} (see ${join(dir.nodeDir(node), 'agent.log')})`, timeoutMs,
+    async () => podSubnet(parseSubnetEnv(await readFile(file, 'utf8'))));
+}
+
+/** True when every node's flannel.1 holds exactly the entries the store's leases call for. */
+export async function converged(deps: LabDeps, nodes: readonly NodePlan[], store: LeaseStore): Promise<boolean> {
+  const { leases } = await store.list();
+  const results = await Promise.all(nodes.map(async (n) => {
+    const own = leases.find((l) => l.attrs.PublicIP === n.ip.split('/')[0]);
+    if (!own) return false;
+    const want = remotesOf(leases, own.subnet);
+    const have = await new Vtep(deps.host, netnsNamed(n.netns)).state();
+    return have.routes.length === want.length && want.every((r) => have.routes.some((x) => x.dst === r.subnet && x.gateway === r.vtepIP)
+      && have.fdb.some((e) => e.mac.toLowerCase() === r.vtepMac && e.dst === r.publicIP)
+      && have.neighs.some((x) => x.dst === r.vtepIP && x.lladdr?.toLowerCase() === r.vtepMac));
+  }));
+  return results.every(Boolean);
+}
+
+/** Waits until every node converged on the store's leases. */
+export async function waitConverged(deps: LabDeps, nodes: readonly NodePlan[], store: LeaseStore, timeoutMs = 20_000): Promise<void> {
+  if (deps.host.dryRun) return;
+  await waitFor('every node programming every other node\'s lease', timeoutMs, async () => ((await converged(deps, nodes, store)) ? true : undefined), 20);
+}
+
+/** The network config a lab stores. */
+export const labConfig = (plan: Pick<LabPlan, 'clusterCIDR'>) => labNetworkConfig(plan.clusterCIDR);
+
+/** A subnet for a node added later: the first /24 of the cluster network no node holds. */
+export function freeSubnet(plan: Pick<LabPlan, 'clusterCIDR' | 'nodes'>): string {
+  const net = parseCidr(plan.clusterCIDR);
+  const taken = new Set(plan.nodes.map((n) => n.podCIDR));
+  for (let i = 0; i < 2 ** (24 - net.prefix); i++) {
+    const s = formatCidr({ ip: addIp(networkOf(net), i * 256), prefix: 24 });
+    if (!taken.has(s)) return s;
+  }
+  throw new LabError(`no free /24 left in ${plan.clusterCIDR}`);
+}
+
+export { DEFAULT_TTL_S };

@@ -1,0 +1,42 @@
+// flannel's masquerade and forward rules (`--ip-masq`, k3s-networking-facts.md §4), written for
+// nftables inside the node's namespace: table `ip flannel` with the chains FLANNEL-POSTRTG (nat,
+// postrouting) and FLANNEL-FWD (filter, forward), rule for rule what flannel puts into iptables.
+// Applied as one `nft -f -` transaction that replaces the table, so re-applying (flannel re-checks
+// its rules periodically) is atomic and idempotent.
+import { inNetns, type Netns } from '../host/netns.js';
+import { runOk, type Runner } from '../host/runner.js';
+
+export const NFT_TABLE = 'flannel';
+
+/** The ruleset for a node with pod subnet `podCIDR` in cluster network `network`. */
+export function flannelRuleset(network: string, podCIDR: string, ipMasq: boolean): string {
+  const masq = ipMasq ? [
+    '    meta mark & 0x4000 == 0x4000 return',
+    `    ip saddr ${podCIDR} ip daddr ${network} return`,
+    `    ip saddr ${network} ip daddr ${podCIDR} return`,
+    `    ip saddr != ${network} ip daddr ${podCIDR} return`,
+    `    ip saddr ${network} ip daddr != 224.0.0.0/4 masquerade random,fully-random`,
+    `    ip saddr != ${network} ip daddr ${network} masquerade random,fully-random`,
+  ] : [];
+  return [
+    `table ip ${NFT_TABLE} {}`,
+    `delete table ip ${NFT_TABLE}`,
+    `table ip ${NFT_TABLE} {`,
+    '  chain FLANNEL-POSTRTG {',
+    '    type nat hook postrouting priority srcnat; policy accept;',
+    ...masq,
+    '  }',
+    '  chain FLANNEL-FWD {',
+    '    type filter hook forward priority filter; policy accept;',
+    `    ip saddr ${network} accept`,
+    `    ip daddr ${network} accept`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** Replaces the node's flannel table. Equivalent to: `nsenter --net=NS nft -f - <<EOF` + ruleset. */
+export async function applyFlannelRules(runner: Runner, ns: Netns, network: string, podCIDR: string, ipMasq: boolean): Promise<void> {
+  await runOk(runner, { argv: inNetns(ns, 'nft', ['-f', '-']), input: flannelRuleset(network, podCIDR, ipMasq), mutates: true });
+}
