@@ -142,11 +142,13 @@ export function chooseSubnet(o: {
   publicIP: string;
   previous?: string;
   hint?: string;
+  /** Subnets held by keys that cannot be read (a corrupt value still occupies its subnet). */
+  unreadable?: readonly string[];
   pick: (n: number) => number;
 }): Choice {
   const ours = o.leases.find((l) => l.attrs.PublicIP === o.publicIP);
   if (ours) return { kind: 'reuse', lease: ours };
-  const taken = new Set(o.leases.map((l) => l.subnet));
+  const taken = new Set([...o.leases.map((l) => l.subnet), ...(o.unreadable ?? [])]);
   const len = o.config.SubnetLen;
   const min = ipToInt(o.config.SubnetMin);
   const max = ipToInt(o.config.SubnetMax);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ensureDir } from '../host/dirs.js';
 import type { Host } from '../host/host.js';
 import type { Netns } from '../host/netns.js';
-import { chooseSubnet, labNetworkConfig, parseNetworkConfig, type Lease, type LeaseAttrs, type LeaseError } from '../model/flannel.js';
+import { chooseSubnet, labNetworkConfig, subnetOfKey, parseNetworkConfig, type Lease, type LeaseAttrs, type LeaseError } from '../model/flannel.js';
 import { formatCidr, addIp, networkOf, parseCidr } from '../model/ip.js';
 import { macFromBytes, parseMac } from '../model/mac.js';
 import { formatSubnetEnv, parseSubnetEnv } from '../model/subnet-env.js';
@@ -119,7 +119,8 @@ export class NodeAgent {
     for (let attempt = 1; attempt <= ACQUIRE_ATTEMPTS; attempt++) {
       const { leases, invalid } = await store.list();
       this.report(invalid);
-      const choice = chooseSubnet({ config, leases, publicIP: this.o.publicIP, previous, hint: this.o.hint, pick: (n) => this.o.random(4).reduce((a, b) => a * 256 + b, 0) % n });
+      const unreadable = invalid.flatMap((e) => { try { return [subnetOfKey(e.key)]; } catch { return []; } });
+      const choice = chooseSubnet({ config, leases, unreadable, publicIP: this.o.publicIP, previous, hint: this.o.hint, pick: (n) => this.o.random(4).reduce((a, b) => a * 256 + b, 0) % n });
       if (choice.kind === 'full') throw new Error(`no free subnet left in ${config.Network} between ${config.SubnetMin} and ${config.SubnetMax} (/${config.SubnetLen}): remove a node or widen the network`);
       if (choice.kind === 'reuse') {
         const attrs = this.attrs(await this.vtepMac(choice.lease));
