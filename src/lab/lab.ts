@@ -470,7 +470,9 @@ export async function cleanAll(deps: LabDeps): Promise<{ netns: string[]; proces
   const labs = await listLabDirs(deps.stateRoot);
   const netns = (await netnsList(deps.host.runner)).filter((n) => n.startsWith('podnet-'));
   const inodes = new Set((await Promise.all(netns.map((n) => netnsInode(`/run/netns/${n}`)))).filter((x): x is number => x !== undefined));
-  const procs = (await processesInNetns(inodes)).map((p) => p.pid);
+  // Agents of a lab on an outside etcd live in podnet's own namespace: found by their recorded PIDs.
+  const agents = (await Promise.all(labs.map(async (lab) => Object.values((await new LabDir(deps.stateRoot, lab).read().catch(() => undefined))?.overlay?.agents ?? {})))).flat();
+  const procs = [...new Set([...(await processesInNetns(inodes)).map((p) => p.pid), ...agents])];
   const owners = await Promise.all(procs.map(async (pid) => ({ pid, owner: await processOwner(pid) })));
   const ours = owners.filter((o): o is { pid: number; owner: string } => o.owner !== undefined);
   for (const owner of new Set(ours.map((o) => o.owner))) await processStopAll(deps.host.runner, ours.filter((o) => o.owner === owner).map((o) => o.pid), owner);
