@@ -10,6 +10,7 @@ import { ExecRunner, runOk } from '../host/runner.js';
 import { requireRoot } from '../lab/lab.js';
 import { LabError } from '../lab/errors.js';
 import { parseCidr, formatCidr } from '../model/ip.js';
+import { labNetworkConfig } from '../model/flannel.js';
 import { NodeAgent, DEFAULT_TTL_S } from '../overlay/agent.js';
 import { openStore } from '../overlay/store.js';
 import { inNetns } from '../host/netns.js';
@@ -72,7 +73,7 @@ export function agentCommand(program: Command, _global: () => GlobalOptions): vo
       const agent = new NodeAgent({
         host: new Host(runner), netns: ns, store, node: o.node, publicIP, underlayDev: u.dev, underlayMtu: u.mtu,
         dataDir: o.dataDir, subnetFile: o.subnetFile, ttlSeconds: o.leaseTtl, ...(o.subnetHint ? { hint: o.subnetHint } : {}), ...(o.vtepMac ? { vtepMac: o.vtepMac } : {}),
-        ipMasq: o.ipMasq, log, random: (n) => new Uint8Array(randomBytes(n)), ...(o.network ? { initNetwork: o.network } : {}),
+        ipMasq: o.ipMasq, log, random: (n) => new Uint8Array(randomBytes(n)), ...(o.network ? { initConfig: labNetworkConfig(o.network) } : {}),
       });
       try {
         if (o.once) {

@@ -1,15 +1,18 @@
-// `podnet inspect` (pods, fdb, neigh, routes, links) and `podnet graph`: one scan of a lab node, this
-// host or another namespace, joined and drawn. Works with no lab at all.
+// `podnet inspect` (pods, fdb, neigh, routes, links, overlay) and `podnet graph`: one scan of a lab
+// node, this host or another namespace, joined and drawn; `inspect overlay` without a node scans every
+// node of the lab. Works with no lab at all.
 import type { Command } from 'commander';
 import { requireRoot } from '../lab/lab.js';
 import { LabError } from '../lab/errors.js';
-import { inspectTarget, type InspectTarget } from '../inspect/inspect.js';
+import { inspectLab, inspectTarget, type InspectTarget } from '../inspect/inspect.js';
+import { LabDir } from '../lab/state.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { renderTable, type Column } from '../render/table.js';
 import { renderData } from '../render/output.js';
 import {
-  findNamespace, fdbColumns, fdbWideColumns, graphModel, inspectFdb, inspectLinks, inspectNeigh, inspectPods, inspectRoutes,
-  linkColumns, neighColumns, podColumns, podWideColumns, renderGraphDot, renderGraphMermaid, renderGraphSvg, routeColumns, routeWideColumns,
+  findNamespace, fdbColumns, fdbWideColumns, graphModel, inspectFdb, inspectLinks, inspectNeigh, inspectOverlay, inspectPods, inspectRoutes,
+  linkColumns, neighColumns, overlayColumns, overlayWideColumns, podColumns, podWideColumns, renderGraphDot, renderGraphMermaid, renderGraphSvg,
+  routeColumns, routeWideColumns, type OverlayViewRow,
 } from '../render/inspect/index.js';
 import { DEFAULT_LAB, labDeps, labName, out, outputFormat, type GlobalOptions } from './context.js';
 
@@ -29,15 +32,29 @@ function targetOptions(cmd: Command): Command {
     .option('-o, --output <format>', 'table | wide | json | yaml', 'table');
 }
 
-async function scan(global: GlobalOptions, node: string | undefined, o: TargetOptions): Promise<Snapshot> {
+/** Checks the target flags and makes the dependencies of a scan. */
+function scanDeps(global: GlobalOptions, node: string | undefined, o: TargetOptions) {
   requireRoot('inspect');
   if ([node !== undefined, !!o.host, !!o.netns].filter(Boolean).length > 1) {
     throw new LabError('give one of NODE, --host or --netns');
   }
   // Reads are half waiting (each `ip -n` sets up a mount namespace): more shells keep both cores busy.
-  const { deps } = labDeps(global, 8);
+  return labDeps(global, 8).deps;
+}
+
+async function scan(global: GlobalOptions, node: string | undefined, o: TargetOptions): Promise<Snapshot> {
+  const deps = scanDeps(global, node, o);
   const target: InspectTarget = { lab: o.name, ...(node ? { node } : {}), ...(o.host ? { host: true } : {}), ...(o.netns ? { netns: o.netns } : {}) };
   return (await inspectTarget(deps.host.runner, target, deps.stateRoot)).snapshot;
+}
+
+/** The overlay rows of one node, this host or another namespace; of every node of the lab when none is given and the lab is up. */
+async function overlayRows(global: GlobalOptions, node: string | undefined, o: TargetOptions): Promise<OverlayViewRow[]> {
+  const deps = scanDeps(global, node, o);
+  if (node === undefined && !o.host && !o.netns && await new LabDir(deps.stateRoot, o.name).read()) {
+    return (await inspectLab(deps.host.runner, o.name, deps.stateRoot)).nodes.flatMap((n) => inspectOverlay(n.snapshot));
+  }
+  return inspectOverlay(await scan(global, node, o));
 }
 
 /** Prints rows in the chosen format: `kind` names the list in JSON/YAML. */
@@ -53,7 +70,7 @@ export function inspectCommand(program: Command, global: () => GlobalOptions): v
     .description('map a host\'s pod network: each pod\'s netns, eth0@ifN, host veth, bridge, MAC, hairpin, state')
     .argument('[node]', 'a node of the lab (default: the lab\'s first node if it is up, else this host)')
     .configureHelp({ showGlobalOptions: true })
-    .addHelpText('after', '\nThe options above also go with fdb, neigh, routes and links (podnet inspect fdb --host -o json).\n\nExamples:\n  podnet inspect                 the demo lab\'s node\n  podnet inspect --host -o wide   this machine (a K3s node, say)\n  podnet inspect fdb              what cni0 learned, joined to pods\n  ip netns exec NODE podnet inspect --host'))
+    .addHelpText('after', '\nThe options above also go with fdb, neigh, routes, links and overlay (podnet inspect fdb --host -o json).\n\nExamples:\n  podnet inspect                 the demo lab\'s node\n  podnet inspect --host -o wide   this machine (a K3s node, say)\n  podnet inspect fdb              what cni0 learned, joined to pods\n  ip netns exec NODE podnet inspect --host'))
     .action(async (node: string | undefined, o: TargetOptions) => {
       show('InspectPodList', inspectPods(await scan(global(), node, o)), o.output, podColumns, podWideColumns);
     });
@@ -99,6 +116,15 @@ export function inspectCommand(program: Command, global: () => GlobalOptions): v
     .action(async (node: string | undefined) => {
       const o = inspect.opts<TargetOptions>();
       show('LinkList', inspectLinks(await scan(global(), node, o)), o.output, linkColumns);
+    });
+
+  (inspect.command('overlay')
+    .description('the VXLAN overlay: flannel.1 (VNI, local IP, port, learning, MTU) and, per remote node, its route, neighbour and FDB entry, joined to the node')
+    .argument('[node]', 'a node of the lab (default: every node of the lab)')
+    .addHelpText('after', '\nExamples:\n  podnet inspect overlay            every node of the demo lab\n  podnet inspect overlay agent1 -o wide\n  podnet inspect overlay --host     this machine (a K3s node: remote nodes by IP)'))
+    .action(async (node: string | undefined) => {
+      const o = inspect.opts<TargetOptions>();
+      show('OverlayList', await overlayRows(global(), node, o), o.output, overlayColumns, overlayWideColumns);
     });
 
   program.command('graph')

@@ -1,5 +1,5 @@
 // `podnet trace SRC DST`: capture on every hop at once and show the packet's journey with timestamps
-// and the kernel's decision at each hop.
+// and the kernel's decision at each hop — across nodes too, through flannel.1 and VXLAN.
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { requireRoot } from '../lab/lab.js';
@@ -40,7 +40,7 @@ export function traceCommand(program: Command, global: () => GlobalOptions): voi
     .option('--host', 'the pods hang off the namespace podnet runs in (not a lab)')
     .option('--netns <name|path>', 'the pods hang off this namespace')
     .option('--name <lab>', 'the lab', labName, DEFAULT_LAB)
-    .addHelpText('after', '\nExamples:\n  podnet trace pod1 pod2                  ICMP echo, warm caches\n  podnet trace pod1 pod2 --cold           ARP, flooding, learning\n  podnet trace pod1 pod2 --tcp 8080       a TCP handshake\n  podnet trace pod1 10.42.0.10 --udp 53 -o json\n  podnet trace pod1 pod2 --pcap out.pcapng   then: wireshark out.pcapng')
+    .addHelpText('after', '\nExamples:\n  podnet trace pod1 pod2                  ICMP echo, warm caches\n  podnet trace pod1 pod2 --cold           ARP, flooding, learning\n  podnet trace pod1 pod2 --tcp 8080       a TCP handshake\n  podnet trace pod1 pod3 --name multi     pods on two nodes: through flannel.1, VXLAN and the underlay\n  podnet trace pod1 10.42.0.10 --udp 53 -o json\n  podnet trace pod1 pod2 --pcap out.pcapng   then: wireshark out.pcapng')
     .action(async (src: string, dst: string, o: TraceOptions) => {
       const format = outputFormat(o.output, ['text', 'json', 'mermaid'] as const);
       if (o.tcp && o.udp) throw new LabError('give one of --tcp or --udp');

@@ -2,13 +2,15 @@
 // podnet's lab state; the CNI result cache (libcni's /var/lib/cni/results, which holds the sandbox
 // path and K8S_POD_NAME/NAMESPACE); host-local's IP files matched to the namespace's addresses;
 // podman's container list; the processes inside. What cannot be named is shown as
-// `netns <inode> (pid N: cmd)`, never hidden.
+// `netns <inode> (pid N: cmd)`, never hidden. The cluster's nodes are named too (./nodes.ts): the
+// host's lab, else flannel's subnet.env.
 import { readdir, readFile } from 'node:fs/promises';
 import { netnsInode } from '../host/process.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Identity, NetnsSnapshot, Snapshot } from '../model/snapshot.js';
+import type { ClusterNode, Identity, NetnsSnapshot, Snapshot } from '../model/snapshot.js';
 import { LabDir, listLabDirs } from '../lab/state.js';
+import { labNodes, SUBNET_ENV, subnetEnvNode } from './nodes.js';
 
 /** Where to look for evidence. */
 export interface EvidenceDirs {
@@ -20,6 +22,8 @@ export interface EvidenceDirs {
   hostLocal: string[];
   /** podman/containers storage: `overlay-containers/containers.json`. */
   containersJson: string[];
+  /** flannel's subnet.env, read when the host is no lab node (default /run/flannel/subnet.env). */
+  subnetEnv?: string;
 }
 
 /** The usual places on a Linux host (K3s, containerd, podman) plus podnet's own. */
@@ -29,6 +33,7 @@ export function defaultEvidence(stateRoot: string): EvidenceDirs {
     cniResults: ['/var/lib/cni/results'],
     hostLocal: ['/var/lib/cni/networks'],
     containersJson: ['/var/lib/containers/storage/overlay-containers/containers.json'],
+    subnetEnv: SUBNET_ENV,
   };
 }
 
@@ -101,11 +106,12 @@ async function podmanNames(files: string[]): Promise<Map<string, string>> {
   return out;
 }
 
-/** podnet labs: netns name → identity; and each lab's CNI caches and host-local dirs. */
-async function labs(stateRoot: string): Promise<{ byNetns: Map<string, Identity>; cniResults: string[]; hostLocal: string[] }> {
+/** podnet labs: netns name → identity; each lab's CNI caches and host-local dirs; each lab's nodes. */
+async function labs(stateRoot: string): Promise<{ byNetns: Map<string, Identity>; cniResults: string[]; hostLocal: string[]; nodes: Map<string, ClusterNode[]> }> {
   const byNetns = new Map<string, Identity>();
   const cniResults: string[] = [];
   const hostLocal: string[] = [];
+  const nodes = new Map<string, ClusterNode[]>();
   for (const lab of await listLabDirs(stateRoot)) {
     const dir = new LabDir(stateRoot, lab);
     const state = await dir.read().catch(() => undefined);
@@ -117,8 +123,9 @@ async function labs(stateRoot: string): Promise<{ byNetns: Map<string, Identity>
       hostLocal.push(dir.ipamDir(n.name));
     }
     for (const p of state.pods) byNetns.set(p.netns, { kind: 'pod', name: p.name, podNamespace: 'default', lab, containerId: p.containerId, source: 'lab' });
+    nodes.set(lab, labNodes(state));
   }
-  return { byNetns, cniResults, hostLocal };
+  return { byNetns, cniResults, hostLocal, nodes };
 }
 
 /** The fallback name: the inode and the first process inside, if any. */
@@ -176,5 +183,15 @@ export async function identify(s: Snapshot, ev: EvidenceDirs): Promise<Snapshot>
     const pause = ns.processes.some((p) => /(^|\/)pause(\s|$)/.test(p.cmd));
     return { ...ns, identity: { kind: pause ? 'pod' : 'unknown', name: ns.names[0] ?? anonymousName(ns), source: ns.processes.length ? 'process' : 'none' } };
   });
-  return { ...s, namespaces };
+  const nodes = await clusterNodes(namespaces.find((ns) => ns.id === s.host), lab.nodes, ev.subnetEnv);
+  return { ...s, namespaces, ...(nodes.length ? { nodes } : {}) };
+}
+
+/** The nodes the host knows: its lab's, else itself from subnet.env. */
+async function clusterNodes(host: NetnsSnapshot | undefined, byLab: Map<string, ClusterNode[]>, subnetEnv: string | undefined): Promise<ClusterNode[]> {
+  if (!host) return [];
+  const lab = host.identity.kind === 'node' && host.identity.lab !== undefined ? byLab.get(host.identity.lab) : undefined;
+  if (lab) return lab;
+  const self = subnetEnv !== undefined ? await subnetEnvNode(subnetEnv, host) : undefined;
+  return self ? [self] : [];
 }

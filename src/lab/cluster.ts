@@ -15,10 +15,9 @@ import { addIp, broadcastOf, parseCidr, networkOf, formatCidr } from '../model/i
 import { labNetworkConfig } from '../model/flannel.js';
 import { parseSubnetEnv, podSubnet } from '../model/subnet-env.js';
 import { NodeAgent, DEFAULT_TTL_S } from '../overlay/agent.js';
-import { EtcdLeaseStore, etcdEndpoints } from '../overlay/etcd-store.js';
 import { FileLeaseStore } from '../overlay/file-store.js';
 import { MemoryLeaseStore } from '../overlay/memory-store.js';
-import { StoreError, type LeaseStore } from '../overlay/store.js';
+import { StoreError, etcdEndpoints, openEtcd, type LeaseStore } from '../overlay/store.js';
 import { Vtep, remotesOf, FLANNEL } from '../overlay/vxlan.js';
 import type { LabDeps } from './lab.js';
 import type { LabPlan, NodePlan } from './plan.js';
@@ -66,23 +65,23 @@ export function controlPlaneIP(plan: Pick<LabPlan, 'underlay'>): string {
 export const etcdNetnsName = (lab: string) => `podnet-${lab}-etcd`;
 
 /** The lab's store, as podnet (in the root namespace) reaches it. */
-export function openLabStore(deps: LabDeps, dir: LabDir, o: OverlayState | undefined): LeaseStore {
+export async function openLabStore(deps: LabDeps, dir: LabDir, o: OverlayState | undefined): Promise<LeaseStore> {
   if (deps.host.dryRun) return new MemoryLeaseStore();
   if (!o || o.store === 'file') return new FileLeaseStore(join(dir.dir, 'leases.json'));
-  if (o.etcd) return new EtcdLeaseStore([`unix://${o.etcd.socket}`]);
-  return new EtcdLeaseStore(etcdEndpoints(o.endpoint!));
+  if (o.etcd) return openEtcd([`unix://${o.etcd.socket}`]);
+  return openEtcd(etcdEndpoints(o.endpoint!));
 }
 
 /** subnet.env of a node, in the node's data directory (flannel: /run/flannel/subnet.env). */
 export const subnetFileOf = (dir: LabDir, node: string) => join(dir.nodeDir(node), 'flannel', 'subnet.env');
 
 /** An in-process agent for a file-store lab: leases are reservations (no agent runs to renew them). */
-export function inProcessAgent(deps: LabDeps, dir: LabDir, plan: Pick<LabPlan, 'clusterCIDR' | 'mtu'>, node: NodePlan, store: LeaseStore, log: (l: string) => void = () => undefined): NodeAgent {
+export function inProcessAgent(deps: LabDeps, dir: LabDir, plan: Pick<LabPlan, 'clusterCIDR' | 'mtu' | 'nodes'>, node: NodePlan, store: LeaseStore, log: (l: string) => void = () => undefined): NodeAgent {
   return new NodeAgent({
     host: deps.host, netns: netnsNamed(node.netns), store, node: node.name,
     publicIP: node.ip.split('/')[0], underlayDev: 'eth0', underlayMtu: plan.mtu + FLANNEL.overhead,
     dataDir: dir.nodeDir(node.name), subnetFile: subnetFileOf(dir, node.name), ttlSeconds: 0,
-    hint: node.podCIDR, vtepMac: node.vtepMac, ipMasq: true, log, random: deps.random, initNetwork: plan.clusterCIDR,
+    hint: node.podCIDR, vtepMac: node.vtepMac, ipMasq: true, log, random: deps.random, initConfig: labConfig(plan),
   });
 }
 
@@ -124,7 +123,7 @@ export async function startEtcd(deps: LabDeps, dir: LabDir, lab: string, ip: str
   ], lab, join(home, 'etcd.log'), home);
   const etcd = { netns, ip, pid, socket: join(home, 'etcd.sock:0') };
   if (deps.host.dryRun) return etcd;
-  const store = new EtcdLeaseStore([`unix://${etcd.socket}`]);
+  const store = await openEtcd([`unix://${etcd.socket}`]);
   try {
     await waitFor('etcd answering on its socket', 20_000, async () => ((await store.getConfig()) ?? '') as string, 50);
   } finally {
@@ -183,18 +182,23 @@ export async function waitConverged(deps: LabDeps, nodes: readonly NodePlan[], s
   await waitFor('every node programming every other node\'s lease', timeoutMs, async () => ((await converged(deps, nodes, store)) ? true : undefined), 20);
 }
 
-/** The network config a lab stores. */
-export const labConfig = (plan: Pick<LabPlan, 'clusterCIDR'>) => labNetworkConfig(plan.clusterCIDR);
+/** The size of every node's subnet (flannel's SubnetLen): the nodes' podCIDR prefix (the topology
+ * makes them all alike; K3s: /24). */
+const subnetLen = (plan: Pick<LabPlan, 'nodes'>) => parseCidr(plan.nodes[0]?.podCIDR ?? '10.42.0.0/24').prefix;
 
-/** A subnet for a node added later: the first /24 of the cluster network no node holds. */
+/** The network config a lab stores. */
+export const labConfig = (plan: Pick<LabPlan, 'clusterCIDR' | 'nodes'>) => labNetworkConfig(plan.clusterCIDR, subnetLen(plan));
+
+/** A subnet for a node added later: the first one of the cluster network (of the nodes' size) no node holds. */
 export function freeSubnet(plan: Pick<LabPlan, 'clusterCIDR' | 'nodes'>): string {
   const net = parseCidr(plan.clusterCIDR);
+  const len = subnetLen(plan);
   const taken = new Set(plan.nodes.map((n) => n.podCIDR));
-  for (let i = 0; i < 2 ** (24 - net.prefix); i++) {
-    const s = formatCidr({ ip: addIp(networkOf(net), i * 256), prefix: 24 });
+  for (let i = 0; i < Math.min(2 ** (len - net.prefix), 65536); i++) {
+    const s = formatCidr({ ip: addIp(networkOf(net), i * 2 ** (32 - len)), prefix: len });
     if (!taken.has(s)) return s;
   }
-  throw new LabError(`no free /24 left in ${plan.clusterCIDR}`);
+  throw new LabError(`no free /${len} left in ${plan.clusterCIDR}`);
 }
 
 export { DEFAULT_TTL_S };

@@ -168,7 +168,7 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
  * Records each node's subnet and VTEP MAC in the state's plan. */
 async function startOverlay(deps: LabDeps, dir: LabDir, state: LabState, nodes: NodePlan[]): Promise<void> {
   const o = state.overlay!;
-  const store = openLabStore(deps, dir, o);
+  const store = await openLabStore(deps, dir, o);
   try {
     if (o.store === 'file') {
       const agents = await Promise.all(nodes.map(async (n) => {
@@ -296,7 +296,7 @@ async function down(deps: LabDeps, lab: string): Promise<boolean> {
 
 /** Removes the leases of `nodes` from the lab's store (an etcd that outlives the lab; a node deleted). */
 async function releaseLeases(deps: LabDeps, dir: LabDir, state: LabState, nodes: readonly NodePlan[]): Promise<void> {
-  const store = openLabStore(deps, dir, state.overlay);
+  const store = await openLabStore(deps, dir, state.overlay);
   try {
     const { leases } = await store.list();
     const ips = new Set(nodes.map((n) => n.ip.split('/')[0]));
@@ -428,7 +428,7 @@ async function deleteNode(deps: LabDeps, lab: string, name: string, unwinding = 
   state.plan.nodes = state.plan.nodes.filter((n) => n.name !== name);
   if (o) delete o.agents[name];
   if (!deps.host.dryRun) await dir.write(state);
-  const store = openLabStore(deps, dir, o);
+  const store = await openLabStore(deps, dir, o);
   try {
     if (!o || o.store === 'file') {
       await Promise.all(state.plan.nodes.map(async (n) => {

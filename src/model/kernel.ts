@@ -1,5 +1,6 @@
 // Kernel network objects in iproute2's vocabulary, and their parsing from `ip -json` / `bridge -json`.
 // Pure: the JSON comes in as values; reading it from the machine is src/host's job.
+import { contains } from './ip.js';
 import type { Mac } from './mac.js';
 
 /** Attributes every link has (`ip -d link show`). */
@@ -183,4 +184,35 @@ export function fdbKind(e: FdbEntry): 'learned' | 'permanent' | 'self' {
   if (e.flags.includes('self')) return 'self';
   if (e.state === 'permanent' || e.state === 'static') return 'permanent';
   return 'learned';
+}
+
+/** The main-table route the kernel picks for `ip`: the longest prefix that covers it (the first
+ * listed among equals), or undefined. Policy rules and other tables are not considered: the snapshot
+ * holds what `ip route show` lists. */
+export function lookupRoute(routes: readonly Route[], ip: string): Route | undefined {
+  let best: Route | undefined;
+  let bestLen = -1;
+  for (const r of routes) {
+    const len = routePrefix(r, ip);
+    if (len > bestLen) [best, bestLen] = [r, len];
+  }
+  return best;
+}
+
+/** The prefix length by which route `r` covers `ip`, or -1 when it does not. */
+function routePrefix(r: Route, ip: string): number {
+  if (r.dst === 'default') return 0;
+  const [net, len] = r.dst.includes('/') ? r.dst.split('/') : [r.dst, '32'];
+  try {
+    return contains({ ip: net, prefix: Number(len) }, ip) ? Number(len) : -1;
+  } catch {
+    return -1; // not IPv4 (an IPv6 route, say)
+  }
+}
+
+/** A route as `ip route` prints it: `10.42.1.0/24 via 10.42.1.0 dev flannel.1 onlink` (`proto boot`,
+ * the default, left out as `ip route` does). */
+export function formatRoute(r: Route): string {
+  return [r.dst, r.gateway ? `via ${r.gateway}` : '', r.dev ? `dev ${r.dev}` : '', r.protocol && r.protocol !== 'boot' ? `proto ${r.protocol}` : '',
+    r.scope && r.scope !== 'global' ? `scope ${r.scope}` : '', r.prefsrc ? `src ${r.prefsrc}` : '', ...r.flags].filter(Boolean).join(' ');
 }

@@ -1,7 +1,10 @@
 // What a host holds: every network namespace with its links, addresses, routes, neighbours and
-// bridge FDB, each veth's peer resolved to a namespace, and who each namespace is. Pure: the
+// bridge FDB, each veth's peer resolved to a namespace, who each namespace is, and which cluster
+// nodes the evidence names; plus the VXLAN peers a namespace's overlay state describes. Pure: the
 // scanner (src/inspect/scan.ts) fills it from the machine; everything the user sees is drawn from it.
+import { contains, parseCidr } from './ip.js';
 import type { Addr, FdbEntry, Link, Neigh, Route } from './kernel.js';
+import { isMulticastMac } from './mac.js';
 
 /** How sure we are of a namespace's identity, and from what. */
 export type IdentitySource = 'lab' | 'cni-cache' | 'host-local' | 'podman' | 'containerd' | 'process' | 'host' | 'none';
@@ -61,12 +64,27 @@ export interface VethPeer {
   name?: string;
 }
 
+/** A cluster node as the evidence names it: a lab's state, or a real node's own
+ * /run/flannel/subnet.env. Joins an overlay peer (node IP, VTEP MAC, pod subnet) to a name. */
+export interface ClusterNode {
+  name: string;
+  /** Its underlay (public) IP, bare. */
+  ip: string;
+  /** Its pod subnet (10.42.1.0/24), '' when unknown. */
+  podCIDR: string;
+  /** The MAC of its VXLAN device (flannel.1), '' when unknown. */
+  vtepMac: string;
+  source: 'lab' | 'subnet.env';
+}
+
 /** A whole host. */
 export interface Snapshot {
   takenAt: string;
   /** The id of the namespace inspected as the host. */
   host: string;
   namespaces: NetnsSnapshot[];
+  /** The cluster's nodes the evidence names (absent when none does). */
+  nodes?: ClusterNode[];
 }
 
 /** A veth end in one namespace. */
@@ -121,4 +139,68 @@ export function resolvePeers(s: Snapshot): Map<string, VethPeer> {
 /** The key resolvePeers uses for a link. */
 export function peerKey(netns: string, index: number): string {
   return `${netns}/${index}`;
+}
+
+/** One remote VTEP as a VXLAN device's state describes it — flannel's three entries per remote node:
+ * the route to its pod subnet via its VTEP IP, the neighbour VTEP IP → VTEP MAC, the FDB entry
+ * VTEP MAC → its node IP. A missing entry leaves its fields empty. */
+export interface VxlanPeer {
+  /** The VXLAN device (flannel.1). */
+  device: string;
+  /** The route through the device, when there is one. */
+  route?: Route;
+  /** The VTEP IP: the route's gateway, or the neighbour's IP; '' when unknown. */
+  vtepIp: string;
+  neigh?: Neigh;
+  /** The remote VTEP's MAC: the neighbour's lladdr, or the FDB entry's MAC; '' when unknown. */
+  vtepMac: string;
+  fdb?: FdbEntry;
+  /** The remote node's underlay IP (the FDB entry's dst), '' when unknown. */
+  nodeIp: string;
+}
+
+const ZERO_MAC = '00:00:00:00:00:00';
+
+/** The peers of every VXLAN device of a namespace: one per route through the device (in kernel
+ * order), then neighbours and unicast FDB entries that no route uses. */
+export function vxlanPeers(ns: NetnsSnapshot): VxlanPeer[] {
+  const out: VxlanPeer[] = [];
+  for (const dev of ns.links.filter((l) => l.kind === 'vxlan')) {
+    const neighs = ns.neighs.filter((n) => n.dev === dev.name);
+    const fdb = ns.fdb.filter((e) => e.dev === dev.name && e.dst !== undefined && e.mac !== ZERO_MAC && !isMulticastMac(e.mac));
+    const usedNeighs = new Set<Neigh>();
+    const usedFdb = new Set<FdbEntry>();
+    const peer = (route: Route | undefined, neigh: Neigh | undefined, mac: string): VxlanPeer => {
+      const entry = mac ? fdb.find((e) => e.mac === mac) : undefined;
+      if (neigh) usedNeighs.add(neigh);
+      if (entry) usedFdb.add(entry);
+      return {
+        device: dev.name, ...(route ? { route } : {}), vtepIp: route?.gateway ?? neigh?.dst ?? '', ...(neigh ? { neigh } : {}),
+        vtepMac: mac, ...(entry ? { fdb: entry } : {}), nodeIp: entry?.dst ?? '',
+      };
+    };
+    for (const route of ns.routes.filter((r) => r.dev === dev.name)) {
+      const neigh = route.gateway !== undefined ? neighs.find((n) => n.dst === route.gateway) : undefined;
+      out.push(peer(route, neigh, neigh?.lladdr ?? ''));
+    }
+    for (const neigh of neighs.filter((n) => !usedNeighs.has(n))) out.push(peer(undefined, neigh, neigh.lladdr ?? ''));
+    for (const entry of fdb.filter((e) => !usedFdb.has(e))) out.push(peer(undefined, undefined, entry.mac));
+  }
+  return out;
+}
+
+/** The cluster node a peer stands for: by its node IP, else its VTEP MAC, else the subnet its route covers. */
+export function nodeOfPeer(nodes: readonly ClusterNode[] | undefined, p: VxlanPeer): ClusterNode | undefined {
+  if (!nodes?.length) return undefined;
+  const inSubnet = (n: ClusterNode) => {
+    if (!n.podCIDR || !p.vtepIp) return false;
+    try {
+      return contains(parseCidr(n.podCIDR), p.vtepIp);
+    } catch {
+      return false;
+    }
+  };
+  return (p.nodeIp ? nodes.find((n) => n.ip === p.nodeIp) : undefined)
+    ?? (p.vtepMac ? nodes.find((n) => n.vtepMac === p.vtepMac) : undefined)
+    ?? nodes.find(inSubnet);
 }

@@ -117,6 +117,7 @@ function checkPlan(t: Topology): void {
     }
     if (!containsCidr(cluster, c)) throw new TopologyError(`nodes[${i}].podCIDR`, `${formatCidr(c)} is not inside clusterCIDR ${t.clusterCIDR}: pick a subnet of it (like ${formatCidr(subnetAt(cluster, 24, i))})`);
     if (c.prefix > 30) throw new TopologyError(`nodes[${i}].podCIDR`, `${formatCidr(c)} is too small: host-local needs a /30 or larger`);
+    if (cidrs[0] && c.prefix !== cidrs[0].c.prefix) throw new TopologyError(`nodes[${i}].podCIDR`, `${formatCidr(c)} is a /${c.prefix} but nodes[0]'s is a /${cidrs[0].c.prefix}: flannel gives every node a subnet of one size (SubnetLen); declare them alike`);
     const clash = cidrs.find((o) => overlaps(o.c, c));
     if (clash) throw new TopologyError(`nodes[${i}].podCIDR`, `${formatCidr(c)} overlaps nodes[${clash.i}].podCIDR ${formatCidr(clash.c)}: give each node its own subnet`);
     cidrs.push({ i, c });

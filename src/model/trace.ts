@@ -2,8 +2,9 @@
 // Pure types shared by the path finder, the capture orchestration, the correlator and the renderers.
 import type { DecodedFrame } from './packet.js';
 
-/** What a capture point is on the path. */
-export type PointRole = 'pod-eth0' | 'host-veth' | 'bridge' | 'vxlan' | 'node-uplink';
+/** What a capture point is on the path: a pod's interface, its host veth, the node's bridge, the
+ * node's VXLAN device, the node's underlay interface, the underlay switch between nodes. */
+export type PointRole = 'pod-eth0' | 'host-veth' | 'bridge' | 'vxlan' | 'node-uplink' | 'underlay';
 
 /** One place tcpdump listens: an interface in a namespace, at a position on the path. */
 export interface CapturePoint {
@@ -17,6 +18,36 @@ export interface CapturePoint {
   role: PointRole;
   /** 0-based position from the source pod towards the destination. */
   position: number;
+  /** The interface's own MAC (a bridge's, a VXLAN device's), when the path needs it. */
+  mac?: string;
+}
+
+/** One side of an overlay crossing: a node, its underlay IP, and (when known) its VXLAN device and uplink. */
+export interface OverlayEnd {
+  /** The node's name, or its underlay IP when no name is known. */
+  node: string;
+  ip: string;
+  /** The VXLAN device (flannel.1), its MAC, VNI and UDP port. */
+  device?: string;
+  deviceMac?: string;
+  vni?: number;
+  port?: number;
+  /** The underlay interface that carries the encapsulated packets (eth0). */
+  uplink?: string;
+}
+
+/** How a packet crosses from one node to another, in the kernel's words: the sending node's route into
+ * the VXLAN device, its neighbour entry for the route's gateway (the remote VTEP IP → VTEP MAC), the
+ * FDB entry of that MAC (→ the remote node's IP), and the receiving node's route to the destination. */
+export interface OverlayLeg {
+  from: OverlayEnd;
+  to: OverlayEnd;
+  /** The sending node's route: `10.42.1.0/24 via 10.42.1.0 dev flannel.1 onlink`. */
+  route?: string;
+  neighbour?: { ip: string; mac: string; state: string };
+  fdb?: { mac: string; dst: string };
+  /** The receiving node's route to the destination: `10.42.1.0/24 dev cni0 proto kernel scope link src 10.42.1.1`. */
+  deliver?: string;
 }
 
 /** The capture points between a source and a destination, in order. */
@@ -24,6 +55,8 @@ export interface TracePath {
   src: { owner: string; ip: string; mac: string };
   dst: { owner: string; ip: string; mac?: string };
   points: CapturePoint[];
+  /** When the path crosses nodes: the crossing of requests (src → dst) and of replies (dst → src). */
+  overlay?: { request?: OverlayLeg; reply?: OverlayLeg };
 }
 
 /** One frame seen at one capture point. */
@@ -73,10 +106,25 @@ export interface TraceHop {
   srcMac: string;
   dstMac: string;
   ttl?: number;
+  /** The VXLAN encapsulation the packet was seen in at this point (node uplinks, the underlay); srcMac, dstMac and ttl are the inner frame's. */
+  outer?: OuterHeader;
   /** True for a frame seen again at a point it already passed (a hairpin reflection). */
   reflected?: boolean;
   /** The kernel's reason for this hop, filled by the explainer. */
   explanation?: string;
+}
+
+/** The outer headers of a VXLAN-encapsulated frame. */
+export interface OuterHeader {
+  srcMac: string;
+  dstMac: string;
+  /** Outer IPv4 source and destination: the two nodes' underlay IPs. */
+  src: string;
+  dst: string;
+  ttl: number;
+  srcPort: number;
+  dstPort: number;
+  vni: number;
 }
 
 /** What the trace concluded. */
@@ -91,9 +139,17 @@ export interface TraceResult {
   answered: boolean;
   /** One line when nothing came back: `no reply, last seen at server/cni0 (+0.21 ms)`. */
   verdict: string;
-  /** FDB entries of the bridges on the path before and after (MAC → port), for --cold explanations. */
-  fdbBefore: { mac: string; port: string }[];
-  fdbAfter: { mac: string; port: string }[];
+  /** Learned FDB entries of the bridges on the path before and after (MAC → port), for --cold explanations. */
+  fdbBefore: FdbSeen[];
+  fdbAfter: FdbSeen[];
+}
+
+/** A learned FDB entry of a bridge on the path: MAC → port, and the bridge's capture point id
+ * (`server/cni0`); an entry without `bridge` belongs to the path's first bridge. */
+export interface FdbSeen {
+  mac: string;
+  port: string;
+  bridge?: string;
 }
 
 /** Orders capture times. */

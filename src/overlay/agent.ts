@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ensureDir } from '../host/dirs.js';
 import type { Host } from '../host/host.js';
 import type { Netns } from '../host/netns.js';
-import { chooseSubnet, labNetworkConfig, subnetOfKey, parseNetworkConfig, type Lease, type LeaseAttrs, type LeaseError } from '../model/flannel.js';
+import { chooseSubnet, subnetOfKey, parseNetworkConfig, type Lease, type LeaseAttrs, type LeaseError } from '../model/flannel.js';
 import { formatCidr, addIp, networkOf, parseCidr } from '../model/ip.js';
 import { macFromBytes, parseMac } from '../model/mac.js';
 import { formatSubnetEnv, parseSubnetEnv } from '../model/subnet-env.js';
@@ -45,8 +45,8 @@ export interface AgentOptions {
   random: (n: number) => Uint8Array;
   /** flannel.1's MAC when neither our lease nor vtep.mac has one yet (a lab's planned MAC); else random. */
   vtepMac?: string;
-  /** The network config to store when the store has none (a lab's cluster CIDR). */
-  initNetwork?: string;
+  /** The network config (JSON) to store when the store has none. */
+  initConfig?: string;
 }
 
 /** flannel's default TTL and the margin it renews before expiry. */
@@ -110,7 +110,7 @@ export class NodeAgent {
   /** Acquires (or re-acquires) our lease, as flannel does; retries lost races. */
   async acquire(): Promise<Lease> {
     const { store } = this.o;
-    if (this.o.initNetwork) await store.putConfigIfAbsent(labNetworkConfig(this.o.initNetwork));
+    if (this.o.initConfig) await store.putConfigIfAbsent(this.o.initConfig);
     const raw = await store.getConfig();
     if (raw === undefined) throw new Error(`no network config at /coreos.com/network/config in ${store.description}: store one (like {"Network":"10.42.0.0/16","Backend":{"Type":"vxlan"}}) or give --network`);
     const config = parseNetworkConfig(raw);

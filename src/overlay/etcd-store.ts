@@ -6,22 +6,12 @@
 import { ConstantBackoff, noop } from 'cockatiel';
 import { Etcd3, type IKeyValue, type Watcher } from 'etcd3';
 import { CONFIG_KEY, LeaseError, SUBNETS_PREFIX, formatLease, parseLease, subnetKey, type Lease, type LeaseAttrs } from '../model/flannel.js';
-import { StoreError, StoreUnavailable, type LeaseStore } from './store.js';
+import { StoreUnavailable, type LeaseStore } from './store.js';
 
 /** How long one call may take before it counts as "etcd unreachable", ms. */
 const CALL_MS = 2000;
 /** How often a broken watch is re-established, ms. */
 const REWATCH_MS = 500;
-
-/** `etcd://HOST:PORT[,HOST:PORT…]` → client URLs; a StoreError names what is wrong. */
-export function etcdEndpoints(spec: string): string[] {
-  const hosts = spec.slice('etcd://'.length).split(',').filter(Boolean);
-  if (hosts.length === 0) throw new StoreError(`--store ${spec}: name at least one endpoint, like etcd://198.51.100.254:2379`);
-  for (const h of hosts) {
-    if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(h)) throw new StoreError(`--store ${spec}: "${h}" is not HOST:PORT (like 198.51.100.254:2379)`);
-  }
-  return hosts.map((h) => `http://${h}`);
-}
 
 export class EtcdLeaseStore implements LeaseStore {
   readonly description: string;

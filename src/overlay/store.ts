@@ -43,14 +43,30 @@ export class StoreUnavailable extends Error {
   }
 }
 
+/** `etcd://HOST:PORT[,HOST:PORT…]` → client URLs; a StoreError names what is wrong. */
+export function etcdEndpoints(spec: string): string[] {
+  const hosts = spec.slice('etcd://'.length).split(',').filter(Boolean);
+  if (hosts.length === 0) throw new StoreError(`--store ${spec}: name at least one endpoint, like etcd://198.51.100.254:2379`);
+  for (const h of hosts) {
+    if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(h)) throw new StoreError(`--store ${spec}: "${h}" is not HOST:PORT (like 198.51.100.254:2379)`);
+  }
+  return hosts.map((h) => `http://${h}`);
+}
+
 /** Opens the store a `--store` value names: `file:PATH` (or a bare path), or `etcd://HOST:PORT[,HOST:PORT…]`. */
 export async function openStore(spec: string): Promise<LeaseStore> {
   if (spec.startsWith('etcd://')) {
-    const { EtcdLeaseStore, etcdEndpoints } = await import('./etcd-store.js');
-    return new EtcdLeaseStore(etcdEndpoints(spec));
+    return openEtcd(etcdEndpoints(spec));
   }
   const path = spec.startsWith('file:') ? spec.slice('file:'.length) : spec;
   if (!path.startsWith('/')) throw new StoreError(`--store ${spec}: give etcd://HOST:PORT or an absolute file path (file:/var/lib/podnet/leases.json)`);
   const { FileLeaseStore } = await import('./file-store.js');
   return new FileLeaseStore(path);
+}
+
+/** An etcd client for these URLs (`http://…`, `unix:///path`). The client (gRPC) is loaded only when
+ * asked for: it costs ~0.2 s of start-up, which every other command would pay. */
+export async function openEtcd(urls: string[]): Promise<LeaseStore> {
+  const { EtcdLeaseStore } = await import('./etcd-store.js');
+  return new EtcdLeaseStore(urls);
 }

@@ -1,7 +1,8 @@
 // Topologies as Mermaid diagrams shaped like the blog's: `graph TB`, the host interface, the cni0
 // bridge, one subgraph per pod network namespace holding eth0 and its IP, the veth pairs as `===`
-// edges, and the blog's colours; also VXLAN devices (flannel.1) and veths without a pod. One
-// writer serves the lab's diagram (renderMermaid) and `podnet graph` (inspect/mermaid.ts).
+// edges, and the blog's colours; also VXLAN devices (flannel.1) with the remote nodes they send
+// to, and veths without a pod. One writer serves the lab's diagram (renderMermaid) and `podnet
+// graph` (inspect/mermaid.ts).
 import type { NodeDiagram } from '../model/views.js';
 
 /** What the writer draws, wired by ids; `podnet graph`'s GraphModel has this shape. */
@@ -10,6 +11,8 @@ export interface MermaidTopology {
   interfaces: { id: string; name: string; ips: string[] }[];
   bridges: { id: string; name: string; ips: string[]; uplink: string }[];
   vxlans: { id: string; name: string; ips: string[]; vni: number; dstport: number; underlay: string }[];
+  /** Remote nodes reached through a VXLAN device (`vxlan` is its id). */
+  remotes?: { id: string; name: string; ip: string; subnet: string; vtepMac: string; vxlan: string }[];
   veths: { id: string; label: string; bridge: string; peer: string; iface: string }[];
   pods: { id: string; name: string; ifaces: { id: string; label: string; ips: string[]; veth: string }[] }[];
 }
@@ -24,6 +27,7 @@ const CLASS_DEFS = {
   namespace: 'fill:#e8f5e9,stroke:#2e7d32,stroke-width:2px,color:black',
   veth: 'fill:#f3e5f5,stroke:#6a1b9a,stroke-width:2px,color:black',
   overlay: 'fill:#fff8c4,stroke:#8a6d00,stroke-width:2px,color:black',
+  remote: 'fill:#ffffff,stroke:#8a6d00,stroke-width:2px,stroke-dasharray:5 5,color:black',
 };
 
 const bare = (cidr: string) => cidr.split('/')[0];
@@ -34,7 +38,7 @@ const vethLabel = (v: MermaidTopology['veths'][number]) => (v.iface ? v.label : 
 /** A `graph TB` Mermaid diagram of one or more hosts' topologies. */
 export function renderTopologyMermaid(list: readonly MermaidTopology[]): string {
   const out = ['graph TB'];
-  const classes: Record<keyof typeof CLASS_DEFS, string[]> = { interface: [], bridge: [], namespace: [], veth: [], overlay: [] };
+  const classes: Record<keyof typeof CLASS_DEFS, string[]> = { interface: [], bridge: [], namespace: [], veth: [], overlay: [], remote: [] };
   const node = (id: string, text: string, indent = '    ') => out.push(`${indent}${id}["${mermaidLabel(text)}"]`);
   for (const g of list) {
     out.push(`    %% node ${g.node.replace(/[\r\n]+/g, ' ')}`);
@@ -49,6 +53,10 @@ export function renderTopologyMermaid(list: readonly MermaidTopology[]): string 
     for (const x of g.vxlans) {
       node(x.id, join(x.name, 'VXLAN', x.ips.join(' '), x.vni ? `vni ${x.vni}` : '', x.dstport ? `udp ${x.dstport}` : ''));
       classes.overlay.push(x.id);
+    }
+    for (const r of g.remotes ?? []) {
+      node(r.id, join('Node', r.name, r.ip !== r.name ? r.ip : '', r.subnet ? `pods ${r.subnet}` : ''));
+      classes.remote.push(r.id);
     }
     const drawn = new Set<string>();
     for (const p of g.pods) {
@@ -70,10 +78,12 @@ export function renderTopologyMermaid(list: readonly MermaidTopology[]): string 
     }
     for (const b of g.bridges) if (b.uplink) out.push(`    ${b.uplink} --- ${b.id}`);
     for (const x of g.vxlans) if (x.underlay) out.push(`    ${x.underlay} -.- ${x.id}`);
+    for (const r of g.remotes ?? []) if (r.vxlan) out.push(`    ${r.vxlan} -.-|"${mermaidLabel(r.vtepMac ? `VTEP ${r.vtepMac}` : 'VXLAN')}"| ${r.id}`);
     for (const v of g.veths) if (v.bridge) out.push(`    ${v.bridge} --- ${v.id}`);
     for (const v of g.veths) if (v.iface) out.push(`    ${v.id} === ${v.iface}`);
   }
-  for (const [cls, def] of Object.entries(CLASS_DEFS)) if (cls !== 'overlay' || classes.overlay.length) out.push(`    classDef ${cls} ${def}`);
+  const optional = new Set(['overlay', 'remote']);
+  for (const [cls, def] of Object.entries(CLASS_DEFS)) if (!optional.has(cls) || classes[cls as keyof typeof CLASS_DEFS].length) out.push(`    classDef ${cls} ${def}`);
   for (const [cls, ids] of Object.entries(classes)) if (ids.length) out.push(`    class ${ids.join(',')} ${cls}`);
   return `${out.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 // What `podnet trace` prints: a timeline (one aligned line per hop, in time order, with the reason
-// for each), a Mermaid sequence diagram shaped like the blog's request/reply figure, and the JSON
-// document. Pure: drawn from the trace types in src/model/trace.ts.
-import { formatMs, timeline, type TraceHop, type TracedPacket, type TraceResult } from '../model/trace.js';
+// for each; hops seen inside VXLAN marked so), a Mermaid sequence diagram shaped like the blog's
+// request/reply figure, and the JSON document. Pure: drawn from the trace types in src/model/trace.ts.
+import { formatMs, timeline, type FdbSeen, type TraceHop, type TracedPacket, type TraceResult } from '../model/trace.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 /** The ditto mark: same packet as the line above. */
@@ -19,14 +19,18 @@ export function traceHeader(r: TraceResult): string {
 
 const arrowOf = (p: TracedPacket, h: TraceHop) => `${p.direction === 'request' ? '→' : '←'}${h.reflected ? '↺' : ''}`;
 
+/** ` in VXLAN` for a hop seen encapsulated (its outer headers are in the explanation and the JSON). */
+const wrapped = (h: TraceHop) => (h.outer ? ' in VXLAN' : '');
+
 /** The header, one line per hop of every packet in time order — `+0.006 ms  server/cni0  →  ″  forwarded to …`
  * (time since the first frame, capture point, → request / ← reply / ↺ hairpin reflection, the packet
- * or ″ for the same packet as the line above, the explanation) — then the verdict. */
+ * or ″ for the same packet as the line above, `in VXLAN` when seen encapsulated, the explanation) —
+ * then the verdict. */
 export function renderTimeline(r: TraceResult): string {
   const rows: string[][] = [];
   let prev: TracedPacket | undefined;
   for (const { packet, hop } of timeline(r.packets)) {
-    rows.push([`+${formatMs(hop.sinceStartNs)} ms`, hop.point, arrowOf(packet, hop), packet === prev ? DITTO : packet.label ?? packet.summary, hop.explanation ?? '']);
+    rows.push([`+${formatMs(hop.sinceStartNs)} ms`, hop.point, arrowOf(packet, hop), `${packet === prev ? DITTO : packet.label ?? packet.summary}${wrapped(hop)}`, hop.explanation ?? '']);
     prev = packet;
   }
   const widths = [0, 1, 2, 3].map((i) => Math.max(0, ...rows.map((row) => row[i].length)));
@@ -62,7 +66,7 @@ export function renderSequence(r: TraceResult): string {
   for (const { packet, hop, hopIndex } of timeline(r.packets)) {
     const to = pid.get(hop.point);
     if (!to) continue;
-    const label = mermaidText(`${packet.label ?? packet.summary}${hop.reflected ? ', hairpin' : ''} (+${formatMs(hop.sinceStartNs)} ms)`);
+    const label = mermaidText(`${packet.label ?? packet.summary}${wrapped(hop)}${hop.reflected ? ', hairpin' : ''} (+${formatMs(hop.sinceStartNs)} ms)`);
     const from = cameFrom(packet, hopIndex);
     const fromId = from && pid.get(from.point);
     if (fromId) out.push(`    ${fromId}${packet.direction === 'request' ? '->>' : '-->>'}${to}: ${label}`);
@@ -74,9 +78,12 @@ export function renderSequence(r: TraceResult): string {
   return `${out.join('\n')}\n`;
 }
 
+const fdbJson = (e: FdbSeen) => ({ mac: e.mac, port: e.port, ...(e.bridge !== undefined ? { bridge: e.bridge } : {}) });
+
 /** The JSON of a trace (`podnet trace -o json`), version 1. Times: `startNs` and each hop's `tsNs` are
  * ns since the epoch as decimal strings (they exceed 2^53); `sinceStartNs` is a number of ns since the
- * first frame of the trace and `sinceStartMs` the same in ms. Optional fields are absent, not null. */
+ * first frame of the trace and `sinceStartMs` the same in ms. A cross-node trace adds `overlay` (the
+ * request and reply legs) and, on hops seen inside VXLAN, `outer`. Optional fields are absent, not null. */
 export function traceJson(r: TraceResult): object {
   const first = r.packets.flatMap((p) => p.hops).reduce<bigint | undefined>((m, h) => (m === undefined || h.tsNs - BigInt(h.sinceStartNs) < m ? h.tsNs - BigInt(h.sinceStartNs) : m), undefined);
   return {
@@ -89,6 +96,7 @@ export function traceJson(r: TraceResult): object {
     startedAt: r.startedAt,
     ...(first !== undefined ? { startNs: first.toString() } : {}),
     points: r.path.points.map((p) => ({ id: p.id, owner: p.owner, iface: p.iface, role: p.role, position: p.position, netns: p.netns })),
+    ...(r.path.overlay ? { overlay: structuredClone(r.path.overlay) } : {}),
     packets: r.packets.map((p) => ({
       key: p.key,
       kind: p.kind,
@@ -110,13 +118,14 @@ export function traceJson(r: TraceResult): object {
         srcMac: h.srcMac,
         dstMac: h.dstMac,
         ...(h.ttl !== undefined ? { ttl: h.ttl } : {}),
+        ...(h.outer ? { outer: { ...h.outer } } : {}),
         reflected: h.reflected === true,
         ...(h.explanation !== undefined ? { explanation: h.explanation } : {}),
       })),
     })),
     answered: r.answered,
     verdict: r.verdict,
-    fdbBefore: r.fdbBefore.map((e) => ({ mac: e.mac, port: e.port })),
-    fdbAfter: r.fdbAfter.map((e) => ({ mac: e.mac, port: e.port })),
+    fdbBefore: r.fdbBefore.map(fdbJson),
+    fdbAfter: r.fdbAfter.map(fdbJson),
   };
 }

@@ -2,10 +2,13 @@
 // grouped by fields no bridge or veth changes (ICMP id/seq, TCP seq and flags, the IPv4 id, ARP's
 // addresses), ordered by time with ties broken by position on the path (the bridge's copy carries its
 // ingress port's timestamp to the nanosecond), and a second sighting at a point already passed is a
-// hairpin reflection. Then: did the answer come back (`answered`), one line saying so (`verdict`),
-// and the layer-2 reason of each hop, which needs no kernel (`explainL2`). Pure.
+// hairpin reflection; a packet seen inside VXLAN (on a node's uplink) is followed by its inner frame
+// and keeps the outer headers on that hop. Then: did the answer come back (`answered`), one line
+// saying so (`verdict`), and the layer-2 reason of each hop, which needs no kernel (`explainL2`). Pure.
 import type { DecodedFrame } from '../model/packet.js';
-import { cmpBig, formatMs, timeline, type CapturePoint, type Direction, type TraceEvent, type TraceHop, type TracedPacket, type TracePath } from '../model/trace.js';
+import {
+  cmpBig, formatMs, timeline, type CapturePoint, type Direction, type FdbSeen, type OuterHeader, type TraceEvent, type TraceHop, type TracedPacket, type TracePath,
+} from '../model/trace.js';
 
 /** The protocols a trace probes with. */
 export type TraceProtocol = 'icmp' | 'tcp' | 'udp';
@@ -23,6 +26,12 @@ function innermost(f: DecodedFrame): DecodedFrame {
   let x = f;
   while (x.vxlan) x = x.vxlan.inner;
   return x;
+}
+
+/** The outer headers of a VXLAN frame, or undefined when `f` carries none. */
+function outerOf(f: DecodedFrame): OuterHeader | undefined {
+  if (!f.vxlan || !f.eth || !f.ipv4 || !f.udp) return undefined;
+  return { srcMac: f.eth.src, dstMac: f.eth.dst, src: f.ipv4.src, dst: f.ipv4.dst, ttl: f.ipv4.ttl, srcPort: f.udp.srcPort, dstPort: f.udp.dstPort, vni: f.vxlan.vni };
 }
 
 const icmpName = (type: number, code: number) =>
@@ -153,10 +162,12 @@ export function correlate(path: TracePath, events: readonly TraceEvent[]): Trace
       cur ??= { origin: s.point, seen: new Map(), hops: [] };
       const again = (cur.seen.get(s.point.id) ?? 0) > 0;
       cur.seen.set(s.point.id, (cur.seen.get(s.point.id) ?? 0) + 1);
+      const outer = s.ev.frame === s.frame ? undefined : outerOf(s.ev.frame);
       cur.hops.push({
         point: s.point.id, role: s.point.role, position: s.point.position, tsNs: s.ev.tsNs, sinceStartNs: Number(s.ev.tsNs - start),
         srcMac: s.frame.eth?.src ?? '', dstMac: s.frame.eth?.dst ?? '',
         ...(s.frame.ipv4 ? { ttl: s.frame.ipv4.ttl } : {}),
+        ...(outer ? { outer } : {}),
         ...(again ? { reflected: true } : {}),
       });
     }
@@ -227,12 +238,20 @@ const portName = (port: string) => port.slice(port.lastIndexOf('/') + 1);
 
 /** Adds the layer-2 reason of every hop on the pod–veth–bridge path: who sent it and to which MAC,
  * what the bridge learned at the ingress port, whether it forwarded (destination MAC in its FDB, as
- * it was before the trace plus what it learned during it) or flooded, where it left, and where it was
- * delivered. Returns copies; an explanation already set is kept and the layer-2 one appended after "; ".
- * Hops on VXLAN devices and uplinks get none. */
-export function explainL2(path: TracePath, packets: readonly TracedPacket[], fdbBefore: readonly { mac: string; port: string }[]): TracedPacket[] {
+ * it was before the trace plus what it learned during it), flooded, or took it itself (the bridge's
+ * own MAC: the node routes it), where it left, and where it was delivered. Each bridge of the path
+ * keeps its own FDB. Returns copies; an explanation already set is kept and the layer-2 one appended
+ * after "; ". Hops on VXLAN devices, uplinks and the underlay get none (see explainOverlay). */
+export function explainL2(path: TracePath, packets: readonly TracedPacket[], fdbBefore: readonly FdbSeen[]): TracedPacket[] {
   const out = packets.map((p) => ({ ...p, hops: p.hops.map((h) => ({ ...h })) }));
-  const fdb = new Map(fdbBefore.map((e) => [e.mac.toLowerCase(), portName(e.port)]));
+  const firstBridge = path.points.find((p) => p.role === 'bridge')?.id ?? '';
+  const fdbs = new Map<string, Map<string, string>>();
+  const fdbOf = (bridge: string | undefined) => {
+    const key = bridge ?? firstBridge;
+    if (!fdbs.has(key)) fdbs.set(key, new Map());
+    return fdbs.get(key)!;
+  };
+  for (const e of fdbBefore) fdbOf(e.bridge).set(e.mac.toLowerCase(), portName(e.port));
   const byPosition = new Map(path.points.map((p) => [p.position, p]));
   const lastPosition = Math.max(...path.points.map((p) => p.position));
   const ipOf = (owner: string) => (owner === path.src.owner ? path.src.ip : owner === path.dst.owner ? path.dst.ip : undefined);
@@ -240,7 +259,8 @@ export function explainL2(path: TracePath, packets: readonly TracedPacket[], fdb
   const neighbour = (pos: number, role: CapturePoint['role']) => [byPosition.get(pos - 1), byPosition.get(pos + 1)].find((p) => p?.role === role);
   const nearestBridge = (pos: number) => neighbour(pos, 'bridge')
     ?? path.points.filter((p) => p.role === 'bridge').sort((a, b) => Math.abs(a.position - pos) - Math.abs(b.position - pos))[0];
-  /** `owner ip` → how `owner` learned the MAC of `ip` during the trace (ARP reply, or an ARP request it answered). */
+  /** `owner ip` → how `owner` learned the MAC of `ip` during the trace (ARP reply, or an ARP request
+   * it answered); `owner mac` → the same for the IP that MAC answered for (a gateway's). */
   const arpLearned = new Map<string, string>();
 
   for (const { packet, hop } of timeline(out)) {
@@ -260,7 +280,7 @@ export function explainL2(path: TracePath, packets: readonly TracedPacket[], fdb
         if (packet.kind === 'arp') {
           text = hop.dstMac === BROADCAST ? `sent by ${point.owner}: ARP broadcast to ${BROADCAST}` : `sent by ${point.owner}: ARP ${packet.key.startsWith('arp who-has') ? 'request' : 'reply'}, unicast to ${hop.dstMac}`;
         } else {
-          text = `sent by ${point.owner}: dst MAC ${hop.dstMac} (${arpLearned.get(`${point.owner} ${ip}`) ?? 'ARP-resolved'})`;
+          text = `sent by ${point.owner}: dst MAC ${hop.dstMac} (${arpLearned.get(`${point.owner} ${ip}`) ?? arpLearned.get(`${point.owner} ${hop.dstMac}`) ?? 'ARP-resolved'})`;
         }
       } else if (packet.kind === 'arp') {
         const target = packet.dst === ipOf(point.owner);
@@ -268,7 +288,11 @@ export function explainL2(path: TracePath, packets: readonly TracedPacket[], fdb
         if (request) text = target ? `delivered to ${point.owner}: ${packet.dst} is its address, it answers` : `received by ${point.owner}: not its address, ignored`;
         else text = target ? `delivered to ${point.owner}: it caches ${packet.src} is-at ${origin.srcMac}` : `received by ${point.owner}`;
         // The target of a request also caches the asker (RFC 826's merge step).
-        if (target && packet.src) arpLearned.set(`${point.owner} ${packet.src}`, `from the ARP ${request ? 'request' : 'reply'} at +${formatMs(hop.sinceStartNs)} ms`);
+        if (target && packet.src) {
+          const how = `from the ARP ${request ? 'request' : 'reply'} at +${formatMs(hop.sinceStartNs)} ms`;
+          arpLearned.set(`${point.owner} ${packet.src}`, how);
+          arpLearned.set(`${point.owner} ${origin.srcMac}`, `${packet.src}'s, ${how}`);
+        }
       } else if (own && hop.dstMac !== own && !isGroup(hop.dstMac)) {
         text = `received by ${point.owner}, dropped: dst MAC ${hop.dstMac} is not its own`;
       } else {
@@ -276,6 +300,7 @@ export function explainL2(path: TracePath, packets: readonly TracedPacket[], fdb
       }
     } else if (point.role === 'host-veth') {
       const bridge = nearestBridge(point.position);
+      const fdb = fdbOf(bridge?.id);
       const br = bridge?.iface ?? 'the bridge';
       const port = point.iface;
       const ingress = bridge ? Math.sign(bridge.position - point.position) === travel : isOrigin;
@@ -298,12 +323,12 @@ export function explainL2(path: TracePath, packets: readonly TracedPacket[], fdb
       }
     } else if (point.role === 'bridge') {
       const sent = isOrigin ? `sent by ${point.owner} through ${point.iface}; ` : '';
-      const known = fdb.get(hop.dstMac);
+      const known = fdbOf(point.id).get(hop.dstMac);
       const reflectedToo = packet.hops.some((h) => h.reflected) ? ', the ingress port too (hairpin)' : '';
       const endsHere = point.position === (travel > 0 ? lastPosition : 0);
-      if (hop.dstMac === BROADCAST) text = `broadcast: flooded to every port${reflectedToo}`;
-      else if (isGroup(hop.dstMac)) text = `multicast: flooded to every port${reflectedToo}`;
-      else if (known === point.iface || (!known && !isOrigin && endsHere)) text = `for ${point.iface} itself: passed up to ${point.owner}'s IP stack`;
+      if (hop.dstMac === BROADCAST) text = `${sent}broadcast: flooded to every port${reflectedToo}`;
+      else if (isGroup(hop.dstMac)) text = `${sent}multicast: flooded to every port${reflectedToo}`;
+      else if (hop.dstMac === point.mac || known === point.iface || (!known && !isOrigin && endsHere)) text = `for ${point.iface} itself: passed up to ${point.owner}'s IP stack`;
       else if (known) text = `${sent}forwarded to port ${known}: ${hop.dstMac} is in the FDB`;
       else text = `${sent}flooded to every port: ${hop.dstMac} unknown`;
     }

@@ -1,9 +1,9 @@
 // The kernel's side of each hop: the route the source pod's kernel picked (`ip route get`), its
-// neighbour entry for the next hop, and the bridge's FDB before and after (what it knew, what it learned).
+// neighbour entry for the next hop, and the bridges' FDB before and after (what they knew, what they learned).
 import type { Runner } from '../host/runner.js';
 import { inNetns, netnsAt } from '../host/netns.js';
 import { fdbFromJson } from '../model/kernel.js';
-import type { TracePath } from '../model/trace.js';
+import type { FdbSeen, TracePath } from '../model/trace.js';
 
 type Json = Record<string, unknown>;
 
@@ -16,12 +16,15 @@ async function json(runner: Runner, argv: string[]): Promise<Json[]> {
   }
 }
 
-/** The learned (non-permanent) FDB entries of the path's bridge. Equivalent to: `bridge -n NODE -json fdb show br BRIDGE`. */
-export async function learnedFdb(runner: Runner, path: TracePath): Promise<{ mac: string; port: string }[]> {
-  const bridge = path.points.find((p) => p.role === 'bridge');
-  if (!bridge) return [];
-  const list = (await json(runner, inNetns(netnsAt(bridge.netns), 'bridge', ['-json', 'fdb', 'show', 'br', bridge.iface]))).map(fdbFromJson);
-  return list.filter((e) => e.state !== 'permanent' && !e.flags.includes('self') && e.dev !== bridge.iface).map((e) => ({ mac: e.mac, port: e.dev }));
+/** The learned (non-permanent) FDB entries of the path's pod bridges (cni0 on each node; not the
+ * underlay switch). Equivalent to, per bridge: `bridge -n NODE -json fdb show br BRIDGE`. */
+export async function learnedFdb(runner: Runner, path: TracePath): Promise<FdbSeen[]> {
+  const bridges = path.points.filter((p) => p.role === 'bridge');
+  const lists = await Promise.all(bridges.map(async (bridge) => {
+    const list = (await json(runner, inNetns(netnsAt(bridge.netns), 'bridge', ['-json', 'fdb', 'show', 'br', bridge.iface]))).map(fdbFromJson);
+    return list.filter((e) => e.state !== 'permanent' && !e.flags.includes('self') && e.dev !== bridge.iface).map((e) => ({ mac: e.mac, port: e.dev, bridge: bridge.id }));
+  }));
+  return lists.flat();
 }
 
 /** What the source pod's kernel decides before the probe: the route to the destination and the
@@ -40,13 +43,16 @@ export async function sourceDecision(runner: Runner, path: TracePath): Promise<s
   return `route get ${path.dst.ip}: ${via}dev ${route.dev} src ${route.prefsrc ?? '?'}; ${n}`;
 }
 
-/** Forgets what the path has learned, for a cold trace: neighbours of both pods, the bridge's learned
- * entries. Equivalent to: `ip -n POD neigh flush all` and `bridge -n NODE fdb flush dev BRIDGE dynamic`. */
+/** Forgets what the path has learned, for a cold trace: neighbours of both pods, the bridges' learned
+ * entries and, when the path crosses nodes (the nodes route), the nodes' neighbours on their bridges
+ * (flannel's permanent entries on flannel.1 stay). Equivalent to: `ip -n POD neigh flush all`,
+ * `bridge -n NODE fdb flush dev BRIDGE dynamic` and `ip -n NODE neigh flush dev BRIDGE`. */
 export async function forget(runner: Runner, path: TracePath): Promise<void> {
   const pods = path.points.filter((p) => p.role === 'pod-eth0');
-  const bridge = path.points.find((p) => p.role === 'bridge');
+  const bridges = path.points.filter((p) => p.role === 'bridge');
   await Promise.all([
     ...pods.map((p) => runner.run({ argv: inNetns(netnsAt(p.netns), 'ip', ['neigh', 'flush', 'all']), mutates: true })),
-    ...(bridge ? [runner.run({ argv: inNetns(netnsAt(bridge.netns), 'bridge', ['fdb', 'flush', 'dev', bridge.iface, 'dynamic']), mutates: true })] : []),
+    ...bridges.map((b) => runner.run({ argv: inNetns(netnsAt(b.netns), 'bridge', ['fdb', 'flush', 'dev', b.iface, 'dynamic']), mutates: true })),
+    ...(path.overlay ? bridges.map((b) => runner.run({ argv: inNetns(netnsAt(b.netns), 'ip', ['neigh', 'flush', 'dev', b.iface]), mutates: true })) : []),
   ]);
 }

@@ -1,21 +1,24 @@
-// `podnet trace`: one packet's journey, hop by hop. Scan the node, find the path, (cold: forget what
-// the path learned), capture on every point at once, send the probe from inside the source pod,
-// stop, decode, follow the packets across points, and explain each hop from the kernel's state.
+// `podnet trace`: one packet's journey, hop by hop. Scan the node (both nodes when the packet
+// crosses the overlay), find the path, (cold: forget what the path learned), capture on every point
+// at once, send the probe from inside the source pod, stop, decode, follow the packets across
+// points, and explain each hop from the kernel's state.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Runner } from '../host/runner.js';
-import { inspectTarget, type InspectTarget } from '../inspect/inspect.js';
+import type { InspectTarget } from '../inspect/inspect.js';
 import type { CaptureInterface, CapturedFrame } from '../model/packet.js';
 import { readCapture } from './capture-file.js';
 import { decodeFrame } from './decode.js';
 import { writePcapng } from './pcapng.js';
 import { answered, correlate, explainL2, verdict } from './correlate.js';
-import { captureFilter, readCaptures, startCaptures, stopCaptures } from './capture.js';
+import { captureFilter, readCaptures, startCaptures, stopCaptures, vxlanFilter } from './capture.js';
 import { forget, learnedFdb, sourceDecision } from './explain.js';
 import { sendProbe } from './probe.js';
 import { tracePath } from './path.js';
-import type { TraceEvent, TraceResult } from '../model/trace.js';
+import { explainOverlay } from './overlay.js';
+import { traceSnapshots } from './scope.js';
+import type { CapturePoint, TraceEvent, TracePath, TraceResult } from '../model/trace.js';
 
 /** What to trace. */
 export interface TraceRequest {
@@ -24,7 +27,7 @@ export interface TraceRequest {
   protocol: 'icmp' | 'tcp' | 'udp';
   port?: number;
   cold: boolean;
-  /** Where: a lab node, --host, --netns (as for inspect). */
+  /** Where: a lab (its node, or both nodes of a cross-node trace), --host, --netns (as for inspect). */
   target: InspectTarget;
   stateRoot: string;
   /** How long to wait for the exchange after the probe command ends, ms. */
@@ -41,10 +44,16 @@ export interface TraceOutcome {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Each point's capture filter: the flow (and ARP), or on uplinks and the underlay the flow inside VXLAN. */
+function filters(path: TracePath, req: TraceRequest): (p: CapturePoint) => string {
+  const flow = captureFilter(req.protocol, path.src.ip, path.dst.ip, req.port);
+  const vxlan = vxlanFilter(req.protocol, path.src.ip, path.dst.ip, path.overlay?.request?.from.port ?? 8472);
+  return (p) => (p.role === 'node-uplink' || p.role === 'underlay' ? vxlan : flow);
+}
+
 /** Runs a trace. Everything it starts (tcpdump, a listener) is stopped before it returns, also on failure. */
 export async function runTrace(runner: Runner, req: TraceRequest): Promise<TraceOutcome> {
-  const { snapshot } = await inspectTarget(runner, req.target, req.stateRoot);
-  const path = tracePath(snapshot, req.src, req.dst);
+  const path = tracePath(await traceSnapshots(runner, req), req.src, req.dst);
   const dstPoint = path.points.find((p) => p.position === path.points.length - 1 && p.role === 'pod-eth0');
   if (req.cold) await forget(runner, path);
   const [fdbBefore, decision] = await Promise.all([learnedFdb(runner, path), sourceDecision(runner, path)]);
@@ -52,7 +61,7 @@ export async function runTrace(runner: Runner, req: TraceRequest): Promise<Trace
   const startedAt = new Date().toISOString();
   const warnings: string[] = [];
   try {
-    const caps = await startCaptures(runner, path.points, dir, captureFilter(req.protocol, path.src.ip, path.dst.ip, req.port));
+    const caps = await startCaptures(runner, path.points, dir, filters(path, req));
     try {
       await sendProbe(runner, path, req.protocol, req.port, dstPoint?.netns);
       await sleep(req.settleMs ?? 50);
@@ -79,7 +88,7 @@ export async function runTrace(runner: Runner, req: TraceRequest): Promise<Trace
     if (first >= 0 && packets[first].hops[0]) {
       packets = packets.map((p, i) => (i !== first ? p : { ...p, hops: p.hops.map((h, j) => (j === 0 ? { ...h, explanation: decision } : h)) }));
     }
-    packets = explainL2(path, packets, fdbBefore);
+    packets = explainL2(path, explainOverlay(path, packets), fdbBefore);
     const result: TraceResult = {
       path, protocol: req.protocol, ...(req.port ? { port: req.port } : {}), cold: req.cold, startedAt, packets,
       answered: answered(packets, req.protocol), verdict: verdict(path, packets, req.protocol),

@@ -1,7 +1,8 @@
 // What the inspect views share: namespaces in display order, link names as `ip` prints them, who
-// owns a MAC or an IP anywhere on the host, and names for the multicast groups a device listens to.
+// owns a MAC or an IP anywhere on the host (or across the overlay), and names for the multicast
+// groups a device listens to.
 import type { Link } from '../../model/kernel.js';
-import type { NetnsSnapshot, Snapshot } from '../../model/snapshot.js';
+import { nodeOfPeer, type ClusterNode, type NetnsSnapshot, type Snapshot, type VxlanPeer } from '../../model/snapshot.js';
 
 export { ipLinkName } from '../../model/views.js';
 
@@ -108,4 +109,24 @@ export function findOwner(o: Owners, mac: string | undefined, ip?: string): Owne
   const macs = mac ? o.byMac.get(mac) ?? [] : [];
   const ips = ip ? o.byIp.get(ip) ?? [] : [];
   return macs.find((m) => ips.some((i) => i.label === m.label)) ?? macs[0] ?? ips[0];
+}
+
+/** What a VXLAN peer is called: the cluster node the evidence names (by node IP, VTEP MAC or
+ * subnet), else the namespace of this snapshot that has its VTEP MAC; '' when neither is known. */
+export function peerName(s: Snapshot, owners: Owners, p: VxlanPeer): { name: string; netnsId: string } {
+  const node = nodeOfPeer(s.nodes, p);
+  const byMac = p.vtepMac ? owners.byMac.get(p.vtepMac) ?? [] : [];
+  const ns = byMac.length === 1 ? s.namespaces.find((n) => n.id === byMac[0].netnsId) : undefined;
+  if (node) return { name: node.name, netnsId: ns?.identity.name === node.name ? ns.id : '' };
+  return ns ? { name: ns.identity.name, netnsId: ns.id } : { name: '', netnsId: '' };
+}
+
+/** The cluster node behind a remote VTEP (its MAC, its node IP), when the evidence names it. */
+export const vtepNode = (s: Snapshot, mac: string, nodeIp: string): ClusterNode | undefined =>
+  nodeOfPeer(s.nodes, { device: '', vtepIp: '', vtepMac: mac, nodeIp });
+
+/** A remote VTEP as an owner: `agent1 (VTEP 198.51.100.3)` when its node is known, else `VTEP 198.51.100.3`. */
+export function vtepOwner(s: Snapshot, mac: string, nodeIp: string): string {
+  const node = vtepNode(s, mac, nodeIp);
+  return node ? `${node.name} (VTEP ${nodeIp})` : `VTEP ${nodeIp}`;
 }

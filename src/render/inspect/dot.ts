@@ -1,5 +1,6 @@
 // The topology as Graphviz DOT: an undirected graph, the host interfaces, bridges and host veths
-// on their own ranks, one cluster per pod network namespace, in the blog diagram's colours.
+// on their own ranks, one cluster per pod network namespace, in the blog diagram's colours; the
+// remote nodes of a VXLAN device as dashed boxes beside it.
 import type { GraphModel } from './graph.js';
 
 /** A DOT quoted string: backslashes and quotes escaped, newlines as `\n`. */
@@ -11,6 +12,7 @@ const COLORS = {
   namespace: ['#e8f5e9', '#2e7d32'],
   veth: ['#f3e5f5', '#6a1b9a'],
   overlay: ['#fff8c4', '#8a6d00'],
+  remote: ['#ffffff', '#8a6d00'],
 } as const;
 
 const lines = (...parts: string[]) => parts.filter((p) => p !== '').join('\n');
@@ -27,6 +29,7 @@ export function renderGraphDot(g: GraphModel): string {
 
   for (const i of g.interfaces) node(i.id, lines(`Host Interface ${i.name}`, ...i.ips), 'interface');
   for (const x of g.vxlans) node(x.id, lines(`${x.name} VXLAN`, ...x.ips, [x.vni ? `vni ${x.vni}` : '', x.dstport ? `udp ${x.dstport}` : ''].filter(Boolean).join(' ')), 'overlay');
+  for (const r of g.remotes) node(r.id, lines(`Node ${r.name}`, r.ip !== r.name ? r.ip : '', r.subnet ? `pods ${r.subnet}` : ''), 'remote', '  ', ', style="rounded,filled,dashed"');
   for (const b of g.bridges) node(b.id, lines(`${b.name} Bridge`, ...b.ips), 'bridge');
   for (const v of g.veths) node(v.id, lines(v.label, v.iface ? '' : `peer ${v.peer}`), 'veth', '  ', v.iface ? '' : ', style="rounded,filled,dashed"');
   for (const p of g.pods) {
@@ -35,11 +38,12 @@ export function renderGraphDot(g: GraphModel): string {
     for (const i of p.ifaces) node(i.id, lines(i.label, ...i.ips), 'veth', '    ');
     out.push('  }');
   }
-  rank([...g.interfaces.map((i) => i.id), ...g.vxlans.map((x) => x.id)]);
+  rank([...g.interfaces.map((i) => i.id), ...g.vxlans.map((x) => x.id), ...g.remotes.map((r) => r.id)]);
   rank(g.bridges.map((b) => b.id));
   rank(g.veths.map((v) => v.id));
   for (const b of g.bridges) if (b.uplink) out.push(`  ${dotString(b.uplink)} -- ${dotString(b.id)};`);
   for (const x of g.vxlans) if (x.underlay) out.push(`  ${dotString(x.underlay)} -- ${dotString(x.id)} [style=dashed];`);
+  for (const r of g.remotes) if (r.vxlan) out.push(`  ${dotString(r.vxlan)} -- ${dotString(r.id)} [style=dashed, color="${COLORS.overlay[1]}", label=${dotString(r.vtepMac ? `VTEP ${r.vtepMac}` : 'VXLAN')}, fontname="monospace", fontsize=9];`);
   for (const v of g.veths) if (v.bridge) out.push(`  ${dotString(v.bridge)} -- ${dotString(v.id)};`);
   for (const v of g.veths) if (v.iface) out.push(`  ${dotString(v.id)} -- ${dotString(v.iface)} [penwidth=3, color="${COLORS.veth[1]}"];`);
   out.push('}');

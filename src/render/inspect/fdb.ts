@@ -3,7 +3,7 @@
 import { fdbKind, type FdbEntry, type Link } from '../../model/kernel.js';
 import type { Snapshot } from '../../model/snapshot.js';
 import type { Column } from '../table.js';
-import { dash, findOwner, hostOf, isMulticastMac, multicastGroup, ownerIndex } from './common.js';
+import { dash, findOwner, hostOf, isMulticastMac, multicastGroup, ownerIndex, vtepNode, vtepOwner } from './common.js';
 
 /** One FDB entry of a bridge or VXLAN device of the host namespace. */
 export interface FdbViewRow {
@@ -23,7 +23,7 @@ export interface FdbViewRow {
   dst: string;
   /** True for a group (multicast or broadcast) MAC. */
   multicast: boolean;
-  /** Who has the MAC: `<namespace>:<link>` on this host, `VTEP <ip>` for a remote VXLAN endpoint, `multicast: <group>`, or ''. */
+  /** Who has the MAC: `<namespace>:<link>` on this host, `<node> (VTEP <ip>)` or `VTEP <ip>` for a remote VXLAN endpoint, `multicast: <group>`, or ''. */
   owner: string;
   /** The owner's namespace id (`ino:…`), '' when it is not a link of this host. */
   ownerNetnsId: string;
@@ -43,7 +43,7 @@ function groupOf(e: FdbEntry, links: Map<string, Link>): string | undefined {
   return undefined;
 }
 
-function explain(e: FdbEntry, kind: FdbViewRow['kind'], dev: Link | undefined, bridge: string, owner: string): string {
+function explain(e: FdbEntry, kind: FdbViewRow['kind'], dev: Link | undefined, bridge: string, owner: string, remote: string): string {
   if (kind === 'learned') {
     const who = owner ? `${owner} sent from there` : 'its owner is not on this host';
     return `dynamically learned from traffic seen on ${e.dev} (${who}): ${bridge || e.dev} forwards frames for this MAC to that port`;
@@ -57,7 +57,7 @@ function explain(e: FdbEntry, kind: FdbViewRow['kind'], dev: Link | undefined, b
   if (dev?.kind === 'vxlan' && e.dst) {
     return e.mac === '00:00:00:00:00:00'
       ? `the entry belongs to ${e.dev} itself: default VXLAN destination, unknown and broadcast frames are sent to ${e.dst}`
-      : `the entry belongs to ${e.dev} itself: frames for this MAC are encapsulated to VTEP ${e.dst} (flannel adds one per remote node)`;
+      : `the entry belongs to ${e.dev} itself: frames for this MAC are encapsulated to VTEP ${e.dst}${remote ? `, node ${remote}` : ''} (flannel adds one per remote node)`;
   }
   return `the entry belongs to the device itself: ${e.dev}'s own address`;
 }
@@ -82,11 +82,12 @@ export function inspectFdb(s: Snapshot): FdbViewRow[] {
     else {
       const ref = e.mac === '00:00:00:00:00:00' ? undefined : findOwner(owners, e.mac);
       if (ref) [owner, ownerNetnsId] = [ref.label, ref.netnsId];
-      else if (e.dst && e.mac !== '00:00:00:00:00:00') owner = `VTEP ${e.dst}`;
+      else if (e.dst && e.mac !== '00:00:00:00:00:00') owner = vtepOwner(s, e.mac, e.dst);
     }
+    const remote = dev?.kind === 'vxlan' && e.dst ? vtepNode(s, e.mac, e.dst)?.name ?? '' : '';
     rows.push({
       mac: e.mac, port: e.dev, bridge, kind, state: e.state, flags: [...e.flags], dst: e.dst ?? '', multicast, owner, ownerNetnsId,
-      explanation: explain(e, kind, dev, bridge, ownerNetnsId ? owner : ''),
+      explanation: explain(e, kind, dev, bridge, ownerNetnsId ? owner : '', remote),
       group: bridge === '' ? 1e9 + (order.get(e.dev) ?? 0) : (order.get(bridge) ?? 1e9 - 1),
       devIndex: order.get(e.dev) ?? Number.MAX_SAFE_INTEGER,
     });

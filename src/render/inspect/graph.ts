@@ -1,11 +1,12 @@
 // `podnet graph`: the topology of the host namespace as plain data — the host interfaces, each
-// bridge and VXLAN device, the host veths, and each pod namespace with its interfaces — drawn by
-// the Mermaid, DOT and SVG renderers beside this file. Every element carries a stable id the
-// renderers use; edges are given as ids (uplink, underlay, bridge, iface, veth).
+// bridge and VXLAN device, the remote nodes each VXLAN device sends to, the host veths, and each pod
+// namespace with its interfaces — drawn by the Mermaid, DOT and SVG renderers beside this file.
+// Every element carries a stable id the renderers use; edges are given as ids (uplink, underlay,
+// vxlan, bridge, iface, veth).
 import type { Link } from '../../model/kernel.js';
 import type { Snapshot } from '../../model/snapshot.js';
-import { peerKey, resolvePeers } from '../../model/snapshot.js';
-import { hostOf, ipLinkName, kindOf, v4 } from './common.js';
+import { peerKey, resolvePeers, vxlanPeers } from '../../model/snapshot.js';
+import { hostOf, ipLinkName, kindOf, ownerIndex, peerName, v4 } from './common.js';
 import { inspectPods } from './pods.js';
 
 /** A host interface: a link of the host namespace with an IPv4 address that is not loopback, a bridge, a VXLAN device or a bridge port. */
@@ -44,6 +45,21 @@ export interface GraphVxlan {
   local: string;
   /** Id of the host interface that carries its packets (the one holding `local`, else the uplink), '' when none. */
   underlay: string;
+}
+
+/** A remote node a VXLAN device of the host sends to (flannel's route, neighbour and FDB entry for it). */
+export interface GraphRemote {
+  id: string;
+  /** The node's name when the evidence gives one, else its underlay IP. */
+  name: string;
+  /** Its underlay IP (the FDB entry's dst), '' when unknown. */
+  ip: string;
+  /** Its pod subnet (the route through the device), '' when unknown. */
+  subnet: string;
+  /** Its VTEP MAC, '' when unknown. */
+  vtepMac: string;
+  /** Id of the VXLAN device that reaches it. */
+  vxlan: string;
 }
 
 /** A host veth (every veth of the host namespace that is not a host interface). */
@@ -97,6 +113,8 @@ export interface GraphModel {
   interfaces: GraphInterface[];
   bridges: GraphBridge[];
   vxlans: GraphVxlan[];
+  /** The remote nodes of the VXLAN devices. */
+  remotes: GraphRemote[];
   veths: GraphVeth[];
   pods: GraphPod[];
 }
@@ -122,7 +140,7 @@ const isLoopback = (l: Link) => kindOf(l) === 'loopback' || l.flags.includes('LO
 export function graphModel(s: Snapshot): GraphModel {
   const host = hostOf(s);
   const node = host?.identity.name ?? s.host;
-  const empty: GraphModel = { node, interfaces: [], bridges: [], vxlans: [], veths: [], pods: [] };
+  const empty: GraphModel = { node, interfaces: [], bridges: [], vxlans: [], remotes: [], veths: [], pods: [] };
   if (!host) return empty;
   const prefix = slug(node) || 'host';
   const unique = idMaker();
@@ -143,6 +161,11 @@ export function graphModel(s: Snapshot): GraphModel {
     id: mkId(l.name), name: l.name, ips: v4(host, l.name), vni: l.vni ?? 0, dstport: l.dstport ?? 0, local: l.local ?? '',
     underlay: idOf(interfaces.find((i) => i.ips.some((ip) => ip.split('/')[0] === l.local))?.name ?? '') || uplink,
   }]));
+  const owners = ownerIndex(s);
+  const remotes: GraphRemote[] = vxlanPeers(host).filter((p) => p.nodeIp || p.route).map((p) => {
+    const name = peerName(s, owners, p).name || p.nodeIp || p.vtepIp;
+    return { id: mkId(`remote ${name}`), name, ip: p.nodeIp, subnet: p.route?.dst ?? '', vtepMac: p.vtepMac, vxlan: vxlans.find((x) => x.name === p.device)?.id ?? '' };
+  });
 
   const rows = inspectPods(s);
   const pods: GraphPod[] = [];
@@ -186,5 +209,5 @@ export function graphModel(s: Snapshot): GraphModel {
       iface: ifaceOfVeth.get(l.index)?.id ?? '',
     };
   });
-  return { node, interfaces, bridges, vxlans, veths, pods };
+  return { node, interfaces, bridges, vxlans, remotes, veths, pods };
 }

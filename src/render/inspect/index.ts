@@ -6,8 +6,9 @@ export { inspectFdb, fdbColumns, fdbWideColumns, type FdbViewRow } from './fdb.j
 export { inspectNeigh, neighColumns, type NeighViewRow } from './neigh.js';
 export { inspectRoutes, routeColumns, routeWideColumns, type RouteViewRow } from './routes.js';
 export { inspectLinks, linkColumns, type LinkViewRow } from './links.js';
+export { inspectOverlay, overlayColumns, overlayWideColumns, type OverlayViewRow } from './overlay.js';
 export {
-  graphModel, type GraphModel, type GraphInterface, type GraphBridge, type GraphVxlan, type GraphVeth, type GraphPod, type GraphPodIface,
+  graphModel, type GraphModel, type GraphInterface, type GraphBridge, type GraphVxlan, type GraphRemote, type GraphVeth, type GraphPod, type GraphPodIface,
 } from './graph.js';
 export { renderGraphMermaid } from './mermaid.js';
 export { renderGraphDot } from './dot.js';

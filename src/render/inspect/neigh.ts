@@ -2,7 +2,7 @@
 // link on this host that has its MAC or IP (or the remote VTEP a VXLAN neighbour stands for).
 import type { Snapshot } from '../../model/snapshot.js';
 import type { Column } from '../table.js';
-import { dash, findOwner, orderedNamespaces, ownerIndex } from './common.js';
+import { dash, findOwner, orderedNamespaces, ownerIndex, vtepOwner } from './common.js';
 
 /** One neighbour entry of one namespace. */
 export interface NeighViewRow {
@@ -18,7 +18,7 @@ export interface NeighViewRow {
   dev: string;
   /** The kernel's NUD states joined by `,` (REACHABLE, STALE, PERMANENT, …). */
   state: string;
-  /** Who has that MAC (or IP): `<namespace>:<link>` on this host, `VTEP <ip>` for a VXLAN peer, or ''. */
+  /** Who has that MAC (or IP): `<namespace>:<link>` on this host, `<node> (VTEP <ip>)` or `VTEP <ip>` for a VXLAN peer, or ''. */
   owner: string;
   /** The owner's namespace id, '' when it is not a link of this host. */
   ownerNetnsId: string;
@@ -37,7 +37,7 @@ export function inspectNeigh(s: Snapshot): NeighViewRow[] {
       mac: n.lladdr ?? '',
       dev: n.dev,
       state: n.state.join(','),
-      owner: ref?.label ?? (vtep ? `VTEP ${vtep}` : ''),
+      owner: ref?.label ?? (vtep && n.lladdr ? vtepOwner(s, n.lladdr, vtep) : ''),
       ownerNetnsId: ref?.netnsId ?? '',
     };
   }));

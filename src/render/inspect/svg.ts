@@ -1,5 +1,5 @@
 // The topology as a standalone SVG, laid out here without a browser: the host interfaces (and
-// VXLAN devices) on top, then each bridge with a bus that its host veths hang from, each veth
+// VXLAN devices, each followed by the remote nodes it sends to) on top, then each bridge with a bus that its host veths hang from, each veth
 // above the pod namespace (name, interface, IPs) it is paired with. Columns wrap into bands so a
 // few hundred pods stay readable; long names are cut on screen and kept whole in <title>.
 import type { GraphModel, GraphPod, GraphPodIface, GraphVeth } from './graph.js';
@@ -22,7 +22,7 @@ const COL0 = BRIDGE_X + 34; // left of the first column
 
 const STYLE = [
   '.interface{fill:#d4edff;stroke:#0066cc}', '.bridge{fill:#ffecd4;stroke:#cc6600}', '.namespace{fill:#e8f5e9;stroke:#2e7d32}',
-  '.veth{fill:#f3e5f5;stroke:#6a1b9a}', '.overlay{fill:#fff8c4;stroke:#8a6d00}', '.unresolved{fill:#ffffff;stroke:#888888;stroke-dasharray:4 3}',
+  '.veth{fill:#f3e5f5;stroke:#6a1b9a}', '.overlay{fill:#fff8c4;stroke:#8a6d00}', '.remote{fill:#ffffff;stroke:#8a6d00;stroke-dasharray:5 4}', '.unresolved{fill:#ffffff;stroke:#888888;stroke-dasharray:4 3}',
   'rect{stroke-width:2}', 'text{fill:#000000}', '.name{font-weight:bold}', '.dim{fill:#555555}', '.title{font-size:14px;font-weight:bold}',
   '.wire{stroke:#555555;stroke-width:1.5;fill:none}', '.pair{stroke:#6a1b9a;stroke-width:3}', '.tunnel{stroke:#8a6d00;stroke-width:1.5;stroke-dasharray:5 4;fill:none}',
 ].join('');
@@ -58,18 +58,23 @@ export function renderGraphSvg(g: GraphModel): string {
       ? `<line class="${cls}" x1="${r1(pts[0][0])}" y1="${r1(pts[0][1])}" x2="${r1(pts[1][0])}" y2="${r1(pts[1][1])}"/>`
       : `<polyline class="${cls}" points="${pts.map(([x, y]) => `${r1(x)},${r1(y)}`).join(' ')}"/>`);
 
-  // Row 0: host interfaces (the uplink first), each followed by the VXLAN devices it carries.
+  // Row 0: host interfaces (the uplink first), each followed by the VXLAN devices it carries, each
+  // of those by its remote nodes (their tunnels rise higher the further they go, so none overlap).
   const title = `${g.node}: pod network`;
   right = M + title.length * 8.4;
   const top = M + 40;
   const uplink = g.bridges.find((b) => b.uplink)?.uplink ?? '';
   const ifaces = [...g.interfaces].sort((a, b) => Number(b.id === uplink) - Number(a.id === uplink));
-  const row0: { id: string; cls: string; lines: string[]; under?: string }[] = [];
+  const row0: { id: string; cls: string; lines: string[]; under?: string; lift?: number }[] = [];
+  const vxlan = (x: GraphModel['vxlans'][number], under?: string) => {
+    row0.push({ id: x.id, cls: 'overlay', lines: vxlanLines(x), ...(under ? { under } : {}) });
+    g.remotes.filter((r) => r.vxlan === x.id).forEach((r, k) => row0.push({ id: r.id, cls: 'remote', lines: remoteLines(r), under: x.id, lift: 4 + Math.min(k, 6) * 4 }));
+  };
   for (const i of ifaces) {
     row0.push({ id: i.id, cls: 'interface', lines: [`Host Interface ${i.name}`, ...i.ips] });
-    for (const x of g.vxlans.filter((v) => v.underlay === i.id)) row0.push({ id: x.id, cls: 'overlay', lines: vxlanLines(x), under: i.id });
+    for (const x of g.vxlans.filter((v) => v.underlay === i.id)) vxlan(x, i.id);
   }
-  for (const x of g.vxlans.filter((v) => !ifaces.some((i) => i.id === v.underlay))) row0.push({ id: x.id, cls: 'overlay', lines: vxlanLines(x) });
+  for (const x of g.vxlans.filter((v) => !ifaces.some((i) => i.id === v.underlay))) vxlan(x);
   const podOf = new Map(g.pods.flatMap((p) => p.ifaces.map((i) => [i.id, { pod: p, iface: i }] as const)));
   const placed = new Map<string, Box>();
   let x = M;
@@ -80,9 +85,10 @@ export function renderGraphSvg(g: GraphModel): string {
     box(b, r.cls, r.lines, { bold: [0] });
     placed.set(r.id, b);
     x += b.w + 24;
-    if (r.under) {
-      const u = placed.get(r.under);
-      if (u) line('tunnel', [u.x + u.w / 2, u.y], [u.x + u.w / 2, u.y - 12], [b.x + b.w / 2, u.y - 12], [b.x + b.w / 2, b.y]);
+    const u = r.under !== undefined ? placed.get(r.under) : undefined;
+    if (u) {
+      const rise = u.y - 12 - (r.lift ?? 0);
+      line('tunnel', [u.x + u.w / 2, u.y], [u.x + u.w / 2, rise], [b.x + b.w / 2, rise], [b.x + b.w / 2, b.y]);
     }
   }
   y = row0.length ? top + row0h + 28 : top;
@@ -168,6 +174,10 @@ export function renderGraphSvg(g: GraphModel): string {
 function vxlanLines(x: GraphModel['vxlans'][number]): string[] {
   const params = [x.vni ? `vni ${x.vni}` : '', x.dstport ? `udp ${x.dstport}` : ''].filter(Boolean).join(' ');
   return [`${x.name} VXLAN`, ...x.ips, ...(params ? [params] : [])];
+}
+
+function remoteLines(r: GraphModel['remotes'][number]): string[] {
+  return [`Node ${r.name}`, ...(r.ip && r.ip !== r.name ? [r.ip] : []), ...(r.subnet ? [`pods ${r.subnet}`] : [])];
 }
 
 /** One column: a host veth and the pod interface (or the unresolved peer) below it. */

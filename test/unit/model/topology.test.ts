@@ -33,7 +33,8 @@ test('each problem is one line naming the field and the fix', () => {
   fails({ pods: [{ name: 'a' }, { name: 'a' }] }, /^pods\[1\]\.name: "a" is declared twice/);
   fails({ serviceCIDR: '10.42.128.0/17' }, /^serviceCIDR: .* overlaps clusterCIDR/);
   fails({ underlay: '10.42.5.0/24' }, /^underlay: .* overlaps clusterCIDR/);
-  fails({ nodes: [{ name: 'a', podCIDR: '10.42.0.0/24' }, { name: 'b', podCIDR: '10.42.0.0/25' }] }, /^nodes\[1\]\.podCIDR: .* overlaps nodes\[0\]\.podCIDR/);
+  fails({ nodes: [{ name: 'a', podCIDR: '10.42.0.0/24' }, { name: 'b', podCIDR: '10.42.0.0/24' }] }, /^nodes\[1\]\.podCIDR: .* overlaps nodes\[0\]\.podCIDR/);
+  fails({ nodes: [{ name: 'a', podCIDR: '10.42.0.0/24' }, { name: 'b', podCIDR: '10.42.1.0/25' }] }, /^nodes\[1\]\.podCIDR: 10\.42\.1\.0\/25 is a \/25 but nodes\[0\]'s is a \/24: flannel gives every node a subnet of one size \(SubnetLen\); declare them alike$/);
   fails({ mtu: 100 }, /^mtu: the pod MTU must be at least 576/);
   fails({ nodes: [] }, /^nodes: a lab needs at least one node/);
 });

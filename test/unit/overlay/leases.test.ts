@@ -34,7 +34,7 @@ function agent(store: LeaseStore, dir: string, over: Partial<AgentOptions> = {})
   const a = new NodeAgent({
     host: new Host(new RecordingRunner(), true), netns: CURRENT_NETNS, store, node: 'n', publicIP: '198.51.100.2', underlayDev: 'eth0', underlayMtu: 1500,
     dataDir: dir, subnetFile: join(dir, 'subnet.env'), ttlSeconds: 60, ipMasq: true, log: (l) => log.push(l),
-    random: (n) => new Uint8Array(n).map(() => (seed = (seed * 31 + 7) % 251)), initNetwork: '10.42.0.0/16', ...over,
+    random: (n) => new Uint8Array(n).map(() => (seed = (seed * 31 + 7) % 251)), initConfig: labNetworkConfig('10.42.0.0/16'), ...over,
   });
   return { agent: a, log };
 }
@@ -96,7 +96,7 @@ test('agent: a lost race is retried; a corrupt lease is skipped with one line; a
     }
     return create(subnet, a, ttl);
   };
-  const { agent: a, log } = agent(store, dir, { hint: '10.42.0.0/24', initNetwork: undefined });
+  const { agent: a, log } = agent(store, dir, { hint: '10.42.0.0/24', initConfig: undefined });
   await assert.rejects(a.acquire(), /no free subnet left in 10\.42\.0\.0\/23 between 10\.42\.0\.0 and 10\.42\.1\.0 \(\/24\): remove a node or widen the network/);
   assert.ok(log.some((l) => /^lease 10\.42\.0\.0\/24 was taken by another node meanwhile; choosing again \(attempt 1\/10\)$/.test(l)), log.join('\n'));
   assert.deepEqual(log.filter((l) => l.startsWith('skipping lease')), ['skipping lease /coreos.com/network/subnets/10.42.1.0-24: value is not JSON (expected {"PublicIP":…,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":…}})']);

@@ -1,0 +1,36 @@
+// What a trace scans. On a lab, the source pod's node, as `podnet inspect NODE` does; when the lab's
+// state puts the destination (a pod, or an IP of another node's pod subnet) on another node, both
+// nodes at once (inspectLab), so the path can follow the packet across the overlay. Elsewhere
+// (--host, --netns), the one namespace given.
+import type { Runner } from '../host/runner.js';
+import { inspectLab, inspectTarget } from '../inspect/inspect.js';
+import { contains, parseCidr } from '../model/ip.js';
+import type { Snapshot } from '../model/snapshot.js';
+import { LabDir, type LabState } from '../lab/state.js';
+import type { TraceRequest } from './trace.js';
+
+/** The node lab state puts `ref` on: a pod's node, or the node whose pod subnet holds an IPv4 `ref`. */
+function nodeOf(state: LabState, ref: string): string | undefined {
+  const pod = state.pods.find((p) => p.name === ref || p.netns === ref);
+  if (pod) return pod.node;
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ref)) return undefined;
+  return state.plan.nodes.find((n) => {
+    try {
+      return contains(parseCidr(n.podCIDR), ref);
+    } catch {
+      return false;
+    }
+  })?.name;
+}
+
+/** The snapshots a trace needs: one per node it crosses. */
+export async function traceSnapshots(runner: Runner, req: Pick<TraceRequest, 'src' | 'dst' | 'target' | 'stateRoot'>): Promise<Snapshot[]> {
+  const { target } = req;
+  const state = target.host || target.netns ? undefined : await new LabDir(req.stateRoot, target.lab).read();
+  const srcNode = state ? nodeOf(state, req.src) : undefined;
+  const dstNode = state ? nodeOf(state, req.dst) : undefined;
+  if (srcNode && dstNode && srcNode !== dstNode) {
+    return (await inspectLab(runner, target.lab, req.stateRoot, { nodes: [srcNode, dstNode] })).nodes.map((n) => n.snapshot);
+  }
+  return [(await inspectTarget(runner, srcNode ? { ...target, node: srcNode } : target, req.stateRoot)).snapshot];
+}
