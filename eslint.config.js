@@ -47,4 +47,12 @@ export default tseslint.config(
   },
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   ...layerRules,
+  {
+    // The front end of `podnet ui` (web/, built by Vite) draws what the server sends: from src/ it
+    // may import only the API's types.
+    files: ['web/src/**/*.ts', 'web/src/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+src/(?!web/api$)', message: 'web/ may import only the API types (src/web/api) from src/.' }] }],
+    },
+  },
 );

@@ -3,7 +3,7 @@
 // programs podnet drives, the npm dependencies and a fresh build. Dependency-free on purpose: it
 // runs before `npm ci`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -82,4 +82,16 @@ if (!existsSync(stamp) || statSync(lock).mtimeMs > statSync(stamp).mtimeMs) {
 if (!run([process.execPath, join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')])) {
   console.error('podnet setup: the TypeScript build failed (see above)');
   process.exit(1);
+}
+
+// The front end of `podnet ui` (web/ → dist/web, served by podnet): rebuilt when a source is newer.
+const newest = (path) => (statSync(path).isDirectory() ? Math.max(0, ...readdirSync(path).map((n) => newest(join(path, n)))) : statSync(path).mtimeMs);
+const built = join(root, 'dist', 'web', 'index.html');
+if (!existsSync(built) || Math.max(newest(join(root, 'web')), newest(join(root, 'src', 'web', 'api.ts'))) > statSync(built).mtimeMs) {
+  console.error('podnet setup: building the UI (vite)');
+  if (!run([process.execPath, join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'web', 'tsconfig.json')])
+    || !run([process.execPath, join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn', '-c', join(root, 'web', 'vite.config.ts')])) {
+    console.error('podnet setup: the UI build failed (see above)');
+    process.exit(1);
+  }
 }

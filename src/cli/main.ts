@@ -13,6 +13,7 @@ import { demoCommand } from './demo.js';
 import { inspectCommand } from './inspect.js';
 import { traceCommand } from './trace.js';
 import { cniCommand } from './cni.js';
+import { uiCommand } from './ui.js';
 import { nodeCommands } from './node.js';
 import { agentCommand } from './agent.js';
 import { say, version, type GlobalOptions } from './context.js';
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   nodeCommands(program, global);
   agentCommand(program, global);
   cniCommand(program, global);
+  uiCommand(program, global);
   cleanCommand(program, global);
   program.addHelpText('after', '\nStart with:\n  podnet demo            the blog\'s K3s node: two pods, a ping, the interfaces, a diagram\n  podnet lab up          the same lab, quietly\n  podnet get pods -o wide\n  podnet exec pod1 -- ip addr\n  podnet inspect          each pod: netns, eth0@ifN, host veth, bridge, MAC, hairpin\n  podnet inspect fdb      what cni0 learned, joined to pods\n  podnet graph -o svg > node.svg\n  podnet trace pod1 pod2 --cold   one packet\'s journey, hop by hop\n  podnet lab down');
   try {

@@ -10,7 +10,7 @@ import { ROOT, T, newStateDir, podnet, runCli, show } from './cli.js';
 
 const VERBS = [
   ['demo'], ['lab', 'up'], ['lab', 'down'], ['lab', 'status'], ['lab', 'list'], ['get', 'pods'], ['get', 'nodes'],
-  ['run'], ['delete', 'pod'], ['exec'], ['clean'], ['node', 'add'], ['node', 'delete'], ['agent'],
+  ['run'], ['delete', 'pod'], ['exec'], ['clean'], ['node', 'add'], ['node', 'delete'], ['agent'], ['ui'],
 ];
 
 describe('help and version', () => {

@@ -1,0 +1,82 @@
+// `podnet ui`'s server: the app on 127.0.0.1 (never another address), a live topology of the
+// target, and a one-time login URL. close() ends open event streams and stops the live poll.
+import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Runner } from '../host/runner.js';
+import type { LabDeps } from '../lab/lab.js';
+import { LabError } from '../lab/errors.js';
+import { createApp } from './app.js';
+import { Layouter } from './layouter.js';
+import { LiveTopology } from './live.js';
+import { fingerprint, scanTarget, type UiTarget } from './scan.js';
+import { Sessions } from './security.js';
+import { loadStatic } from './static.js';
+
+/** The address the UI listens on: this machine only (reach it from elsewhere with `ssh -L`). */
+export const UI_ADDRESS = '127.0.0.1';
+
+export interface UiOptions {
+  runner: Runner;
+  deps: LabDeps;
+  target: UiTarget;
+  /** Lets the page add and delete pods and add nodes (labs only). */
+  allowChanges: boolean;
+  /** 0: any free port. */
+  port: number;
+  /** Where unexpected errors go (default: stderr). */
+  log?: (e: unknown) => void;
+  /** The live poll's period, ms (default 250). */
+  tickMs?: number;
+}
+
+export interface UiServer {
+  port: number;
+  /** `http://127.0.0.1:PORT/?token=…`: opens one session. */
+  url: string;
+  /** Another one-time login URL (tests, benchmarks). */
+  loginUrl(): string;
+  live: LiveTopology;
+  close(): Promise<void>;
+}
+
+/** Starts the server; resolves once it listens. */
+export async function startUi(o: UiOptions): Promise<UiServer> {
+  if ('host' in o.target && o.allowChanges) throw new LabError('--allow-changes works with labs only: --host shows this machine read-only');
+  const log = o.log ?? ((e: unknown) => process.stderr.write(`podnet ui: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`));
+  const layouter = new Layouter();
+  const live = new LiveTopology({
+    scan: () => scanTarget(o.runner, o.target, o.deps.stateRoot),
+    layout: (doc) => layouter.layout(doc),
+    fingerprint: () => fingerprint(o.target, o.deps.stateRoot),
+    readOnly: 'host' in o.target || !o.allowChanges,
+    ...(o.tickMs ? { tickMs: o.tickMs } : {}),
+    onError: log,
+  });
+  const sessions = new Sessions();
+  let port = o.port;
+  const app = createApp({ runner: o.runner, deps: o.deps, target: o.target, allowChanges: o.allowChanges, live, sessions, port: () => port, files: await loadStatic(), log });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: o.port, hostname: UI_ADDRESS }, () => resolve(s as Server)) as Server;
+    s.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new LabError(`port ${o.port} on ${UI_ADDRESS} is in use: pick another with --port, or leave it out for any free port`) : e));
+  });
+  port = (server.address() as AddressInfo).port;
+  // Read and lay out the target now, so the first page shows it at once (ELK warms up meanwhile).
+  void layouter.warm();
+  live.refresh().catch(log);
+  const loginUrl = () => `http://${UI_ADDRESS}:${port}/?token=${sessions.mintToken()}`;
+  return {
+    port,
+    url: loginUrl(),
+    loginUrl,
+    live,
+    close: async () => {
+      live.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await layouter.close();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// The page: a header saying what is shown, the live topology, and a side panel with the details of
+// the clicked element, the journey of a packet, and (when allowed) the lab controls.
+import { useCallback, useMemo, useState } from 'react';
+import type { TopologyDoc } from '../../src/web/api';
+import { useTopology } from './client';
+import { Details } from './Details';
+import { Journey } from './Journey';
+import { LabControls } from './LabControls';
+import type { Motion } from './PacketDot';
+import { Topology } from './Topology';
+
+type Tab = 'details' | 'journey' | 'lab';
+
+function title(doc: TopologyDoc): string {
+  if (doc.source.kind === 'host') return `host ${doc.source.name}`;
+  const pods = doc.nodes.reduce((n, x) => n + x.graph.pods.length, 0);
+  const state = doc.source.status === 'up' ? '' : ` (${doc.source.status === 'absent' ? 'not up' : doc.source.status})`;
+  return `lab ${doc.source.lab}${state}: ${doc.nodes.length} node${doc.nodes.length === 1 ? '' : 's'}, ${pods} pod${pods === 1 ? '' : 's'}`;
+}
+
+export function App() {
+  const { doc, connected } = useTopology();
+  const drawing = doc?.drawing;
+  const [selected, setSelected] = useState('');
+  const [tab, setTab] = useState<Tab>('details');
+  const [motion, setMotion] = useState<Motion>();
+  const pods = useMemo(() => doc?.nodes.flatMap((n) => n.graph.pods.filter((p) => p.kind === 'pod').map((p) => p.name)) ?? [], [doc]);
+  const canChange = doc !== undefined && !doc.readOnly && doc.source.kind === 'lab';
+  const select = useCallback((id: string) => {
+    setSelected(id);
+    if (id) setTab('details');
+  }, []);
+  return (
+    <div className="app">
+      <header>
+        <h1>podnet</h1>
+        <span className="what" data-testid="title">{doc ? title(doc) : 'connecting…'}</span>
+        <span className={connected ? 'live on' : 'live off'} title="the topology follows the kernel while this page is open">{connected ? '● live' : '○ reconnecting'}</span>
+        {doc && <span className="mode">{canChange ? 'changes allowed' : 'read-only'}</span>}
+      </header>
+      <main>
+        <section className="stage">
+          {doc?.source.kind === 'lab' && doc.source.status === 'absent' && <p className="hint">Lab {doc.source.lab} is not up: run <code>podnet lab up --name {doc.source.lab}</code>; it will appear here.</p>}
+          {drawing ? <Topology drawing={drawing} selected={selected} current={motion?.to} motion={motion} onSelect={select} /> : <p className="hint">reading the kernel…</p>}
+        </section>
+        <aside>
+          <nav>
+            <button type="button" className={tab === 'details' ? 'on' : ''} onClick={() => setTab('details')}>Details</button>
+            <button type="button" className={tab === 'journey' ? 'on' : ''} onClick={() => setTab('journey')}>Journey</button>
+            {canChange && <button type="button" className={tab === 'lab' ? 'on' : ''} onClick={() => setTab('lab')}>Lab</button>}
+          </nav>
+          <div className={tab === 'details' ? 'panel' : 'panel hidden'}><Details id={selected} version={doc?.version ?? 0} /></div>
+          <div className={tab === 'journey' ? 'panel' : 'panel hidden'}><Journey pods={pods} onShow={setMotion} /></div>
+          {canChange && <div className={tab === 'lab' ? 'panel' : 'panel hidden'}><LabControls nodes={doc.nodes.map((n) => n.name)} pods={pods} /></div>}
+        </aside>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,133 @@
+// A packet's journey: pick two pods (or a pod and an IP), a protocol, warm or cold; the server runs
+// `podnet trace`; the hops play in time order on the drawing, with the event list beside it (play,
+// pause, step forward and back), each event's decoded layers and the kernel's reason, and the pcapng.
+import { useEffect, useRef, useState } from 'react';
+import type { Journey as JourneyDoc, JourneyEvent } from '../../src/web/api';
+import { call } from './client';
+import { Layers } from './Layers';
+import type { Motion } from './PacketDot';
+
+interface Props {
+  pods: string[];
+  /** Shows an event on the drawing (undefined: nothing to show). */
+  onShow: (m: Motion | undefined) => void;
+}
+
+const STEP_MS = 650;
+const arrow = (e: JourneyEvent) => `${e.direction === 'request' ? '→' : '←'}${e.reflected ? '↺' : ''}`;
+
+/** The move that shows event `i`: from the element of the same packet's previous hop. */
+function motionOf(j: JourneyDoc, i: number): Motion | undefined {
+  const e = j.events[i];
+  if (!e?.element) return undefined;
+  const prev = j.events.slice(0, i).reverse().find((x) => x.packet === e.packet && x.element);
+  return { step: i, to: e.element, direction: e.direction, ...(prev ? { from: prev.element } : {}) };
+}
+
+export function Journey({ pods, onShow }: Props) {
+  const [src, setSrc] = useState('');
+  const [dst, setDst] = useState('');
+  const [ip, setIp] = useState('');
+  const [protocol, setProtocol] = useState<'icmp' | 'tcp' | 'udp'>('icmp');
+  const [port, setPort] = useState('8080');
+  const [cold, setCold] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const [journey, setJourney] = useState<JourneyDoc>();
+  const [index, setIndex] = useState(0);
+  const [playing, setPlaying] = useState(false);
+  const list = useRef<HTMLOListElement>(null);
+
+  const from = src || pods[0] || '';
+  const to = dst === '' ? pods.find((p) => p !== from) ?? '' : dst;
+  const trace = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const body = { src: from, dst: to === '(ip)' ? ip.trim() : to, protocol, cold, ...(protocol === 'icmp' ? {} : { port: Number(port) }) };
+      const j = await call<JourneyDoc>('POST', '/api/trace', body);
+      setJourney(j);
+      setIndex(0);
+      setPlaying(j.events.length > 1);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  useEffect(() => onShow(journey ? motionOf(journey, index) : undefined), [journey, index, onShow]);
+  useEffect(() => {
+    if (!playing || !journey) return;
+    if (index >= journey.events.length - 1) {
+      setPlaying(false);
+      return;
+    }
+    const t = setTimeout(() => setIndex((i) => i + 1), STEP_MS);
+    return () => clearTimeout(t);
+  }, [playing, index, journey]);
+  useEffect(() => {
+    list.current?.querySelector('.current')?.scrollIntoView({ block: 'nearest' });
+  }, [index]);
+
+  const go = (i: number) => {
+    if (!journey) return;
+    setPlaying(false);
+    setIndex(Math.max(0, Math.min(journey.events.length - 1, i)));
+  };
+  const ev = journey?.events[index];
+  return (
+    <div className="journey">
+      <form className="trace-form" onSubmit={(e) => { e.preventDefault(); void trace(); }}>
+        <label>from <select value={from} onChange={(e) => setSrc(e.target.value)} name="src">{pods.map((p) => <option key={p}>{p}</option>)}</select></label>
+        <label>to <select value={to} onChange={(e) => setDst(e.target.value)} name="dst">
+          {pods.map((p) => <option key={p}>{p}</option>)}
+          <option value="(ip)">an IP…</option>
+        </select></label>
+        {to === '(ip)' && <input name="ip" value={ip} onChange={(e) => setIp(e.target.value)} placeholder="10.42.0.10" size={14} />}
+        <label>protocol <select value={protocol} onChange={(e) => setProtocol(e.target.value as 'icmp')} name="protocol">
+          <option value="icmp">ICMP</option><option value="tcp">TCP</option><option value="udp">UDP</option>
+        </select></label>
+        {protocol !== 'icmp' && <label>port <input name="port" value={port} onChange={(e) => setPort(e.target.value)} size={6} /></label>}
+        <label title="flush neighbours and the learned FDB first: ARP, flooding, learning"><input type="checkbox" checked={cold} onChange={(e) => setCold(e.target.checked)} name="cold" /> cold</label>
+        <button type="submit" disabled={busy || !from || !to} data-testid="trace">{busy ? 'tracing…' : 'trace'}</button>
+      </form>
+      {error && <p className="error">{error}</p>}
+      {journey && (
+        <>
+          <p className="header" data-testid="header"><code>{journey.header}</code></p>
+          <p className={journey.answered ? 'verdict ok' : 'verdict fail'} data-testid="verdict">{journey.verdict}</p>
+          <div className="controls">
+            <button type="button" onClick={() => go(0)} aria-label="first">« first</button>
+            <button type="button" onClick={() => go(index - 1)} aria-label="back">‹ back</button>
+            {playing
+              ? <button type="button" onClick={() => setPlaying(false)} aria-label="pause">pause</button>
+              : <button type="button" onClick={() => { if (index >= journey.events.length - 1) setIndex(0); setPlaying(true); }} aria-label="play">play</button>}
+            <button type="button" onClick={() => go(index + 1)} aria-label="forward">next ›</button>
+            <button type="button" onClick={() => go(journey.events.length - 1)} aria-label="last">last »</button>
+            <span className="position">{index + 1} / {journey.events.length}</span>
+            <a href={journey.pcapng} download data-testid="pcapng">pcapng</a>
+          </div>
+          <ol className="events" ref={list} data-testid="events">
+            {journey.events.map((e) => (
+              <li key={e.index} className={`${e.index === index ? 'current' : ''} ${e.direction}`} onClick={() => go(e.index)} data-point={e.point}>
+                <span className="time">+{e.sinceStartMs.toFixed(3)} ms</span>
+                <span className="point">{e.point}</span>
+                <span className="dir">{arrow(e)}</span>
+                <span className="label">{e.label}</span>
+              </li>
+            ))}
+          </ol>
+          {ev && (
+            <div className="event" data-testid="event">
+              <h3>+{ev.sinceStartMs.toFixed(3)} ms at {ev.point} {arrow(ev)} {ev.label}</h3>
+              <p className="why"><strong>kernel:</strong> {ev.explanation || '—'}</p>
+              {ev.layers ? <Layers frame={ev.layers} /> : <p className="hint">frame not found in the capture</p>}
+            </div>
+          )}
+          {journey.warnings.map((w) => <p className="error" key={w}>{w}</p>)}
+        </>
+      )}
+    </div>
+  );
+}
