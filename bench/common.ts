@@ -86,11 +86,12 @@ export class Guard {
 /** What one command printed, how it ended, and its wall time from spawn to close. */
 export interface Exit { code: number; stdout: string; stderr: string; ms: number }
 
-/** Runs argv with `input` on stdin and `env`; resolves with its output and wall time. */
-export function exec(argv: readonly string[], input = '', env?: NodeJS.ProcessEnv): Promise<Exit> {
+/** Runs argv with `input` on stdin and `env`; resolves with its output and wall time. With
+ * `timeoutMs`, the command is sent SIGTERM when it runs longer (its code is then 128). */
+export function exec(argv: readonly string[], input = '', env?: NodeJS.ProcessEnv, timeoutMs?: number): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env, ...(timeoutMs ? { timeout: timeoutMs } : {}) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -100,4 +101,17 @@ export function exec(argv: readonly string[], input = '', env?: NodeJS.ProcessEn
     child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
+}
+
+/** Resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `pred()` holds, checking every `stepMs`, for at most `timeoutMs`; true when it held. */
+export async function waitFor(pred: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 20): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await pred()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(stepMs);
+  }
 }

@@ -10,22 +10,22 @@ export const NFT_TABLE = 'flannel';
 
 /** The ruleset for a node with pod subnet `podCIDR` in cluster network `network`. */
 export function flannelRuleset(network: string, podCIDR: string, ipMasq: boolean): string {
-  const masq = ipMasq ? [
+  const masq = [
     '    meta mark & 0x4000 == 0x4000 return',
     `    ip saddr ${podCIDR} ip daddr ${network} return`,
     `    ip saddr ${network} ip daddr ${podCIDR} return`,
     `    ip saddr != ${network} ip daddr ${podCIDR} return`,
     `    ip saddr ${network} ip daddr != 224.0.0.0/4 masquerade random,fully-random`,
     `    ip saddr != ${network} ip daddr ${network} masquerade random,fully-random`,
-  ] : [];
+  ];
+  // Without --ip-masq flannel adds no POSTROUTING rules at all: no nat chain (an empty one would
+  // still switch connection tracking on for every forwarded packet).
+  const postrouting = ipMasq ? ['  chain FLANNEL-POSTRTG {', '    type nat hook postrouting priority srcnat; policy accept;', ...masq, '  }'] : [];
   return [
     `table ip ${NFT_TABLE} {}`,
     `delete table ip ${NFT_TABLE}`,
     `table ip ${NFT_TABLE} {`,
-    '  chain FLANNEL-POSTRTG {',
-    '    type nat hook postrouting priority srcnat; policy accept;',
-    ...masq,
-    '  }',
+    ...postrouting,
     '  chain FLANNEL-FWD {',
     '    type filter hook forward priority filter; policy accept;',
     `    ip saddr ${network} accept`,

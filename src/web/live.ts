@@ -11,6 +11,8 @@ export interface LiveState extends BuiltTopology {
   doc: TopologyDoc;
   /** When the scan started (ms since the epoch). */
   scannedAt: number;
+  /** How many changes had been noted when the scan started (a later change makes it stale). */
+  changeSeq: number;
 }
 
 export interface LiveOptions {
@@ -36,17 +38,19 @@ export class LiveTopology {
   private timer?: NodeJS.Timeout;
   private lastPrint = '';
   private lastChange = 0;
+  /** Changes noted so far (a counter: two in one millisecond still count twice). */
+  private changes = 0;
   private closed = false;
 
   constructor(private readonly o: LiveOptions) {}
 
   /** The latest state, rescanned first when it is older than `maxAgeMs` or than the last poke(). */
   async current(maxAgeMs: number): Promise<LiveState> {
-    const fresh = (s: LiveState | undefined): s is LiveState => s !== undefined && s.scannedAt >= this.lastChange && Date.now() - s.scannedAt <= maxAgeMs;
+    const fresh = (s: LiveState | undefined): s is LiveState => s !== undefined && s.changeSeq === this.changes && Date.now() - s.scannedAt <= maxAgeMs;
     if (fresh(this.state)) return this.state;
     const s = await this.refresh();
     // A scan that started before the last change may have missed it: one more.
-    return s.scannedAt >= this.lastChange ? s : this.refresh();
+    return s.changeSeq === this.changes ? s : this.refresh();
   }
 
   /** Rescans now (a scan already running is shared), tells listeners when the drawing changed. */
@@ -62,6 +66,7 @@ export class LiveTopology {
 
   private async rescan(): Promise<LiveState> {
     const scannedAt = Date.now();
+    const changeSeq = this.changes;
     // A change is a fingerprint that differs from the one read just before the last scan.
     this.lastPrint = await this.o.fingerprint();
     const built = buildTopology(await this.o.scan());
@@ -72,7 +77,7 @@ export class LiveTopology {
       this.key = key;
       this.version++;
     }
-    const state: LiveState = { ...built, doc: { ...built.doc, version: this.version, readOnly: this.o.readOnly, drawing: this.drawing }, scannedAt };
+    const state: LiveState = { ...built, doc: { ...built.doc, version: this.version, readOnly: this.o.readOnly, drawing: this.drawing }, scannedAt, changeSeq };
     this.state = state;
     if (changed) for (const l of this.listeners) l(state.doc);
     return state;
@@ -90,8 +95,13 @@ export class LiveTopology {
 
   /** Marks the target as just changed (a pod added through the API): the next ticks rescan. */
   poke(): void {
-    this.lastChange = Date.now();
+    this.noteChange(Date.now());
     if (this.listeners.size) this.schedule(0);
+  }
+
+  private noteChange(at: number): void {
+    this.lastChange = at;
+    this.changes++;
   }
 
   private schedule(ms: number): void {
@@ -105,7 +115,7 @@ export class LiveTopology {
     try {
       const print = await this.o.fingerprint();
       const now = Date.now();
-      if (print !== this.lastPrint) this.lastChange = now;
+      if (print !== this.lastPrint) this.noteChange(now);
       if (!this.state || now - this.lastChange < settleMs || now - this.state.scannedAt >= idleRescanMs) await this.refresh();
     } catch (e) {
       this.o.onError?.(e);

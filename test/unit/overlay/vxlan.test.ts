@@ -66,5 +66,7 @@ test('the nftables ruleset is flannel\'s FLANNEL-POSTRTG and FLANNEL-FWD, replac
   for (const rule of ['ip saddr 10.42.0.0/16 ip daddr 10.42.1.0/24 return', 'ip saddr != 10.42.0.0/16 ip daddr 10.42.1.0/24 return',
     'ip saddr 10.42.0.0/16 ip daddr != 224.0.0.0/4 masquerade random,fully-random', 'ip saddr != 10.42.0.0/16 ip daddr 10.42.0.0/16 masquerade random,fully-random',
     'ip saddr 10.42.0.0/16 accept', 'ip daddr 10.42.0.0/16 accept']) assert.ok(r.includes(rule), rule);
-  assert.ok(!flannelRuleset('10.42.0.0/16', '10.42.1.0/24', false).includes('masquerade'), 'FLANNEL_IPMASQ=false: no masquerade');
+  const off = flannelRuleset('10.42.0.0/16', '10.42.1.0/24', false);
+  assert.ok(!off.includes('masquerade') && !off.includes('FLANNEL-POSTRTG'), 'FLANNEL_IPMASQ=false: no nat chain at all (an empty one would still turn conntrack on)');
+  assert.ok(off.includes('chain FLANNEL-FWD'));
 });
