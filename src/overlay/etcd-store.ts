@@ -71,20 +71,22 @@ export class EtcdLeaseStore implements LeaseStore {
     return leaseId ? p.lease(leaseId) : p;
   }
 
-  async create(subnet: string, attrs: LeaseAttrs, ttlSeconds: number): Promise<boolean> {
+  /** Writes the lease under a fresh etcd lease if the key's create revision compares as asked:
+   * `== 0` (absent: create), `> 0` (present: renew). A write that loses gives its etcd lease back. */
+  private async putIf(subnet: string, attrs: LeaseAttrs, ttlSeconds: number, op: '==' | '>'): Promise<boolean> {
     const key = subnetKey(subnet);
     const id = await this.call(() => this.grant(ttlSeconds));
-    const r = await this.call(() => this.client.if(key, 'Create', '==', 0).then(this.put(key, attrs, id)).commit());
+    const r = await this.call(() => this.client.if(key, 'Create', op, 0).then(this.put(key, attrs, id)).commit());
     if (!r.succeeded && id) await this.client.leaseClient.leaseRevoke({ ID: id }).catch(() => undefined);
     return r.succeeded;
   }
 
-  async renew(subnet: string, attrs: LeaseAttrs, ttlSeconds: number): Promise<boolean> {
-    const key = subnetKey(subnet);
-    const id = await this.call(() => this.grant(ttlSeconds));
-    const r = await this.call(() => this.client.if(key, 'Create', '>', 0).then(this.put(key, attrs, id)).commit());
-    if (!r.succeeded && id) await this.client.leaseClient.leaseRevoke({ ID: id }).catch(() => undefined);
-    return r.succeeded;
+  create(subnet: string, attrs: LeaseAttrs, ttlSeconds: number): Promise<boolean> {
+    return this.putIf(subnet, attrs, ttlSeconds, '==');
+  }
+
+  renew(subnet: string, attrs: LeaseAttrs, ttlSeconds: number): Promise<boolean> {
+    return this.putIf(subnet, attrs, ttlSeconds, '>');
   }
 
   async remove(subnet: string): Promise<void> {

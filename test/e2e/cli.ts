@@ -120,3 +120,10 @@ export async function tearDown(labs: readonly { lab: string; stateDir: string }[
   for (const d of dirs) await rm(d, { recursive: true, force: true });
   if (problems.length) throw new Error(problems.join('; '));
 }
+
+/** The data rows of a kubectl-style table, split on its column gaps, keyed by header. */
+export function table(text: string): Record<string, string>[] {
+  const [head, ...rows] = text.trimEnd().split('\n');
+  const headers = head.split(/ {3,}/);
+  return rows.map((r) => Object.fromEntries(r.split(/ {3,}/).map((v, i) => [headers[i], v])));
+}

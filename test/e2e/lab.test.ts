@@ -6,16 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import YAML from 'yaml';
 import { ipJson, inet, labNetns, labProcesses, readState, waitFor } from '../kernel/helpers.js';
-import { BIN, T, hasStateDir, labName, newStateDir, oneErrorLine, podnet, runCli, show, tearDown, type CliResult } from './cli.js';
+import { BIN, T, hasStateDir, labName, newStateDir, oneErrorLine, podnet, runCli, show, table, tearDown, type CliResult } from './cli.js';
 
 interface PodItem { name: string; ready: string; status: string; ip: string; node: string; netns: string; iface: string; hostVeth: string }
 
-/** The data rows of a kubectl-style table, split on its column gaps, keyed by header. */
-function table(text: string): Record<string, string>[] {
-  const [head, ...rows] = text.trimEnd().split('\n');
-  const headers = head.split(/ {3,}/);
-  return rows.map((r) => Object.fromEntries(r.split(/ {3,}/).map((v, i) => [headers[i], v])));
-}
 
 /** `ifN` of `eth0@ifN` (or `vethX@ifN`). */
 const ifN = (s: string) => Number(/@if(\d+)$/.exec(s)?.[1] ?? NaN);

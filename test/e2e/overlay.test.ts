@@ -4,14 +4,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ipJson, labNetns, readState } from '../kernel/helpers.js';
-import { T, labName, newStateDir, oneErrorLine, podnet, show, tearDown, type CliResult } from './cli.js';
+import { T, labName, newStateDir, oneErrorLine, podnet, show, table, tearDown, type CliResult } from './cli.js';
 
 const ok = (r: CliResult) => assert.equal(r.code, 0, show(r));
-const rows = (text: string) => {
-  const [head, ...rest] = text.trimEnd().split('\n');
-  const headers = head.split(/ {3,}/);
-  return rest.map((r) => Object.fromEntries(r.split(/ {3,}/).map((v, i) => [headers[i], v])));
-};
 
 describe('a three-node lab from the CLI', () => {
   const L = labName();
@@ -29,7 +24,7 @@ describe('a three-node lab from the CLI', () => {
   test('get nodes -o wide: server, agent1, agent2 with IP, pod CIDR and VTEP MAC from the kernel', T, async () => {
     const r = await cli(['get', 'nodes', '--name', L, '-o', 'wide']);
     ok(r);
-    const nodes = rows(r.stdout);
+    const nodes = table(r.stdout);
     assert.deepEqual(nodes.map((n) => n.NAME), ['server', 'agent1', 'agent2']);
     const state = readState(stateDir, L);
     for (const [i, n] of nodes.entries()) {
@@ -37,7 +32,7 @@ describe('a three-node lab from the CLI', () => {
       assert.equal(n['POD-CIDR'], `10.42.${i}.0/24`);
       assert.equal(n['VTEP-MAC'], ipJson(state.plan.nodes[i].netns, ['link', 'show', 'flannel.1'])[0].address);
     }
-    const pods = rows((await cli(['get', 'pods', '--name', L, '-o', 'wide'])).stdout);
+    const pods = table((await cli(['get', 'pods', '--name', L, '-o', 'wide'])).stdout);
     assert.deepEqual(pods.map((p) => p.NODE), ['server', 'agent1', 'agent2', 'server', 'agent1', 'agent2'], 'spread over the nodes');
   });
 
