@@ -1,13 +1,20 @@
 // `podnet lab up|down|status|list`: bring a lab up from a topology, take it down, show it.
 import type { Command } from 'commander';
 import { labDown, labUp, requireRoot } from '../lab/lab.js';
-import { LabDir, listLabDirs } from '../lab/state.js';
+import { LabDir, listLabDirs, type LabState } from '../lab/state.js';
 import { parseStoreChoice } from '../lab/cluster.js';
 import { renderTable } from '../render/table.js';
 import { renderData } from '../render/output.js';
 import { TopologyError } from '../model/topology.js';
 import { DEFAULT_LAB, labDeps, loadTopology, out, positiveInt, say, type GlobalOptions, labName, outputFormat } from './context.js';
 import { showPods } from './get.js';
+
+/** Where a lab's leases live, for people: `file`, `etcd (the lab's, 198.51.100.254:2379)`, `etcd://H:P`. */
+function storeOf(s: LabState): string {
+  const o = s.overlay;
+  if (!o || o.store === 'file') return 'file';
+  return o.etcd ? `etcd (the lab's, ${o.endpoint?.slice('etcd://'.length)})` : o.endpoint ?? 'etcd';
+}
 
 /** Registers the `lab` verbs. */
 export function labCommand(program: Command, global: () => GlobalOptions): void {
@@ -76,7 +83,7 @@ export function labCommand(program: Command, global: () => GlobalOptions): void 
         out(renderData(state, format));
         return;
       }
-      out(`lab ${state.lab}: ${state.status}, ${state.plan.nodes.length} node(s), ${state.pods.length} pod(s), underlay ${state.plan.underlay.cidr}, cluster ${state.plan.clusterCIDR}\n\n`);
+      out(`lab ${state.lab}: ${state.status}, ${state.plan.nodes.length} node(s), ${state.pods.length} pod(s), underlay ${state.plan.underlay.cidr}, cluster ${state.plan.clusterCIDR}, leases in ${storeOf(state)}\n\n`);
       await showPods(deps, o.name, 'wide');
     });
 
@@ -88,11 +95,11 @@ export function labCommand(program: Command, global: () => GlobalOptions): void 
       const format = outputFormat(o.output, ['table', 'json', 'yaml'] as const);
       const { deps } = labDeps(global());
       const states = (await Promise.all((await listLabDirs(deps.stateRoot)).map((n) => new LabDir(deps.stateRoot, n).read()))).filter((s) => s !== undefined);
-      const rows = states.map((s) => ({ name: s.lab, status: s.status, nodes: s.plan.nodes.length, pods: s.pods.length, created: s.createdAt }));
+      const rows = states.map((s) => ({ name: s.lab, status: s.status, nodes: s.plan.nodes.length, pods: s.pods.length, store: storeOf(s), created: s.createdAt }));
       if (format === 'json' || format === 'yaml') out(renderData(rows, format));
       else out(renderTable(rows, [
         { header: 'NAME', cell: (r) => r.name }, { header: 'STATUS', cell: (r) => r.status },
-        { header: 'NODES', cell: (r) => r.nodes }, { header: 'PODS', cell: (r) => r.pods }, { header: 'CREATED', cell: (r) => r.created },
+        { header: 'NODES', cell: (r) => r.nodes }, { header: 'PODS', cell: (r) => r.pods }, { header: 'STORE', cell: (r) => r.store }, { header: 'CREATED', cell: (r) => r.created },
       ], 'No labs found.'));
     });
 }

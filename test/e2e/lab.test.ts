@@ -99,7 +99,7 @@ describe('a running lab: views, exec, run/delete, errors that change nothing', (
   test('lab status: the summary line, then the pods', T, async () => {
     const r = await cli(['lab', 'status', '--name', X]);
     ok(r);
-    assert.match(r.stdout, new RegExp(`^lab ${X}: up, 1 node\\(s\\), 2 pod\\(s\\), underlay 198\\.51\\.100\\.0/24, cluster 10\\.42\\.0\\.0/16\\n\\nNAME `));
+    assert.match(r.stdout, new RegExp(`^lab ${X}: up, 1 node\\(s\\), 2 pod\\(s\\), underlay 198\\.51\\.100\\.0/24, cluster 10\\.42\\.0\\.0/16, leases in file\\n\\nNAME `));
     assert.match(r.stdout, /\npod1\s+1\/1\s+Running\s.*10\.42\.0\.2\s+server\s/);
   });
 
@@ -109,7 +109,7 @@ describe('a running lab: views, exec, run/delete, errors that change nothing', (
     const rows = table(r.stdout);
     const mine = rows.find((x) => x.NAME === X);
     assert.ok(mine, r.stdout);
-    assert.deepEqual([mine.STATUS, mine.NODES, mine.PODS], ['up', '1', '2']);
+    assert.deepEqual([mine.STATUS, mine.NODES, mine.PODS, mine.STORE], ['up', '1', '2', 'file']);
   });
 
   test('exec keeps the exit code: sh -c "exit 7" exits 7', T, async () => {
