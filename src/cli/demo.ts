@@ -76,6 +76,10 @@ export function demoCommand(program: Command, global: () => GlobalOptions): void
    bridge -n ${node0.netns} fdb show br cni0      the MACs the bridge has learned
    podnet run pod3                        one more pod (podnet delete pod pod3 removes it)
    podnet lab up --dry-run --name try     the exact commands a lab is made of
+   podnet trace pod1 pod2 --cold          one packet's journey, hop by hop
+   podnet ui                              all of it live in a browser (127.0.0.1, one-time URL)
+   podnet lab up --nodes 3 --pods 6 --name multi --store etcd
+                                          three nodes joined by flannel's VXLAN, leases in etcd
    podnet lab down                        remove the lab
 `);
     });
