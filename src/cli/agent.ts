@@ -85,6 +85,11 @@ export function agentCommand(program: Command, _global: () => GlobalOptions): vo
         for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => { log(`${sig}: stopping (the lease stays until it expires)`); stop.abort(); });
         log(`starting: store ${store.description}, PublicIP ${publicIP} on ${u.dev} (MTU ${u.mtu})`);
         await agent.run(stop.signal, () => log(`ready: subnet ${agent.subnet}, ${o.subnetFile} written`));
+        await store.close();
+        log('stopped');
+        // etcd's client keeps reconnect timers for a while after close(); the agent has nothing
+        // left to do, so it ends now rather than when they run out (lab down waits for it).
+        process.exit(0);
       } finally {
         await store.close();
       }
