@@ -22,7 +22,7 @@ import type { Command, Runner } from '../src/host/runner.js';
 import { execContext } from '../src/cni/exec.js';
 import { defaultRegistry } from '../src/cni/context.js';
 import { invokePlugin } from '../src/cni/plugin.js';
-import { exec, type Exit } from './common.js';
+import { Guard, exec, type Exit } from './common.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const QUICK = process.argv.includes('--quick');
@@ -341,17 +341,16 @@ async function main(): Promise<number> {
   tmp = await mkdtemp(join(os.tmpdir(), 'podnet-bench-cni-'));
   bin = join(tmp, 'bin');
   socket = join(tmp, 'cni.sock');
-  let interrupted = false;
+  const guard = new Guard();
   const onSignal = (sig: NodeJS.Signals) => {
-    if (interrupted) return;
-    interrupted = true;
+    if (guard.interrupted) return;
+    guard.interrupted = true;
     console.error(`\n${sig}: cleaning up`);
     void cleanup().then(() => rm(tmp, { recursive: true, force: true })).finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let code = 0;
-  try {
+  return guard.conclude(async () => {
     await must([process.execPath, join(ROOT, 'bin/podnet.js'), 'cni', 'install', '--dir', bin, '--socket', socket]);
     await startDaemon();
     const nodes = Object.fromEntries(PATHS.map((p) => [p, new Node(setup(p), p.slice(0, 1))])) as Record<PathName, Node>;
@@ -381,7 +380,7 @@ async function main(): Promise<number> {
         samples[p]['bridge ADD'].push(r.ms['bridge ADD']);
         perPod[p].add.push(r.ms['loopback ADD'] + r.ms['bridge ADD']);
       }
-      if (interrupted) throw new Error('interrupted');
+      if (guard.interrupted) throw new Error('interrupted');
     }
     console.error(`${PODS} pods down`);
     for (let i = 0; i < PODS; i++) {
@@ -392,7 +391,7 @@ async function main(): Promise<number> {
         perPod[p].del.push(ms['bridge DEL'] + ms['loopback DEL']);
         perPod[p].total.push(perPod[p].add[i] + ms['bridge DEL'] + ms['loopback DEL']);
       }
-      if (interrupted) throw new Error('interrupted');
+      if (guard.interrupted) throw new Error('interrupted');
     }
     for (const p of PATHS) {
       const files = existsSync(join(nodes[p].dataDir, 'cbr0')) ? (await must(['ls', join(nodes[p].dataDir, 'cbr0')])).stdout.split('\n').filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)) : [];
@@ -464,19 +463,10 @@ async function main(): Promise<number> {
       for (const [k, ms] of Object.entries(e.parts)) console.log(`    ${ms}  ${k}`);
     }
     console.log('wrote bench/results/cni.json');
-  } catch (e) {
-    console.error(interrupted ? 'interrupted: nothing written' : `benchmark failed: ${(e as Error).stack ?? String(e)}`);
-    code = interrupted ? 130 : 1;
-  } finally {
+  }, async () => {
     await cleanup();
-    const left = await leftovers();
-    if (left.length) {
-      console.error(`LEFT BEHIND: ${left.join(', ')}`);
-      code = 1;
-    }
-    await rm(tmp, { recursive: true, force: true });
-  }
-  return code;
+    return leftovers();
+  }, tmp);
 }
 
 process.exitCode = await main();

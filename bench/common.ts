@@ -3,8 +3,10 @@
 // the sample, then clean up; second: clean up now).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import type { Command, Runner } from '../src/host/runner.js';
+import { readdir, rm } from 'node:fs/promises';
+import { netnsList } from '../src/host/netns.js';
+import { processOwner } from '../src/host/process.js';
+import { ExecRunner, type Command, type Runner } from '../src/host/runner.js';
 
 /** Random bytes (lab plans, names). */
 export const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
@@ -114,4 +116,13 @@ export async function waitFor(pred: () => boolean | Promise<boolean>, timeoutMs:
     if (Date.now() >= deadline) return false;
     await sleep(stepMs);
   }
+}
+
+/** What a benchmark left behind: pinned namespaces starting with one of `prefixes` or belonging to one
+ * of `labs` (`podnet-<lab>-…`), and processes marked as one of `labs`'. Empty when all is gone. */
+export async function labLeftovers(labs: readonly string[], prefixes: readonly string[] = []): Promise<string[]> {
+  const ns = (await netnsList(new ExecRunner())).filter((n) => prefixes.some((p) => n.startsWith(p)) || labs.some((l) => n.startsWith(`podnet-${l}-`)));
+  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p)).map(Number);
+  const owners = await Promise.all(pids.map(async (pid) => ({ pid, owner: await processOwner(pid) })));
+  return [...ns, ...owners.filter((o) => o.owner !== undefined && labs.includes(o.owner)).map((o) => `pid ${o.pid} (${o.owner})`)];
 }

@@ -5,7 +5,7 @@
 // bench/results/inspect.json.
 // Usage (root): `npm run bench:inspect`, or `node dist/bench/inspect.js [--quick]` (--quick: 1 repetition).
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +13,8 @@ import { promisify } from 'node:util';
 import { Host } from '../src/host/host.js';
 import { ExecRunner } from '../src/host/runner.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
-import { CountingRunner, Guard, hex, median, random, round } from './common.js';
+import { CountingRunner, Guard, hex, labLeftovers, median, random, round } from './common.js';
 import { netnsList, netnsNamed } from '../src/host/netns.js';
-import { processOwner } from '../src/host/process.js';
 import { labDown, labUp, type LabDeps } from '../src/lab/lab.js';
 import type { LabState } from '../src/lab/state.js';
 import { defaultTopology, parseTopology } from '../src/model/topology.js';
@@ -197,11 +196,7 @@ const roundPodnet = (s: PodnetSample): PodnetSample => ({ ...s, ms: round(s.ms),
 
 /** Namespaces and processes this run made that are still there (should be none). */
 async function leftovers(): Promise<string[]> {
-  const ns = (await netnsList(new ExecRunner())).filter((n) => labsUsed.some((l) => n.startsWith(`podnet-${l}-`)));
-  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p)).map(Number);
-  const owners = await Promise.all(pids.map(async (pid) => ({ pid, owner: await processOwner(pid) })));
-  const procs = owners.filter((o) => o.owner !== undefined && labsUsed.includes(o.owner)).map((o) => `pid ${o.pid} (${o.owner})`);
-  return [...ns, ...procs];
+  return labLeftovers(labsUsed);
 }
 
 interface Row {

@@ -4,19 +4,18 @@
 // Usage (root): `npm run bench`, or `node dist/bench/lab-up.js [--quick]` (--quick: 1 repetition).
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Host } from '../src/host/host.js';
 import { ExecRunner } from '../src/host/runner.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
-import { CountingRunner, Guard, hex, median, random, round } from './common.js';
-import { processOwner } from '../src/host/process.js';
+import { CountingRunner, Guard, hex, labLeftovers, median, random, round } from './common.js';
 import { labDown, labUp, type LabDeps } from '../src/lab/lab.js';
 import { LOOPBACK_NETWORK, podNetwork, resolvePlan } from '../src/lab/plan.js';
 import { defaultTopology, parseTopology } from '../src/model/topology.js';
-import { ReferenceRun, netnsNames } from './reference.js';
+import { ReferenceRun } from './reference.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const QUICK = process.argv.includes('--quick');
@@ -130,11 +129,7 @@ async function spawnCost(count = 50): Promise<number[]> {
 
 /** Namespaces and processes this run made that are still there (should be none). */
 async function leftovers(): Promise<string[]> {
-  const ns = (await netnsNames()).filter((n) => prefixesUsed.some((p) => n.startsWith(p)) || labsUsed.some((l) => n.startsWith(`podnet-${l}-`)));
-  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p)).map(Number);
-  const owners = await Promise.all(pids.map(async (pid) => ({ pid, owner: await processOwner(pid) })));
-  const procs = owners.filter((o) => o.owner !== undefined && labsUsed.includes(o.owner)).map((o) => `pid ${o.pid} (${o.owner})`);
-  return [...ns, ...procs];
+  return labLeftovers(labsUsed, prefixesUsed);
 }
 
 /** Runs the whole benchmark and writes the results. */

@@ -12,18 +12,18 @@
 // Usage (root): `npm run bench:overlay`, or `node dist/bench/overlay.js [--quick]` (--quick: one short
 // iperf3 run per path and one lab of each kind; writes nothing).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Host } from '../src/host/host.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
-import { processOwner, processRunning } from '../src/host/process.js';
+import { processRunning } from '../src/host/process.js';
 import { labDown, labUp, nodeAdd, nodeDelete, type LabDeps } from '../src/lab/lab.js';
 import { readFile } from 'node:fs/promises';
 import { LOOPBACK_NETWORK, podNetwork, resolvePlan } from '../src/lab/plan.js';
 import { parseTopology, type Topology } from '../src/model/topology.js';
-import { Guard, exec, hex, median, random, round, sleep, waitFor, type Exit } from './common.js';
+import { Guard, exec, hex, labLeftovers, median, random, round, sleep, waitFor, type Exit } from './common.js';
 import { ReferenceRun, netnsNames } from './reference.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -576,12 +576,8 @@ async function convergenceAfterNodeAdd(): Promise<Section> {
 
 /** Namespaces and processes this run made that are still there (should be none). */
 async function leftovers(): Promise<string[]> {
-  const ns = (await netnsNames()).filter((n) => made.prefixes.some((p) => n.startsWith(p)) || made.labs.some((l) => n.startsWith(`podnet-${l}-`)));
-  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p)).map(Number);
-  const owners = await Promise.all(pids.map(async (pid) => ({ pid, owner: await processOwner(pid) })));
-  const pause = owners.filter((o) => o.owner !== undefined && made.labs.includes(o.owner)).map((o) => `pid ${o.pid} (${o.owner})`);
   const iperfs = (await Promise.all(made.pids.map(async (pid) => ((await processRunning(pid)) ? `iperf3 pid ${pid}` : '')))).filter(Boolean);
-  return [...ns, ...pause, ...iperfs];
+  return [...(await labLeftovers(made.labs, made.prefixes)), ...iperfs];
 }
 
 /** Runs every measurement and writes the results. */

@@ -6,23 +6,20 @@
 // (the issue's): topology under 1 s, trace under 1.5 s; there is no reference UI to run beside it.
 // Usage: `node dist/bench/ui.js [--quick]`. Writes bench/results/ui.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Host } from '../src/host/host.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
-import { ExecRunner } from '../src/host/runner.js';
-import { netnsList } from '../src/host/netns.js';
-import { processOwner } from '../src/host/process.js';
 import { labDown, labUp, type LabDeps } from '../src/lab/lab.js';
 import { parseTopology } from '../src/model/topology.js';
 import { Layouter } from '../src/web/layouter.js';
 import { scanTarget } from '../src/web/scan.js';
 import { startUi, type UiServer } from '../src/web/server.js';
 import { buildTopology } from '../src/web/topology.js';
-import { Guard, hex, median, random, round } from './common.js';
+import { Guard, hex, labLeftovers, median, random, round } from './common.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const QUICK = process.argv.includes('--quick');
@@ -171,10 +168,7 @@ async function measure(browser: Browser, size: Size) {
 
 /** Namespaces and processes this run made that are still there (should be none). */
 async function leftovers(): Promise<string[]> {
-  const ns = (await netnsList(new ExecRunner())).filter((n) => labsUsed.some((l) => n.startsWith(`podnet-${l}-`)));
-  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p)).map(Number);
-  const owners = await Promise.all(pids.map(async (pid) => ({ pid, owner: await processOwner(pid) })));
-  return [...ns, ...owners.filter((o) => o.owner !== undefined && labsUsed.includes(o.owner)).map((o) => `pid ${o.pid} (${o.owner})`)];
+  return labLeftovers(labsUsed);
 }
 
 async function main(): Promise<number> {
