@@ -5,15 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { Host } from '../host/host.js';
-import { CURRENT_NETNS, netnsAt, netnsNamed, type Netns } from '../host/netns.js';
-import { ExecRunner, runOk } from '../host/runner.js';
+import { CURRENT_NETNS, netnsAt, netnsNamed } from '../host/netns.js';
+import { ExecRunner } from '../host/runner.js';
 import { requireRoot } from '../lab/lab.js';
 import { LabError } from '../lab/errors.js';
 import { parseCidr, formatCidr } from '../model/ip.js';
 import { labNetworkConfig } from '../model/flannel.js';
-import { NodeAgent, DEFAULT_TTL_S } from '../overlay/agent.js';
+import { NodeAgent, DEFAULT_TTL_S, findUnderlay } from '../overlay/agent.js';
 import { openStore } from '../overlay/store.js';
-import { inNetns } from '../host/netns.js';
 import { positiveInt, type GlobalOptions } from './context.js';
 
 interface AgentFlags {
@@ -30,16 +29,6 @@ interface AgentFlags {
   netns?: string;
   ipMasq: boolean;
   once?: boolean;
-}
-
-/** The underlay interface (default: the default route's), its first IPv4 address and its MTU. */
-async function underlay(runner: ExecRunner, ns: Netns, iface: string | undefined): Promise<{ dev: string; ip?: string; mtu: number }> {
-  const json = async (args: string[]) => JSON.parse((await runOk(runner, { argv: inNetns(ns, 'ip', ['-json', ...args]), mutates: false })).stdout || '[]') as Record<string, unknown>[];
-  const dev = iface ?? String((await json(['route', 'show', 'default']))[0]?.dev ?? '');
-  if (!dev) throw new LabError('--iface: no default route to take the underlay interface from; name it (like --iface eth0)');
-  const link = (await json(['addr', 'show', 'dev', dev]))[0] as { mtu?: number; addr_info?: { family: string; local: string }[] } | undefined;
-  if (!link) throw new LabError(`--iface ${dev}: no such interface`);
-  return { dev, ip: link.addr_info?.find((a) => a.family === 'inet')?.local, mtu: link.mtu ?? 1500 };
 }
 
 /** Registers `podnet agent`. */
@@ -64,7 +53,7 @@ export function agentCommand(program: Command, _global: () => GlobalOptions): vo
       requireRoot('agent');
       const runner = new ExecRunner();
       const ns = !o.netns ? CURRENT_NETNS : o.netns.includes('/') ? netnsAt(o.netns) : netnsNamed(o.netns);
-      const u = await underlay(runner, ns, o.iface);
+      const u = await findUnderlay(new Host(runner), ns, o.iface);
       const publicIP = o.publicIp ?? u.ip;
       if (!publicIP) throw new LabError(`--public-ip: ${u.dev} has no IPv4 address; give one (like --public-ip 198.51.100.2)`);
       if (o.subnetHint) o.subnetHint = formatCidr(parseCidr(o.subnetHint));
@@ -85,13 +74,12 @@ export function agentCommand(program: Command, _global: () => GlobalOptions): vo
         for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => { log(`${sig}: stopping (the lease stays until it expires)`); stop.abort(); });
         log(`starting: store ${store.description}, PublicIP ${publicIP} on ${u.dev} (MTU ${u.mtu})`);
         await agent.run(stop.signal, () => log(`ready: subnet ${agent.subnet}, ${o.subnetFile} written`));
-        await store.close();
-        log('stopped');
-        // etcd's client keeps reconnect timers for a while after close(); the agent has nothing
-        // left to do, so it ends now rather than when they run out (lab down waits for it).
-        process.exit(0);
       } finally {
         await store.close();
       }
+      log('stopped');
+      // etcd's client keeps reconnect timers for a while after close(); the agent has nothing left
+      // to do, so it ends now rather than when they run out (lab down waits for it).
+      process.exit(0);
     });
 }

@@ -18,7 +18,7 @@ import { NodeAgent, DEFAULT_TTL_S } from '../overlay/agent.js';
 import { FileLeaseStore } from '../overlay/file-store.js';
 import { MemoryLeaseStore } from '../overlay/memory-store.js';
 import { StoreError, etcdEndpoints, openEtcd, type LeaseStore } from '../overlay/store.js';
-import { Vtep, remotesOf, FLANNEL } from '../overlay/vxlan.js';
+import { Vtep, diffEntries, remotesOf, FLANNEL } from '../overlay/vxlan.js';
 import type { LabDeps } from './lab.js';
 import type { LabPlan, NodePlan } from './plan.js';
 import type { LabDir } from './state.js';
@@ -167,11 +167,8 @@ export async function converged(deps: LabDeps, nodes: readonly NodePlan[], store
   const results = await Promise.all(nodes.map(async (n) => {
     const own = leases.find((l) => l.attrs.PublicIP === n.ip.split('/')[0]);
     if (!own) return false;
-    const want = remotesOf(leases, own.subnet);
-    const have = await new Vtep(deps.host, netnsNamed(n.netns)).state();
-    return have.routes.length === want.length && want.every((r) => have.routes.some((x) => x.dst === r.subnet && x.gateway === r.vtepIP)
-      && have.fdb.some((e) => e.mac.toLowerCase() === r.vtepMac && e.dst === r.publicIP)
-      && have.neighs.some((x) => x.dst === r.vtepIP && x.lladdr?.toLowerCase() === r.vtepMac));
+    const { remove, add } = diffEntries(await new Vtep(deps.host, netnsNamed(n.netns)).state(), remotesOf(leases, own.subnet));
+    return remove.ip.length + remove.fdb.length + add.neigh.length === 0;
   }));
   return results.every(Boolean);
 }

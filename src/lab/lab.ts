@@ -25,6 +25,8 @@ import {
   DEFAULT_TTL_S, controlPlaneIP, labConfig, etcdNetnsName, freeSubnet, inProcessAgent, openLabStore, startAgent, startEtcd, subnetFileOf,
   waitConverged, waitForSubnet, type OverlayState, type StoreChoice,
 } from './cluster.js';
+import type { NodeAgent } from '../overlay/agent.js';
+import type { LeaseStore } from '../overlay/store.js';
 import { LabDir, listLabDirs, type LabState, type PodState } from './state.js';
 import { LabError } from './errors.js';
 
@@ -177,12 +179,7 @@ async function startOverlay(deps: LabDeps, dir: LabDir, state: LabState, nodes: 
         return { n, agent };
       }));
       for (const { n, agent } of agents) learnLease(n, agent.subnet!, agent.lease!.attrs.BackendData.VtepMAC);
-      // Every node reconciles: the new ones learn the old, the old ones learn the new.
-      const all = state.plan.nodes.map((n) => agents.find((x) => x.n.name === n.name)?.agent ?? inProcessAgent(deps, dir, state.plan, n, store));
-      await Promise.all(all.map(async (agent) => {
-        if (!agent.lease) await agent.acquire();
-        await agent.reconcile();
-      }));
+      await converge(deps, dir, state, store, agents.map((x) => x.agent));
       return;
     }
     await store.putConfigIfAbsent(labConfig(state.plan));
@@ -195,10 +192,23 @@ async function startOverlay(deps: LabDeps, dir: LabDir, state: LabState, nodes: 
       const lease = leases.find((l) => l.attrs.PublicIP === n.ip.split('/')[0]);
       if (subnets[i]) learnLease(n, subnets[i], lease?.attrs.BackendData.VtepMAC ?? n.vtepMac);
     });
-    await waitConverged(deps, state.plan.nodes, store);
+    await converge(deps, dir, state, store);
   } finally {
     await store.close();
   }
+}
+
+/** Brings every node of the lab to the store's leases. With the file store, in process: each node
+ * reconciles (the agents in `ready` were just set up; the others take their own lease again first),
+ * so new nodes learn the old and the old learn the new. With etcd, the agents do it by watching:
+ * this waits until the kernel of every node shows it. */
+async function converge(deps: LabDeps, dir: LabDir, state: LabState, store: LeaseStore, ready: readonly NodeAgent[] = []): Promise<void> {
+  if (state.overlay?.store === 'etcd') return waitConverged(deps, state.plan.nodes, store);
+  await Promise.all(state.plan.nodes.map(async (n) => {
+    const agent = ready.find((a) => a.o.node === n.name) ?? inProcessAgent(deps, dir, state.plan, n, store);
+    if (!agent.lease) await agent.acquire();
+    await agent.reconcile();
+  }));
 }
 
 /** The plan learns what the lease says: the node's subnet (cni0 gets its first address) and VTEP MAC. */
@@ -430,15 +440,7 @@ async function deleteNode(deps: LabDeps, lab: string, name: string, unwinding = 
   if (!deps.host.dryRun) await dir.write(state);
   const store = await openLabStore(deps, dir, o);
   try {
-    if (!o || o.store === 'file') {
-      await Promise.all(state.plan.nodes.map(async (n) => {
-        const agent = inProcessAgent(deps, dir, state.plan, n, store);
-        await agent.acquire();
-        await agent.reconcile();
-      }));
-    } else {
-      await waitConverged(deps, state.plan.nodes, store);
-    }
+    await converge(deps, dir, state, store);
   } finally {
     await store.close();
   }

@@ -63,6 +63,17 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) 
   signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
 });
 
+/** A node's underlay as the kernel has it: the interface (`iface`, else the default route's), its
+ * first IPv4 address and its MTU. Equivalent to: `ip -json route show` and `ip -json addr show dev DEV`. */
+export async function findUnderlay(host: Host, ns: Netns, iface?: string): Promise<{ dev: string; ip?: string; mtu: number }> {
+  const net = host.net(ns);
+  const dev = iface ?? (await net.routeList()).find((r) => r.dst === 'default')?.dev;
+  if (!dev) throw new Error('--iface: no default route to take the underlay interface from; name it (like --iface eth0)');
+  const { link, addrs } = await net.addrShow(dev);
+  if (!link) throw new Error(`--iface ${dev}: no such interface`);
+  return { dev, ip: addrs.find((a) => a.family === 'inet')?.local, mtu: link.mtu };
+}
+
 export class NodeAgent {
   /** Our lease once acquired. */
   lease?: Lease;
