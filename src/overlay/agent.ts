@@ -12,9 +12,9 @@ import { ensureDir } from '../host/dirs.js';
 import type { Host } from '../host/host.js';
 import type { Netns } from '../host/netns.js';
 import { chooseSubnet, subnetOfKey, parseNetworkConfig, type Lease, type LeaseAttrs, type LeaseError } from '../model/flannel.js';
-import { formatCidr, addIp, networkOf, parseCidr } from '../model/ip.js';
+import { addIp, networkOf, parseCidr } from '../model/ip.js';
 import { macFromBytes, parseMac } from '../model/mac.js';
-import { formatSubnetEnv, parseSubnetEnv } from '../model/subnet-env.js';
+import { formatSubnetEnv, parseSubnetEnv, podSubnet } from '../model/subnet-env.js';
 import { applyFlannelRules } from './nft.js';
 import { StoreUnavailable, type LeaseStore } from './store.js';
 import { FLANNEL, Vtep, remotesOf } from './vxlan.js';
@@ -106,9 +106,7 @@ export class NodeAgent {
 
   private async previousSubnet(): Promise<string | undefined> {
     try {
-      const env = parseSubnetEnv(await readFile(this.o.subnetFile, 'utf8'));
-      const c = parseCidr(env.subnet);
-      return formatCidr({ ip: networkOf(c), prefix: c.prefix });
+      return podSubnet(parseSubnetEnv(await readFile(this.o.subnetFile, 'utf8')));
     } catch {
       return undefined;
     }
