@@ -15,7 +15,8 @@ import { ExecRunner } from '../src/host/runner.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
 import { CountingRunner, Guard, hex, labLeftovers, median, random, round } from './common.js';
 import { netnsList, netnsNamed } from '../src/host/netns.js';
-import { labDown, labUp, type LabDeps } from '../src/lab/lab.js';
+import { labDown, labUp } from '../src/lab/lifecycle.js';
+import { type LabDeps } from '../src/lab/deps.js';
 import type { LabState } from '../src/lab/state.js';
 import { defaultTopology, parseTopology } from '../src/model/topology.js';
 import { resolvePeers, peerKey, type Snapshot } from '../src/model/snapshot.js';
@@ -60,7 +61,7 @@ async function podnetSample(lab: LiveLab, scoped: boolean): Promise<{ sample: Po
   const runner = new CountingRunner(shells);
   try {
     const t0 = performance.now();
-    const scanned = await scanHost(runner, { host: netnsNamed(lab.node), ...(scoped ? { only: [lab.node, ...lab.pods] } : {}) });
+    const scanned = await scanHost(new Host(runner), { host: netnsNamed(lab.node), ...(scoped ? { only: [lab.node, ...lab.pods] } : {}) });
     const t1 = performance.now();
     const snapshot = await identify(scanned, defaultEvidence(stateRoot()));
     const t2 = performance.now();

@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { Host } from '../src/host/host.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
 import { netnsList } from '../src/host/netns.js';
-import { labDown, labUp } from '../src/lab/lab.js';
+import { labDown, labUp } from '../src/lab/lifecycle.js';
 import { defaultTopology, parseTopology } from '../src/model/topology.js';
 import { runTrace } from '../src/trace/trace.js';
+import { resolveTarget } from '../src/lab/target.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const QUICK = process.argv.includes('--quick');
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
       samples.cliCold.push(cli(stateRoot, lab, true));
       for (const cold of [false, true]) {
         const t = performance.now();
-        const { result } = await runTrace(runner, { src: 'pod1', dst: 'pod2', protocol: 'icmp', cold, target: { lab, node: 'server' }, stateRoot });
+        const { result } = await runTrace(deps.host, { src: 'pod1', dst: 'pod2', protocol: 'icmp', cold, target: await resolveTarget(stateRoot, { lab, labExplicit: true, node: 'server' }), stateRoot });
         if (!result.answered) throw new Error(`trace not answered: ${result.verdict}`);
         samples[cold ? 'inProcessCold' : 'inProcessWarm'].push(performance.now() - t);
       }

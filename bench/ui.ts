@@ -13,13 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Host } from '../src/host/host.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
-import { labDown, labUp, type LabDeps } from '../src/lab/lab.js';
+import { labDown, labUp } from '../src/lab/lifecycle.js';
+import { type LabDeps } from '../src/lab/deps.js';
 import { parseTopology } from '../src/model/topology.js';
 import { Layouter } from '../src/web/layouter.js';
 import { scanTarget } from '../src/web/scan.js';
 import { startUi, type UiServer } from '../src/web/server.js';
 import { buildTopology } from '../src/web/topology.js';
 import { Guard, hex, labLeftovers, median, random, round } from './common.js';
+import { resolveTarget } from '../src/lab/target.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const QUICK = process.argv.includes('--quick');
@@ -108,7 +110,7 @@ async function serverShare(runner: ShellRunner, lab: string, stateRoot: string):
   try {
     for (let i = 0; i < REPS + 1; i++) {
       const t0 = performance.now();
-      const { doc } = buildTopology(await scanTarget(runner, { lab }, stateRoot));
+      const { doc } = buildTopology(await scanTarget(new Host(runner), await resolveTarget(stateRoot, { lab, labExplicit: true }), stateRoot));
       const t1 = performance.now();
       await layouter.layout(doc);
       const t2 = performance.now();
@@ -140,7 +142,7 @@ async function measure(browser: Browser, size: Size) {
       let boxes = 0;
       for (let i = 0; i < FIRSTS; i++) {
         console.error(`${size.name}: first load after the server starts ${i + 1}/${FIRSTS}`);
-        const ui = await startUi({ runner: shells, deps, target: { lab }, allowChanges: false, port: 0 });
+        const ui = await startUi({ deps, target: await resolveTarget(stateRoot, { lab, labExplicit: true }), allowChanges: false, port: 0 });
         try {
           first.push(await pageLoad(browser, ui, size.pods));
           if (i === FIRSTS - 1) {

@@ -3,7 +3,7 @@
 // programs podnet drives, the npm dependencies and a fresh build. Dependency-free on purpose: it
 // runs before `npm ci`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -79,6 +79,8 @@ if (!existsSync(stamp) || statSync(lock).mtimeMs > statSync(stamp).mtimeMs) {
   console.error('podnet setup: npm ci');
   if (!run(['npm', 'ci', '--no-audit', '--no-fund', '--ignore-scripts'])) process.exit(1);
 }
+// A clean build: a file removed from src/ or test/ must not live on in dist/ (a stale test would run).
+for (const dir of ['src', 'test', 'bench']) rmSync(join(root, 'dist', dir), { recursive: true, force: true });
 if (!run([process.execPath, join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')])) {
   console.error('podnet setup: the TypeScript build failed (see above)');
   process.exit(1);

@@ -1,5 +1,5 @@
-// What every verb needs: the runner chosen by -v/--dry-run, the lab's dependencies, output helpers,
-// and the topology file reader.
+// What verbs need once they run (imported by their actions, never by their definitions): the runner
+// chosen by -v/--dry-run, the lab's dependencies, the topology file reader, facts about this machine.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { release } from 'node:os';
@@ -10,22 +10,9 @@ import { Host } from '../host/host.js';
 import { RecordingRunner, VerboseRunner, emptyAnswer, type Runner } from '../host/runner.js';
 import { ShellRunner } from '../host/shell-runner.js';
 import { stateRoot } from '../lab/state.js';
-import type { LabDeps } from '../lab/lab.js';
-import { checkLabName, defaultTopology, parseTopology, TopologyError, type Topology } from '../model/topology.js';
-
-/** The lab every command acts on when --name is not given. */
-export const DEFAULT_LAB = 'demo';
-
-/** Options shared by the verbs. */
-export interface GlobalOptions {
-  verbose?: boolean;
-  dryRun?: boolean;
-}
-
-/** Writes to stdout. */
-export const out = (text: string) => process.stdout.write(text);
-/** Writes a line to stderr. */
-export const say = (line: string) => process.stderr.write(`${line}\n`);
+import type { LabDeps } from '../lab/deps.js';
+import { defaultTopology, parseTopology, TopologyError, type Topology } from '../model/topology.js';
+import { say, type GlobalOptions } from './flags.js';
 
 /** The lab dependencies for these options; with --dry-run, the recorder (to print its script after). */
 export function labDeps(opts: GlobalOptions, shells = 4): { deps: LabDeps; recorder?: RecordingRunner } {
@@ -86,24 +73,4 @@ export async function hostFacts(): Promise<{ osImage: string; kernelVersion: str
     osImage = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(await readFile('/etc/os-release', 'utf8'))?.[1] ?? osImage;
   } catch { /* keep "Linux" */ }
   return { osImage, kernelVersion: release(), version: `v${await version()}+podnet` };
-}
-
-/** Parses --name: a lab name, checked before anything uses it as a path or a prefix. */
-export function labName(v: string): string {
-  return checkLabName(v);
-}
-
-/** Parses -o for listings: one of `allowed`, or a one-line error. */
-export function outputFormat<T extends string>(o: string, allowed: readonly T[]): T {
-  if ((allowed as readonly string[]).includes(o)) return o as T;
-  throw new TopologyError('-o', `"${o}" is not an output format here (use ${allowed.join(', ')})`);
-}
-
-/** Parses a positive integer option. */
-export function positiveInt(name: string, max = 1000, noun = 'pods') {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > max) throw new TopologyError('', `${name}: "${v}" is not a number of ${noun} between 0 and ${max}`);
-    return n;
-  };
 }

@@ -1,10 +1,13 @@
-// The podnet command line: global flags, the verbs, and one place that turns errors into one line.
+// The CLI: every verb's definition (flags, help, examples) is registered up front — they are small
+// and load nothing heavy — and a verb's work is imported only when that verb runs (./flags.ts lazy).
+// The one place that turns an error into `error: <one line>` and an exit code.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { ZodError } from 'zod';
 import { HostError } from '../host/errors.js';
 import { CniError } from '../cni/spec.js';
-import { LabError } from '../lab/errors.js';
-import { TopologyError } from '../model/topology.js';
+import { UserError, exitCodeOf } from '../model/errors.js';
 import { labCommand } from './lab.js';
 import { getCommand } from './get.js';
 import { podCommands } from './pod.js';
@@ -16,43 +19,57 @@ import { cniCommand } from './cni.js';
 import { uiCommand } from './ui.js';
 import { nodeCommands } from './node.js';
 import { agentCommand } from './agent.js';
-import { say, version, type GlobalOptions } from './context.js';
+import { say, type GlobalOptions } from './flags.js';
 
-/** Runs the CLI with `argv` (process.argv form); resolves with the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const program = new Command('podnet')
+const START = `
+Start with:
+  podnet demo            the blog's K3s node: two pods, a ping, the veths, the FDB, a diagram
+  podnet lab up          the same lab, quietly
+  podnet get pods -o wide
+  podnet exec pod1 -- ip addr
+  podnet inspect          each pod: netns, eth0@ifN, host veth, bridge, MAC, hairpin
+  podnet inspect fdb      what cni0 learned, joined to pods
+  podnet graph -o svg > node.svg
+  podnet trace pod1 pod2 --cold   one packet's journey, hop by hop
+  podnet lab down`;
+
+/** podnet's version, from package.json. */
+function version(): string {
+  const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
+/** The program with every verb registered. */
+export function program(): Command {
+  const p = new Command('podnet')
     .description('build, show and explain Kubernetes pod networking from the Linux primitives it is made of')
-    .version(await version())
+    .version(version())
     .option('-v, --verbose', 'print every kernel command as it runs')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  const global = (): GlobalOptions => program.opts<GlobalOptions>();
-  demoCommand(program, global);
-  labCommand(program, global);
-  getCommand(program, global);
-  podCommands(program, global);
-  inspectCommand(program, global);
-  traceCommand(program, global);
-  nodeCommands(program, global);
-  agentCommand(program, global);
-  cniCommand(program, global);
-  uiCommand(program, global);
-  cleanCommand(program, global);
-  program.addHelpText('after', '\nStart with:\n  podnet demo            the blog\'s K3s node: two pods, a ping, the interfaces, a diagram\n  podnet lab up          the same lab, quietly\n  podnet get pods -o wide\n  podnet exec pod1 -- ip addr\n  podnet inspect          each pod: netns, eth0@ifN, host veth, bridge, MAC, hairpin\n  podnet inspect fdb      what cni0 learned, joined to pods\n  podnet graph -o svg > node.svg\n  podnet trace pod1 pod2 --cold   one packet\'s journey, hop by hop\n  podnet lab down');
+  const global = (): GlobalOptions => p.opts<GlobalOptions>();
+  for (const register of [demoCommand, labCommand, getCommand, podCommands, inspectCommand, traceCommand, nodeCommands, agentCommand, cniCommand, uiCommand, cleanCommand]) register(p, global);
+  p.addHelpText('after', START);
+  return p;
+}
+
+/** Runs the CLI with `argv` (process.argv form); resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
   try {
-    await program.parseAsync(argv);
+    await program().parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     say(`error: ${describe(e)}`);
     if (process.env.PODNET_DEBUG && e instanceof Error) say(e.stack ?? '');
-    return 1;
+    return e instanceof UserError ? exitCodeOf(e.kind) : 1;
   }
 }
 
-/** One line for any error podnet can raise. */
+/** One line for any error podnet can raise (a schema's error by its first issue). */
 function describe(e: unknown): string {
-  if (e instanceof LabError || e instanceof TopologyError || e instanceof CniError || e instanceof HostError) return e.message;
-  if (e instanceof ZodError) return e.issues[0]?.message ?? e.message;
+  if (e instanceof UserError || e instanceof CniError || e instanceof HostError) return e.message;
+  const issues = (e as { name?: string; issues?: { message: string }[] })?.issues;
+  if ((e as Error)?.name === 'ZodError' && issues?.[0]) return issues[0].message;
   return e instanceof Error ? e.message : String(e);
 }

@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Host } from '../host/host.js';
-import { inNetns, type Netns } from '../host/netns.js';
+import type { Netns } from '../host/netns.js';
+import { processRun } from '../host/process.js';
 import { DiskStore } from './ipam/disk-store.js';
 import { invokePlugin, type InvokeOutcome, type PluginContext, type PluginRegistry } from './plugin.js';
 import { CniError, ErrorCode, type CniEnv, type CniResult } from './spec.js';
@@ -52,7 +53,7 @@ export function execContext(host: Host, hostNetns: Netns, registry: PluginRegist
       }
       // Another plugin (the reference's host-local, say): exec it in the runtime's namespace.
       const vars = Object.entries(envVars(env)).map(([k, v]) => `${k}=${v}`);
-      const r = await host.runner.run({ argv: inNetns(hostNetns, 'env', [...vars, found.file]), input: stdin, mutates: true });
+      const r = await processRun(host.runner, hostNetns, ['env', ...vars, found.file], { input: stdin });
       const text = r.stdout.trim();
       let parsed: (CniResult & { code?: number; msg?: string; details?: string }) | undefined;
       try {

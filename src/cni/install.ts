@@ -5,7 +5,8 @@
 // (flannel delegating to bridge, then portmap) or the bridge config flannel would hand its delegate.
 import type { NetworkConfigList } from './runtime.js';
 import { CLIENT_MARKER } from './exec.js';
-import { DEFAULT_SOCKET } from './serve.js';
+import { DEFAULT_SOCKET } from './socket.js';
+import { K3S_NETWORK, cbr0Bridge, flannelChain } from './k3s.js';
 
 /** The plugins podnet installs, by executable name. */
 export const EXECUTABLES = ['podnet-bridge', 'podnet-host-local', 'podnet-loopback', 'podnet-flannel', 'podnet-portmap'] as const;
@@ -55,19 +56,9 @@ export interface ConflistOptions {
 export function k3sConflist(o: ConflistOptions): NetworkConfigList {
   return {
     cniVersion: '1.0.0',
-    name: 'cbr0',
+    name: K3S_NETWORK,
     plugins: [
-      {
-        type: 'podnet-bridge',
-        bridge: 'cni0',
-        hairpinMode: true,
-        forceAddress: true,
-        isDefaultGateway: true,
-        isGateway: true,
-        ipMasq: false,
-        mtu: o.mtu,
-        ipam: { type: 'podnet-host-local', ranges: [[{ subnet: o.subnet }]], routes: [{ dst: o.clusterCIDR }], ...(o.dataDir ? { dataDir: o.dataDir } : {}) },
-      },
+      cbr0Bridge({ bridgeType: 'podnet-bridge', ipamType: 'podnet-host-local', clusterCIDR: o.clusterCIDR, subnet: o.subnet, mtu: o.mtu, ...(o.dataDir ? { dataDir: o.dataDir } : {}) }),
       ...(o.portmap ? [
         { type: 'portmap', capabilities: { portMappings: true } },
         { type: 'bandwidth', capabilities: { bandwidth: true } },
@@ -88,38 +79,9 @@ export interface FlannelChainOptions {
   portmap?: boolean;
 }
 
-/** The plugin types of a flannel chain: podnet's executables, or the in-process registry's names. */
-interface ChainTypes {
-  flannel: string;
-  bridge?: string;
-  hostLocal: string;
-  portmap: string;
-}
-
-/** K3s's cbr0 chain (k3s-networking-facts.md §5): flannel with K3s's delegate keys, then portmap. */
-function flannelChain(t: ChainTypes, o: FlannelChainOptions): NetworkConfigList {
-  const portMappings = { capabilities: { portMappings: true } };
-  return {
-    cniVersion: '1.0.0',
-    name: 'cbr0',
-    plugins: [
-      {
-        type: t.flannel,
-        ...(o.subnetFile ? { subnetFile: o.subnetFile } : {}),
-        ...(o.dataDir ? { dataDir: o.dataDir } : {}),
-        delegate: { ...(t.bridge ? { type: t.bridge } : {}), hairpinMode: true, forceAddress: true, isDefaultGateway: true },
-        ipam: { type: t.hostLocal, ...(o.ipamDataDir ? { dataDir: o.ipamDataDir } : {}) },
-      },
-      ...(o.portmap
-        ? [{ type: 'portmap', ...portMappings }, { type: 'bandwidth', capabilities: { bandwidth: true } }]
-        : [{ type: t.portmap, ...portMappings }]),
-    ],
-  };
-}
-
 /** K3s's chain for a runtime: podnet-flannel (delegating to podnet-bridge and podnet-host-local), podnet-portmap. */
 export function flannelConflist(o: FlannelChainOptions = {}): NetworkConfigList {
-  return flannelChain({ flannel: 'podnet-flannel', bridge: 'podnet-bridge', hostLocal: 'podnet-host-local', portmap: 'podnet-portmap' }, o);
+  return flannelChain({ flannel: 'podnet-flannel', bridge: 'podnet-bridge', hostLocal: 'podnet-host-local', portmap: 'podnet-portmap' }, { ...o, reference: o.portmap });
 }
 
 /** K3s's chain for the in-process registry (the lab): flannel (its delegate the default `bridge`),

@@ -3,11 +3,12 @@ import { SUPPORTED_VERSIONS, CniError, ErrorCode, type CniResult } from './spec.
 import type { CniPlugin, CniRequest, PluginContext } from './plugin.js';
 import { openNetns } from './netns.js';
 import { isKind } from '../host/errors.js';
+import { linkSetDown, linkSetUp } from '../host/ip-lines.js';
 
 /** ADD: `ip -n NS link set lo up`; the result names `lo` with 127.0.0.1/8 and ::1/128. */
 async function add(req: CniRequest, ctx: PluginContext): Promise<CniResult> {
   const ns = await openNetns(ctx.host, req.netns);
-  (await ctx.host.net(ns).batch(['link set lo up'])).ok();
+  (await ctx.host.net(ns).batch([linkSetUp('lo')])).ok();
   return {
     cniVersion: req.config.cniVersion,
     interfaces: [{ name: 'lo', mac: '00:00:00:00:00:00', sandbox: req.netns }],
@@ -19,7 +20,7 @@ async function add(req: CniRequest, ctx: PluginContext): Promise<CniResult> {
 async function del(req: CniRequest, ctx: PluginContext): Promise<void> {
   if (!req.netns || !(await ctx.host.exists(req.netns))) return;
   try {
-    (await ctx.host.net(await openNetns(ctx.host, req.netns)).batch(['link set lo down'])).ok((f) => f.kind === 'not-found');
+    (await ctx.host.net(await openNetns(ctx.host, req.netns)).batch([linkSetDown('lo')])).ok((f) => f.kind === 'not-found');
   } catch (e) {
     if (!isKind(e, 'not-found')) throw e;
   }

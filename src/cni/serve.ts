@@ -14,9 +14,8 @@ import { defaultRegistry } from './context.js';
 import { execContext, pluginTypeOf } from './exec.js';
 import { invokePlugin } from './plugin.js';
 import { CniError, ErrorCode } from './spec.js';
+import { DEFAULT_SOCKET } from './socket.js';
 
-/** Where the daemon listens unless told otherwise. */
-export const DEFAULT_SOCKET = '/run/podnet/cni.sock';
 
 /** A request as the client frames it: `PODNET-CNI 1`, `type T`, `pid N`, `env K=V` lines, then
  * `stdin LEN` and LEN bytes. The answer: `EXIT\nLEN\n` and LEN bytes of stdout. */

@@ -1,60 +1,40 @@
 // iproute2 in one namespace: reads through `ip -json` / `bridge -json`, writes through
-// `ip -n NS -batch -`. Concurrent callers share processes (group commit): a read joins the next read
-// of the same kind, and writes join one batch.
+// `ip -n NS -batch -` (lines made by ./ip-lines.ts). Concurrent callers share processes (group
+// commit): a read joins the next read of the same kind, and writes join one batch.
 import type { Runner } from './runner.js';
 import { runOk } from './runner.js';
 import type { Netns } from './netns.js';
 import { inNetns } from './netns.js';
 import { GroupCommit } from './group-commit.js';
-import { HostError, batchFailures, classifyStderr, type HostErrorKind } from './errors.js';
-import type { Addr, FdbEntry, Link, Route } from '../model/kernel.js';
-import { addrsFromJson, fdbFromJson, linkFromJson, routeFromJson } from '../model/kernel.js';
+import { HostError } from './errors.js';
+import { BatchResult, splitBatch, type SysctlEntry } from './batch.js';
+import type { BridgeLine, IpLine } from './ip-lines.js';
+import type { Addr, FdbEntry, Link, Neigh, Route } from '../model/kernel.js';
+import { addrsFromJson, fdbFromJson, linkFromJson, neighFromJson, routeFromJson } from '../model/kernel.js';
+
+export { BatchResult, type LineFailure, type SysctlEntry } from './batch.js';
 
 type Json = Record<string, unknown>;
-
-/** One failed line of a batch, numbered within the caller's own lines (1-based). */
-export interface LineFailure {
-  line: number;
-  text: string;
-  message: string;
-  kind: HostErrorKind;
-}
-
-/** A sysctl key (slash form) and the value to write. */
-export type SysctlEntry = readonly [key: string, value: string];
 
 /** Writes sysctls given as positional `KEY=VALUE` arguments; IPv6 keys of a kernel without IPv6 are
  * skipped; a key that cannot be written is reported on stderr as "sysctl: cannot write KEY". */
 const SYSCTL_LOOP = 'for kv; do k=${kv%%=*}; case $k in net/ipv6/*) [ -e "/proc/sys/$k" ] || continue;; esac; printf %s "${kv#*=}" > "/proc/sys/$k" || { echo "sysctl: cannot write $k" >&2; f=1; }; done';
 
-/** What a batch did: the failures, and the JSON printed by each `… show …` line that succeeded, in order. */
-export class BatchResult {
-  constructor(readonly argv: readonly string[], readonly lines: readonly string[], readonly failures: LineFailure[], readonly shows: Json[][], readonly sysctlFailures: string[] = []) {}
-
-  /** Throws the first failure not accepted by `tolerate` (e.g. "exists" on an idempotent add). */
-  ok(tolerate: (f: LineFailure) => boolean = () => false): this {
-    const bad = this.failures.find((f) => !tolerate(f));
-    if (bad) {
-      throw new HostError({ kind: bad.kind, argv: this.argv, exitCode: 1, stderr: bad.message, line: bad.line,
-        message: `ip ${bad.text}: ${bad.message.split('\n')[0]}` });
-    }
-    if (this.sysctlFailures.length) {
-      throw new HostError({ kind: 'failed', argv: this.argv, exitCode: 1, stderr: this.sysctlFailures[0], message: `sysctl ${this.sysctlFailures[0]}: cannot write it` });
-    }
-    return this;
-  }
-}
-
-/** Lines that print JSON in a batch. Callers use `link show`; `addr show` is unsafe in a shared batch (see addrShow). */
-const isShow = (line: string) => /^\S+ (show|list|get)\b/.test(line.trim());
-
-/** iproute2 bound to one namespace. Create through `Host.net(ns)` so concurrent users share it. */
 interface BatchRequest {
   lines: string[];
   /** Sysctls to write after the lines ran (e.g. on a link the lines created). */
   after: SysctlEntry[];
 }
 
+/** What `ip addr`, `ip route` and `ip neigh` list in one namespace. */
+export interface NetTables {
+  links: Link[];
+  addrs: Addr[];
+  routes: Route[];
+  neighs: Neigh[];
+}
+
+/** iproute2 bound to one namespace. Create through `Host.net(ns)` so concurrent users share it. */
 export class NetHandle {
   private readonly writes: GroupCommit<BatchRequest, BatchResult>;
   private readonly reads = new Map<string, GroupCommit<null, string>>();
@@ -65,7 +45,7 @@ export class NetHandle {
 
   /** Runs iproute2 lines in this namespace, in one process shared with concurrent callers.
    * Equivalent to: `ip -n NS -batch - <<EOF` + lines. Never throws for a failed line: see BatchResult.ok. */
-  batch(lines: readonly string[], after: readonly SysctlEntry[] = []): Promise<BatchResult> {
+  batch(lines: readonly IpLine[], after: readonly SysctlEntry[] = []): Promise<BatchResult> {
     return this.writes.submit({ lines: [...lines], after: [...after] });
   }
 
@@ -79,7 +59,7 @@ export class NetHandle {
       : inNetns({ path: this.ns.path }, 'sh', ['-c', `ip -json -details -force -batch -; r=$?; ${SYSCTL_LOOP}; exit $r`, 'sh', ...after.map(([k, v]) => `${k}=${v}`)]);
     const r = await this.runner.run({ argv, input, mutates: true });
     const failedKeys = [...r.stderr.matchAll(/^sysctl: cannot write (\S+)$/gm)].map((m) => m[1]);
-    return this.splitResults(argv, groups, r).map((b, i) => {
+    return splitBatch(argv, groups, r).map((b, i) => {
       const mine = failedKeys.filter((k) => reqs[i].after.some(([key]) => key === k));
       return mine.length ? new BatchResult(b.argv, b.lines, b.failures, b.shows, mine) : b;
     });
@@ -88,35 +68,22 @@ export class NetHandle {
   /** Writes sysctls, then runs iproute2 lines, in one process (a pod's side of a CNI ADD). Equivalent to:
    * `nsenter --net=NS sysctl -w KEY=VALUE…` followed by `ip -n NS -batch -`. A sysctl that cannot be
    * written fails the call before any line runs. */
-  async configure(sysctls: readonly (readonly [string, string])[], lines: readonly string[]): Promise<BatchResult> {
+  async configure(sysctls: readonly SysctlEntry[], lines: readonly IpLine[]): Promise<BatchResult> {
     if (sysctls.length === 0) return this.batch(lines);
     const script = `${SYSCTL_LOOP}; [ -z "$f" ] || exit 3; exec ip -json -details -force -batch -`;
     const argv = inNetns({ path: this.ns.path }, 'sh', ['-c', script, 'sh', ...sysctls.map(([k, v]) => `${k}=${v}`)]);
     const r = await this.runner.run({ argv, input: lines.map((l) => `${l}\n`).join(''), mutates: true });
     if (r.exitCode === 3) throw new HostError({ kind: 'not-found', argv, exitCode: 3, stderr: r.stderr, message: r.stderr.trim().split('\n').pop() ?? 'sysctl failed' });
-    return this.splitResults(argv, [[...lines]], r)[0];
+    return splitBatch(argv, [[...lines]], r)[0];
   }
 
-  private splitResults(argv: string[], groups: string[][], r: { stdout: string; stderr: string; exitCode: number }): BatchResult[] {
-    if (r.exitCode !== 0 && !/Command failed|^sysctl: cannot write/m.test(r.stderr)) {
-      // The batch did not run at all (namespace gone, ip missing): every caller fails the same way.
-      throw new HostError({ kind: classifyStderr(r.stderr), argv, exitCode: r.exitCode, stderr: r.stderr });
-    }
-    const failed = new Map(batchFailures(r.stderr).map((f) => [f.line, f.message]));
-    const outputs = r.stdout.split('\n').filter((l) => l.trim().startsWith('['));
-    let out = 0;
-    let offset = 0;
-    return groups.map((lines) => {
-      const failures: LineFailure[] = [];
-      const shows: Json[][] = [];
-      lines.forEach((text, i) => {
-        const message = failed.get(offset + i + 1);
-        if (message !== undefined) failures.push({ line: i + 1, text, message, kind: classifyStderr(message) });
-        else if (isShow(text)) shows.push(JSON.parse(outputs[out++] ?? '[]') as Json[]);
-      });
-      offset += lines.length;
-      return new BatchResult(argv, lines, failures, shows);
-    });
+  /** Runs `bridge` lines (FDB entries of a VXLAN device, flushes) in one process; throws on the first
+   * failed line unless `tolerate` accepts it. Equivalent to: `bridge -n NS -batch - <<EOF` + lines. */
+  async bridgeBatch(lines: readonly BridgeLine[], tolerate: (message: string, line: string) => boolean = () => false): Promise<void> {
+    if (lines.length === 0) return;
+    const argv = inNetns(this.ns, 'bridge', ['-force', '-batch', '-']);
+    const r = await this.runner.run({ argv, input: lines.map((l) => `${l}\n`).join(''), mutates: true });
+    splitBatch(argv, [[...lines]], r)[0].ok((f) => tolerate(f.message, f.text));
   }
 
   /** Runs a read-only command in this namespace; concurrent identical reads share one process. */
@@ -168,13 +135,51 @@ export class NetHandle {
     return list[0] ? { link: linkFromJson(list[0]), addrs: addrsFromJson(list) } : { addrs: [] };
   }
 
-  /** The main table's IPv4 routes. Equivalent to: `ip -json route show`. */
-  async routeList(): Promise<Route[]> {
-    return (await this.readJson('ip', ['-json', 'route', 'show'])).map(routeFromJson);
+  /** The IPv4 routes of the main table, or of `table` ('all' for every table). Equivalent to: `ip -json route show [table T]`. */
+  async routeList(table?: string): Promise<Route[]> {
+    return (await this.readJson('ip', ['-json', 'route', 'show', ...(table ? ['table', table] : [])])).map(routeFromJson);
   }
 
-  /** The forwarding database of every bridge and vxlan device. Equivalent to: `bridge -json fdb show`. */
-  async fdbList(): Promise<FdbEntry[]> {
-    return (await this.readJson('bridge', ['-json', 'fdb', 'show'])).map(fdbFromJson);
+  /** The route the kernel picks for `dst`, or undefined when it has none. Equivalent to: `ip -json route get DST`. */
+  async routeGet(dst: string): Promise<Route | undefined> {
+    try {
+      const [j] = await this.readJson('ip', ['-json', 'route', 'get', dst]);
+      return j ? routeFromJson(j) : undefined;
+    } catch (e) {
+      if (e instanceof HostError && /unreachable|No route/i.test(e.stderr)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Neighbour entries: every one, those of a device, or the one for an address. Equivalent to:
+   * `ip -json neigh show [dev DEV | ADDR]`. */
+  async neighList(o: { dev?: string; addr?: string } = {}): Promise<Neigh[]> {
+    const args = ['-json', 'neigh', 'show', ...(o.dev ? ['dev', o.dev] : []), ...(o.addr ? [o.addr] : [])];
+    return (await this.readJson('ip', args)).map((j) => neighFromJson(o.dev ? { dev: o.dev, ...j } : j));
+  }
+
+  /** The forwarding database: of every bridge and vxlan device, of one bridge (`br`) or of one
+   * device (`dev`). Equivalent to: `bridge -json fdb show [br BR | dev DEV]`. */
+  async fdbList(o: { br?: string; dev?: string } = {}): Promise<FdbEntry[]> {
+    const args = ['-json', 'fdb', 'show', ...(o.br ? ['br', o.br] : []), ...(o.dev ? ['dev', o.dev] : [])];
+    return (await this.readJson('bridge', args)).map(fdbFromJson);
+  }
+
+  /** This namespace's ids for the namespaces it can see. Equivalent to: `ip -json netns list-id`.
+   * (It opens every file in /run/netns: O(namespaces) per call; read it only where veths fan out.) */
+  async nsids(): Promise<{ nsid: number; name?: string }[]> {
+    return (await this.readJson('ip', ['-json', 'netns', 'list-id'])).map((j) => ({ nsid: Number(j.nsid), ...(typeof j.name === 'string' ? { name: j.name } : {}) }));
+  }
+
+  /** Links with addresses, routes and neighbours in one process (what a scan reads of every
+   * namespace). Equivalent to: `ip -n NS -json -details -batch -` with `addr show`, `route show`,
+   * `neigh show`. Throws a HostError when the namespace cannot be read. */
+  async tables(): Promise<NetTables> {
+    const argv = inNetns(this.ns, 'ip', ['-json', '-details', '-force', '-batch', '-']);
+    const r = await this.runner.run({ argv, input: 'addr show\nroute show\nneigh show\n', mutates: false });
+    const outputs = r.stdout.split('\n').filter((l) => l.startsWith('['));
+    if (outputs.length < 3) throw new HostError({ kind: 'not-found', argv, exitCode: r.exitCode, stderr: r.stderr, message: r.stderr.trim().split('\n')[0] || `ip exited ${r.exitCode}` });
+    const [addr, route, neigh] = outputs.map((o) => JSON.parse(o) as Json[]);
+    return { links: addr.map(linkFromJson), addrs: addrsFromJson(addr), routes: route.map(routeFromJson), neighs: neigh.map(neighFromJson) };
   }
 }

@@ -4,6 +4,7 @@ import { basename, dirname } from 'node:path';
 import type { Runner } from './runner.js';
 import { runOk } from './runner.js';
 import { HostError, batchFailures, classifyStderr } from './errors.js';
+import { netnsAddLine, netnsDelLine } from './ip-lines.js';
 
 /** Where `ip netns add` pins named namespaces. */
 export const NETNS_RUN_DIR = '/run/netns';
@@ -45,7 +46,7 @@ export function inNetns(ns: Netns, program: string, args: readonly string[]): st
 export async function netnsAdd(runner: Runner, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
   const argv = ['ip', '-force', '-batch', '-'];
-  const r = await runner.run({ argv, input: names.map((n) => `netns add ${n}\n`).join(''), mutates: true });
+  const r = await runner.run({ argv, input: names.map((n) => `${netnsAddLine(n)}\n`).join(''), mutates: true });
   if (r.exitCode === 0) return;
   const [first] = batchFailures(r.stderr);
   const name = first ? names[first.line - 1] : undefined;
@@ -59,7 +60,7 @@ export async function netnsAdd(runner: Runner, names: readonly string[]): Promis
 export async function netnsDelete(runner: Runner, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
   const argv = ['ip', '-force', '-batch', '-'];
-  const r = await runner.run({ argv, input: names.map((n) => `netns del ${n}\n`).join(''), mutates: true });
+  const r = await runner.run({ argv, input: names.map((n) => `${netnsDelLine(n)}\n`).join(''), mutates: true });
   if (r.exitCode === 0) return;
   const real = batchFailures(r.stderr).filter((f) => classifyStderr(f.message) !== 'not-found');
   if (real.length > 0) {

@@ -1,8 +1,10 @@
 // Long-running processes inside a namespace: started through nsenter (not `ip netns exec`, which
 // remounts /sys and breaks what lives on), marked with an environment variable so podnet only ever
 // stops processes it started, and found again through /proc after a crash.
+import { spawn } from 'node:child_process';
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
-import type { Runner } from './runner.js';
+import { constants } from 'node:os';
+import type { Runner, RunResult } from './runner.js';
 import type { Netns } from './netns.js';
 import { inNetns } from './netns.js';
 
@@ -13,6 +15,29 @@ export const MARKER_ENV = 'PODNET_LAB';
  * `PODNET_LAB=OWNER nsenter --net=PATH -- ARGV… &`. Resolves with the PID. */
 export function processStart(runner: Runner, ns: Netns, argv: readonly string[], owner: string): Promise<number> {
   return runner.start({ argv: inNetns({ path: ns.path }, argv[0], argv.slice(1)), env: { [MARKER_ENV]: owner }, mutates: true });
+}
+
+/** Runs `argv` inside `ns` once and resolves with its output, whatever the exit code (a program
+ * podnet drives: a reference CNI plugin, a probe). Equivalent to: `nsenter --net=PATH -- ARGV…`. */
+export function processRun(runner: Runner, ns: Netns, argv: readonly string[], o: { input?: string; mutates?: boolean } = {}): Promise<RunResult> {
+  return runner.run({ argv: inNetns(ns, argv[0], argv.slice(1)), ...(o.input !== undefined ? { input: o.input } : {}), mutates: o.mutates ?? true });
+}
+
+/** The argv that runs `argv` inside `ns` with nsenter (what `podnet exec` shows under -v). */
+export function attachedArgv(ns: Netns, argv: readonly string[]): string[] {
+  return ['nsenter', `--net=${ns.path}`, '--', ...argv];
+}
+
+/** Runs `argv` inside `ns` with this terminal passed through (stdin, stdout, stderr) and resolves with
+ * its exit code; a command killed by a signal ends as a shell reports it, 128 + the signal's number;
+ * a program that cannot be started, 127 (and `onError` hears why). Equivalent to: `nsenter --net=PATH -- ARGV…`. */
+export function processRunAttached(ns: Netns, argv: readonly string[], onError: (message: string) => void = () => undefined): Promise<number> {
+  const full = attachedArgv(ns, argv);
+  return new Promise<number>((resolve) => {
+    const child = spawn(full[0], full.slice(1), { stdio: 'inherit' });
+    child.on('error', (e) => { onError(e.message); resolve(127); });
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 15) : 1)));
+  });
 }
 
 /** The owner recorded in a process's environment, or undefined if it is not podnet's (or gone). */

@@ -9,7 +9,7 @@ import { netnsInode } from '../host/process.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterNode, Identity, NetnsSnapshot, Snapshot } from '../model/snapshot.js';
-import { LabDir, listLabDirs } from '../lab/state.js';
+import { LabDir, listLabDirs, type LabState } from '../lab/state.js';
 import { labNodes, SUBNET_ENV, subnetEnvNode } from './nodes.js';
 
 /** Where to look for evidence. */
@@ -24,6 +24,9 @@ export interface EvidenceDirs {
   containersJson: string[];
   /** flannel's subnet.env, read when the host is no lab node (default /run/flannel/subnet.env). */
   subnetEnv?: string;
+  /** Lab states the caller has read already: used instead of reading every lab's state from disk
+   * (a lab target: every namespace scanned is that lab's). */
+  states?: readonly LabState[];
 }
 
 /** The usual places on a Linux host (K3s, containerd, podman) plus podnet's own. */
@@ -106,16 +109,21 @@ async function podmanNames(files: string[]): Promise<Map<string, string>> {
   return out;
 }
 
+/** Every lab's state under `stateRoot` (a damaged one is left out: it names nothing). */
+async function allStates(stateRoot: string): Promise<LabState[]> {
+  const states = await Promise.all((await listLabDirs(stateRoot)).map((lab) => new LabDir(stateRoot, lab).read().catch(() => undefined)));
+  return states.filter((s): s is LabState => s !== undefined);
+}
+
 /** podnet labs: netns name → identity; each lab's CNI caches and host-local dirs; each lab's nodes. */
-async function labs(stateRoot: string): Promise<{ byNetns: Map<string, Identity>; cniResults: string[]; hostLocal: string[]; nodes: Map<string, ClusterNode[]> }> {
+async function labs(stateRoot: string, given?: readonly LabState[]): Promise<{ byNetns: Map<string, Identity>; cniResults: string[]; hostLocal: string[]; nodes: Map<string, ClusterNode[]> }> {
   const byNetns = new Map<string, Identity>();
   const cniResults: string[] = [];
   const hostLocal: string[] = [];
   const nodes = new Map<string, ClusterNode[]>();
-  for (const lab of await listLabDirs(stateRoot)) {
+  for (const state of given ?? await allStates(stateRoot)) {
+    const { lab } = state;
     const dir = new LabDir(stateRoot, lab);
-    const state = await dir.read().catch(() => undefined);
-    if (!state) continue;
     byNetns.set(state.plan.underlay.netns, { kind: 'switch', name: `${lab}/underlay`, lab, source: 'lab' });
     for (const n of state.plan.nodes) {
       byNetns.set(n.netns, { kind: 'node', name: n.name, lab, source: 'lab' });
@@ -136,7 +144,7 @@ export function anonymousName(ns: NetnsSnapshot): string {
 
 /** Fills `identity` on every namespace of the snapshot. */
 export async function identify(s: Snapshot, ev: EvidenceDirs): Promise<Snapshot> {
-  const lab = await labs(ev.stateRoot);
+  const lab = await labs(ev.stateRoot, ev.states);
   // Other evidence is read only when podnet's own state does not name every namespace already.
   const allNamed = s.namespaces.every((ns) => ns.id === s.host || ns.names.some((n) => lab.byNetns.has(n)));
   const [caches, ipOwners, podman] = allNamed ? [[], new Map<string, string>(), new Map<string, string>()] : await Promise.all([

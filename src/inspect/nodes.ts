@@ -7,13 +7,14 @@ import { readFile } from 'node:fs/promises';
 import type { ClusterNode, NetnsSnapshot } from '../model/snapshot.js';
 import { parseSubnetEnv, podSubnet } from '../model/subnet-env.js';
 import type { LabState } from '../lab/state.js';
+import { addressOf } from '../model/ip.js';
 
 /** flannel's file on a real node. */
 export const SUBNET_ENV = '/run/flannel/subnet.env';
 
 /** A lab's nodes as its state declares them (a state written before the overlay has no VTEP MACs). */
 export function labNodes(state: LabState): ClusterNode[] {
-  return state.plan.nodes.map((n) => ({ name: n.name, ip: n.ip.split('/')[0], podCIDR: n.podCIDR, vtepMac: n.vtepMac ?? '', source: 'lab' }));
+  return state.plan.nodes.map((n) => ({ name: n.name, ip: addressOf(n.ip), podCIDR: n.podCIDR, vtepMac: n.vtepMac ?? '', source: 'lab' }));
 }
 
 /** This host as a cluster node, from subnet.env at `path` (its pod subnet) and its VXLAN device (IP,

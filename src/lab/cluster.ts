@@ -9,36 +9,24 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDir } from '../host/dirs.js';
-import { netnsNamed, type Netns } from '../host/netns.js';
+import { CURRENT_NETNS, type Netns } from '../host/netns.js';
 import { processStart } from '../host/process.js';
-import { addIp, broadcastOf, parseCidr, networkOf, formatCidr } from '../model/ip.js';
+import { addIp, addressOf, broadcastOf, parseCidr, networkOf, formatCidr, type CidrText } from '../model/ip.js';
 import { labNetworkConfig } from '../model/flannel.js';
 import { parseSubnetEnv, podSubnet } from '../model/subnet-env.js';
-import { NodeAgent, DEFAULT_TTL_S } from '../overlay/agent.js';
+import { NodeAgent } from '../overlay/agent.js';
 import { FileLeaseStore } from '../overlay/file-store.js';
 import { MemoryLeaseStore } from '../overlay/memory-store.js';
 import { StoreError, etcdEndpoints, openEtcd, type LeaseStore } from '../overlay/store.js';
 import { Vtep, diffEntries, remotesOf, FLANNEL } from '../overlay/vxlan.js';
-import type { LabDeps } from './lab.js';
+import { UserError } from '../model/errors.js';
+import type { LabDeps } from './deps.js';
 import type { LabPlan, NodePlan } from './plan.js';
-import type { LabDir } from './state.js';
-import { LabError } from './errors.js';
+import type { LabDir, OverlayState } from './state.js';
+import { etcdNetnsName, labNetns } from './names.js';
 
 /** Where a lab keeps its leases: `file` (default), `etcd` (the lab runs its own), `etcd://HOST:PORT`. */
 export type StoreChoice = { kind: 'file' } | { kind: 'etcd'; endpoint?: string };
-
-/** The overlay part of a lab's state. */
-export interface OverlayState {
-  store: 'file' | 'etcd';
-  /** etcd as agents reach it: `etcd://198.51.100.254:2379`. */
-  endpoint?: string;
-  /** The lab's own etcd: its namespace, address, PID and the socket podnet talks to it through. */
-  etcd?: { netns: string; ip: string; pid: number; socket: string };
-  /** Agent processes by node (etcd labs). */
-  agents: Record<string, number>;
-  /** Lease TTL of the agents (etcd labs), seconds. */
-  ttlSeconds: number;
-}
 
 /** Parses `--store`: one line naming the flag and the fix when it is wrong. */
 export function parseStoreChoice(text: string): StoreChoice {
@@ -48,21 +36,18 @@ export function parseStoreChoice(text: string): StoreChoice {
     try {
       etcdEndpoints(text);
     } catch (e) {
-      throw new LabError((e as StoreError).message);
+      throw new UserError('usage', (e as StoreError).message);
     }
     return { kind: 'etcd', endpoint: text };
   }
-  throw new LabError(`--store ${text}: use "file" (the default), "etcd" (the lab runs its own) or etcd://HOST:PORT`);
+  throw new UserError('usage', `--store ${text}: use "file" (the default), "etcd" (the lab runs its own) or etcd://HOST:PORT`);
 }
 
 /** The control-plane namespace's address: the underlay's last usable address. */
-export function controlPlaneIP(plan: Pick<LabPlan, 'underlay'>): string {
+export function controlPlaneIP(plan: Pick<LabPlan, 'underlay'>): CidrText {
   const c = parseCidr(plan.underlay.cidr);
   return `${addIp(broadcastOf(c), -1)}/${c.prefix}`;
 }
-
-/** The namespace the lab's etcd runs in. */
-export const etcdNetnsName = (lab: string) => `podnet-${lab}-etcd`;
 
 /** The lab's store, as podnet (in the root namespace) reaches it. */
 export async function openLabStore(deps: LabDeps, dir: LabDir, o: OverlayState | undefined): Promise<LeaseStore> {
@@ -78,8 +63,8 @@ export const subnetFileOf = (dir: LabDir, node: string) => join(dir.nodeDir(node
 /** An in-process agent for a file-store lab: leases are reservations (no agent runs to renew them). */
 export function inProcessAgent(deps: LabDeps, dir: LabDir, plan: Pick<LabPlan, 'clusterCIDR' | 'mtu' | 'nodes'>, node: NodePlan, store: LeaseStore, log: (l: string) => void = () => undefined): NodeAgent {
   return new NodeAgent({
-    host: deps.host, netns: netnsNamed(node.netns), store, node: node.name,
-    publicIP: node.ip.split('/')[0], underlayDev: 'eth0', underlayMtu: plan.mtu + FLANNEL.overhead,
+    host: deps.host, netns: labNetns(node.netns), store, node: node.name,
+    publicIP: addressOf(node.ip), underlayDev: 'eth0', underlayMtu: plan.mtu + FLANNEL.overhead,
     dataDir: dir.nodeDir(node.name), subnetFile: subnetFileOf(dir, node.name), ttlSeconds: 0,
     hint: node.podCIDR, vtepMac: node.vtepMac, ipMasq: true, log, random: deps.random, initConfig: labConfig(plan),
   });
@@ -106,16 +91,16 @@ async function waitFor<T>(what: string, timeoutMs: number, ready: () => Promise<
     }
     await sleep(everyMs);
   }
-  throw new LabError(`${what} did not happen within ${timeoutMs / 1000}s${last ? ` (${(last as Error).message.split('\n')[0]})` : ''}`);
+  throw new UserError('unavailable', `${what} did not happen within ${timeoutMs / 1000}s${last ? ` (${(last as Error).message.split('\n')[0]})` : ''}`);
 }
 
 /** Starts the lab's etcd (Debian's etcd-server) in its namespace; resolves once it answers. */
-export async function startEtcd(deps: LabDeps, dir: LabDir, lab: string, ip: string): Promise<NonNullable<OverlayState['etcd']>> {
+export async function startEtcd(deps: LabDeps, dir: LabDir, lab: string, ip: CidrText): Promise<NonNullable<OverlayState['etcd']>> {
   const netns = etcdNetnsName(lab);
   const home = join(dir.dir, 'etcd');
   await ensureDir(home);
-  const addr = ip.split('/')[0];
-  const pid = await startLogged(deps, netnsNamed(netns), [
+  const addr = addressOf(ip);
+  const pid = await startLogged(deps, labNetns(netns), [
     'etcd', '--name', 'podnet', '--data-dir', join(home, 'data'),
     '--listen-client-urls', `http://${addr}:2379,unix://etcd.sock:0`, '--advertise-client-urls', `http://${addr}:2379`,
     '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
@@ -146,11 +131,11 @@ export async function startAgent(deps: LabDeps, dir: LabDir, lab: string, node: 
   const inside = !!o.etcd;
   const argv = [
     ...podnetArgv(), 'agent', '--node', node.name, '--store', o.endpoint!,
-    '--public-ip', node.ip.split('/')[0], '--iface', 'eth0', '--data-dir', home, '--subnet-file', subnetFileOf(dir, node.name),
+    '--public-ip', addressOf(node.ip), '--iface', 'eth0', '--data-dir', home, '--subnet-file', subnetFileOf(dir, node.name),
     '--subnet-hint', node.podCIDR, '--vtep-mac', node.vtepMac, '--lease-ttl', String(o.ttlSeconds),
     ...(inside ? [] : ['--netns', node.netns]),
   ];
-  return startLogged(deps, inside ? netnsNamed(node.netns) : { path: '/proc/self/ns/net' }, argv, lab, join(home, 'agent.log'), home);
+  return startLogged(deps, inside ? labNetns(node.netns) : CURRENT_NETNS, argv, lab, join(home, 'agent.log'), home);
 }
 
 /** Waits for a node's agent to write subnet.env; returns the node's subnet. */
@@ -165,9 +150,9 @@ export async function waitForSubnet(deps: LabDeps, dir: LabDir, node: string, ti
 export async function converged(deps: LabDeps, nodes: readonly NodePlan[], store: LeaseStore): Promise<boolean> {
   const { leases } = await store.list();
   const results = await Promise.all(nodes.map(async (n) => {
-    const own = leases.find((l) => l.attrs.PublicIP === n.ip.split('/')[0]);
+    const own = leases.find((l) => l.attrs.PublicIP === addressOf(n.ip));
     if (!own) return false;
-    const { remove, add } = diffEntries(await new Vtep(deps.host, netnsNamed(n.netns)).state(), remotesOf(leases, own.subnet));
+    const { remove, add } = diffEntries(await new Vtep(deps.host, labNetns(n.netns)).state(), remotesOf(leases, own.subnet));
     return remove.ip.length + remove.fdb.length + add.neigh.length === 0;
   }));
   return results.every(Boolean);
@@ -187,7 +172,7 @@ const subnetLen = (plan: Pick<LabPlan, 'nodes'>) => parseCidr(plan.nodes[0]?.pod
 export const labConfig = (plan: Pick<LabPlan, 'clusterCIDR' | 'nodes'>) => labNetworkConfig(plan.clusterCIDR, subnetLen(plan));
 
 /** A subnet for a node added later: the first one of the cluster network (of the nodes' size) no node holds. */
-export function freeSubnet(plan: Pick<LabPlan, 'clusterCIDR' | 'nodes'>): string {
+export function freeSubnet(plan: Pick<LabPlan, 'clusterCIDR' | 'nodes'>): CidrText {
   const net = parseCidr(plan.clusterCIDR);
   const len = subnetLen(plan);
   const taken = new Set(plan.nodes.map((n) => n.podCIDR));
@@ -195,7 +180,6 @@ export function freeSubnet(plan: Pick<LabPlan, 'clusterCIDR' | 'nodes'>): string
     const s = formatCidr({ ip: addIp(networkOf(net), i * 2 ** (32 - len)), prefix: len });
     if (!taken.has(s)) return s;
   }
-  throw new LabError(`no free /${len} left in ${plan.clusterCIDR}`);
+  throw new UserError('conflict', `no free /${len} left in ${plan.clusterCIDR}`);
 }
 
-export { DEFAULT_TTL_S };

@@ -1,46 +1,34 @@
 // Resolve: a validated topology becomes a plan — every name, address, MAC and ID the lab will use.
 // Pure: randomness comes in as a function, so a seeded plan is reproducible (golden tests, --dry-run).
-import { addIp, formatCidr, networkOf, parseCidr, type Cidr } from '../model/ip.js';
+import { addIp, formatCidr, networkOf, parseCidr, type Cidr, type CidrText } from '../model/ip.js';
 import { macFromBytes } from '../model/mac.js';
 import { nodePodCidr, type Topology } from '../model/topology.js';
 import type { NetworkConfigList } from '../cni/runtime.js';
-
-/** The prefix every kernel object of lab `lab` carries (namespace names; processes carry PODNET_LAB). */
-export function labPrefix(lab: string): string {
-  return `podnet-${lab}-`;
-}
-
-/** A pod's pinned namespace name: `podnet-<lab>-cni-<uuid>`, K3s's `cni-<uuid>` behind the lab prefix. */
-export function podNetnsName(lab: string, uuid: string): string {
-  return `${labPrefix(lab)}cni-${uuid}`;
-}
-
-/** True when `netns` is one of lab `lab`'s pod namespaces (exactly: prefix, "cni-", a UUID). */
-export function isPodNetnsOf(lab: string, netns: string): boolean {
-  const rest = netns.startsWith(labPrefix(lab)) ? netns.slice(labPrefix(lab).length) : '';
-  return /^cni-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(rest);
-}
+import { cbr0Bridge, K3S_NETWORK } from '../cni/k3s.js';
+import { nodeNetnsName, podNetnsName, underlayNetnsName } from './names.js';
 
 /** The switch namespace and bridge that stand for the network between nodes. */
 export interface UnderlayPlan {
   netns: string;
   bridge: string;
-  cidr: string;
+  cidr: CidrText;
   /** The switch's own address: the nodes' default gateway. */
-  gateway: string;
+  gateway: CidrText;
 }
 
 /** One node: a namespace with `eth0` on the underlay, `cni0` and its pods. */
 export interface NodePlan {
   name: string;
   netns: string;
-  /** Node address on the underlay, CIDR form. */
-  ip: string;
-  podCIDR: string;
-  /** cni0's address (the pods' gateway), CIDR form. */
-  bridgeIP: string;
+  /** Node address on the underlay, with its prefix length. */
+  ip: CidrText;
+  podCIDR: CidrText;
+  /** cni0's address (the pods' gateway), with its prefix length. */
+  bridgeIP: CidrText;
   /** The MAC of the node's flannel.1 (fixed before creation, as flannel does). */
   vtepMac: string;
+  /** When the node joined the lab (set for nodes added after `lab up`; else the lab's own time). */
+  createdAt?: string;
 }
 
 /** One pod: a `podnet-<lab>-cni-<uuid>` namespace with eth0, a pause-like process, a sandbox ID. */
@@ -50,15 +38,16 @@ export interface PodPlan {
   containerId: string;
   netns: string;
   mac: string;
-  /** The address host-local will hand out (predicted with its own allocator over the node's store). */
+  /** The pod's address, bare (10.42.0.2): predicted with host-local's own allocator over the node's
+   * store, then what host-local handed out. */
   ip?: string;
 }
 
 /** Everything `lab up` will create. */
 export interface LabPlan {
   lab: string;
-  clusterCIDR: string;
-  serviceCIDR: string;
+  clusterCIDR: CidrText;
+  serviceCIDR: CidrText;
   mtu: number;
   underlay: UnderlayPlan;
   nodes: NodePlan[];
@@ -92,7 +81,7 @@ export function resolvePlan(lab: string, t: Topology, random: RandomSource): Lab
     const pc = nodePodCidr(t, i);
     return {
       name: n.name,
-      netns: `${labPrefix(lab)}${n.name}`,
+      netns: nodeNetnsName(lab, n.name),
       ip: `${addIp(base, 2 + i)}/${underlay.prefix}`,
       podCIDR: formatCidr(pc),
       bridgeIP: `${addIp(networkOf(pc), 1)}/${pc.prefix}`,
@@ -107,29 +96,17 @@ export function resolvePlan(lab: string, t: Topology, random: RandomSource): Lab
     clusterCIDR: t.clusterCIDR,
     serviceCIDR: t.serviceCIDR,
     mtu: t.mtu,
-    underlay: { netns: `${labPrefix(lab)}underlay`, bridge: 'sw0', cidr: formatCidr({ ip: base, prefix: underlay.prefix }), gateway: `${addIp(base, 1)}/${underlay.prefix}` },
+    underlay: { netns: underlayNetnsName(lab), bridge: 'sw0', cidr: formatCidr({ ip: base, prefix: underlay.prefix }), gateway: `${addIp(base, 1)}/${underlay.prefix}` },
     nodes,
     pods,
   };
 }
 
-/** The K3s network for a node: conflist `cbr0` whose bridge config is what flannel's CNI plugin hands
- * its delegate (k3s-networking-facts.md §5), with host-local's store under the node's own data dir. */
+/** The K3s network for a node without flannel: conflist `cbr0` holding the bridge config flannel
+ * would hand its delegate for the node's subnet (a dry run has no subnet.env to read), with
+ * host-local's store under the node's own data dir. */
 export function podNetwork(plan: Pick<LabPlan, 'mtu' | 'clusterCIDR'>, node: NodePlan, dataDir: string): NetworkConfigList {
-  return {
-    cniVersion: '1.0.0',
-    name: 'cbr0',
-    plugins: [{
-      type: 'bridge',
-      hairpinMode: true,
-      forceAddress: true,
-      isDefaultGateway: true,
-      isGateway: true,
-      ipMasq: false,
-      mtu: plan.mtu,
-      ipam: { type: 'host-local', ranges: [[{ subnet: node.podCIDR }]], routes: [{ dst: plan.clusterCIDR }], dataDir },
-    }],
-  };
+  return { cniVersion: '1.0.0', name: K3S_NETWORK, plugins: [cbr0Bridge({ bridgeType: 'bridge', ipamType: 'host-local', clusterCIDR: plan.clusterCIDR, subnet: node.podCIDR, mtu: plan.mtu, dataDir })] };
 }
 
 /** containerd's loopback network, run for every pod before the pod network. */

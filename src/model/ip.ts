@@ -10,6 +10,14 @@ export interface Cidr {
 /** Why a string is not what was wanted; callers prepend the field path. */
 export class AddressError extends Error {}
 
+/** A CIDR written as text: an address with its prefix length, `10.42.0.1/24`. */
+export type CidrText = `${string}/${number}`;
+
+/** The address part of a CIDR written as text: `198.51.100.2/24` → `198.51.100.2`. */
+export function addressOf(cidr: CidrText): string {
+  return cidr.slice(0, cidr.indexOf('/'));
+}
+
 /** Parses a dotted-quad IPv4 address, or throws AddressError. */
 export function parseIPv4(text: string): string {
   if (!ipaddr.IPv4.isValidFourPartDecimal(text)) throw new AddressError(`"${text}" is not an IPv4 address (like 10.42.0.1)`);
@@ -56,7 +64,7 @@ export function hasHostBits(c: Cidr): boolean {
 }
 
 /** "a.b.c.d/n" */
-export function formatCidr(c: Cidr): string {
+export function formatCidr(c: Cidr): CidrText {
   return `${c.ip}/${c.prefix}`;
 }
 

@@ -1,15 +1,16 @@
 // What a user declares: a lab's nodes, pods and address plan (a YAML file, or the built-in default
 // equal to the blog's K3s node). Validated with zod; every problem names its field and the fix.
 import { z } from 'zod';
-import { AddressError, containsCidr, formatCidr, overlaps, parseCidr, subnetAt, type Cidr } from './ip.js';
+import { AddressError, containsCidr, formatCidr, overlaps, parseCidr, subnetAt, type Cidr, type CidrText } from './ip.js';
+import { IFNAME_MAX, TopologyError, dnsLabelProblem } from './names.js';
 
-/** The most characters an interface name can hold (IFNAMSIZ − 1). */
-export const IFNAME_MAX = 15;
+export { IFNAME_MAX, TopologyError, checkLabName } from './names.js';
 
-const dnsLabel = (what: string, max: number, example: string) => z.string()
-  .min(1, { message: `${what} must not be empty` })
-  .max(max, { message: `${what} must be at most ${max} characters` })
-  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, { message: `${what} must be lowercase letters, digits and "-" (like "${example}")` });
+/** A DNS label of at most `max` characters, with the same messages as names.ts. */
+export const dnsLabel = (what: string, max: number, example: string) => z.string().superRefine((v, ctx) => {
+  const problem = dnsLabelProblem(v, what, max, example);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 const cidr = z.string().superRefine((v, ctx) => {
   try {
@@ -17,17 +18,9 @@ const cidr = z.string().superRefine((v, ctx) => {
   } catch (e) {
     ctx.addIssue({ code: 'custom', message: (e as AddressError).message });
   }
-});
+}).transform((v) => v as CidrText);
 
 const labNameSchema = dnsLabel('a lab name', 20, 'demo');
-
-/** Checks a lab name (it becomes a directory and a namespace prefix): lowercase letters, digits and
- * "-", at most 20 characters. Throws a TopologyError naming `field`. */
-export function checkLabName(name: string, field = '--name'): string {
-  const r = labNameSchema.safeParse(name);
-  if (!r.success) throw new TopologyError(field, `"${name}": ${r.error.issues[0].message}`);
-  return name;
-}
 
 /** The schema of a topology file. */
 export const topologySchema = z.strictObject({
@@ -50,14 +43,6 @@ export const topologySchema = z.strictObject({
 
 /** A topology as written (after defaults). */
 export type Topology = z.infer<typeof topologySchema>;
-
-/** A topology problem: the field path and what to do. Its message is one line. */
-export class TopologyError extends Error {
-  constructor(readonly path: string, message: string) {
-    super(path ? `${path}: ${message}` : message);
-    this.name = 'TopologyError';
-  }
-}
 
 const pathOf = (path: readonly PropertyKey[]) =>
   path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');

@@ -127,10 +127,26 @@ export interface OuterHeader {
   vni: number;
 }
 
+/** The protocols a trace probes with. */
+export type TraceProtocol = 'icmp' | 'tcp' | 'udp';
+
+/** What a user asks a trace for (the CLI's arguments, the UI's request body). */
+export interface TraceAsk {
+  /** A pod name. */
+  src: string;
+  /** A pod name or an IPv4 address. */
+  dst: string;
+  protocol: TraceProtocol;
+  /** Required for tcp and udp. */
+  port?: number;
+  /** Flush neighbours and the learned FDB first (ARP, flooding, learning). */
+  cold?: boolean;
+}
+
 /** What the trace concluded. */
 export interface TraceResult {
   path: TracePath;
-  protocol: 'icmp' | 'tcp' | 'udp';
+  protocol: TraceProtocol;
   port?: number;
   cold: boolean;
   startedAt: string;

@@ -49,8 +49,7 @@ export interface AgentOptions {
   initConfig?: string;
 }
 
-/** flannel's default TTL and the margin it renews before expiry. */
-export const DEFAULT_TTL_S = 24 * 3600;
+/** The margin before expiry at which a lease is renewed (flannel: an hour; a third of a short TTL). */
 const renewMarginS = (ttl: number) => Math.min(3600, ttl / 3);
 /** How long to wait before retrying a store that failed, and between full re-applies, ms. */
 const RETRY_MS = 1000;

@@ -5,10 +5,12 @@
 // 10.42.Y.0/24 via 10.42.Y.0 onlink — the route last, so the kernel never ARPs over the overlay.
 // Reconciling compares that with what the kernel holds and changes only the difference: stale
 // entries go route first, then FDB, then neighbour; a failed add is rolled back.
-import { inNetns, type Netns } from '../host/netns.js';
+import type { Netns } from '../host/netns.js';
 import type { Host } from '../host/host.js';
-import { runOk } from '../host/runner.js';
-import { fdbFromJson, neighFromJson, type FdbEntry, type Link, type Neigh, type Route } from '../model/kernel.js';
+import {
+  addrAdd, addrDel, fdbDel, fdbReplace, linkAddVxlan, linkDel, linkSetUp, neighDel, neighReplace, routeDel, routeReplace, type BridgeLine, type IpLine,
+} from '../host/ip-lines.js';
+import type { FdbEntry, Link, Neigh, Route } from '../model/kernel.js';
 import { networkOf, parseCidr } from '../model/ip.js';
 import type { Lease } from '../model/flannel.js';
 
@@ -45,12 +47,12 @@ export function remotesOf(leases: readonly Lease[], ownSubnet: string): Remote[]
 }
 
 /** `ip` lines that make flannel.1 from nothing. */
-export function deviceLines(v: VtepSpec): string[] {
+export function deviceLines(v: VtepSpec): IpLine[] {
   const d = FLANNEL.device;
   return [
-    `link add ${d} address ${v.mac} mtu ${v.underlayMtu - FLANNEL.overhead} type vxlan id ${FLANNEL.vni} local ${v.localIP} dev ${v.underlayDev} dstport ${FLANNEL.port} nolearning`,
-    `addr add ${vtepIPOf(v.subnet)}/32 dev ${d}`,
-    `link set ${d} up`,
+    linkAddVxlan(d, { mac: v.mac, mtu: v.underlayMtu - FLANNEL.overhead, vni: FLANNEL.vni, local: v.localIP, dev: v.underlayDev, dstport: FLANNEL.port, learning: false }),
+    addrAdd(`${vtepIPOf(v.subnet)}/32`, d),
+    linkSetUp(d),
   ];
 }
 
@@ -67,8 +69,16 @@ export interface VtepState {
   routes: Route[];
 }
 
-/** The changes that take `have` to the entries `remotes` need, as three ordered phases. */
-export function diffEntries(have: VtepState, remotes: readonly Remote[]): { remove: { ip: string[]; fdb: string[] }; add: { neigh: string[]; fdb: string[]; route: string[] } } {
+/** The changes that take `have` to the entries `remotes` need, as ordered phases (stale ones route
+ * first; new ones neighbour, FDB, route), and the lines that undo the adds (a failed add rolls back). */
+export interface EntryDiff {
+  remove: { ip: IpLine[]; fdb: BridgeLine[] };
+  add: { neigh: IpLine[]; fdb: BridgeLine[]; route: IpLine[] };
+  undo: { neigh: IpLine[]; fdb: BridgeLine[] };
+}
+
+/** The changes that take `have` to the entries `remotes` need. */
+export function diffEntries(have: VtepState, remotes: readonly Remote[]): EntryDiff {
   const d = FLANNEL.device;
   const wantNeigh = new Map(remotes.map((r) => [r.vtepIP, r.vtepMac]));
   const wantFdb = new Map(remotes.map((r) => [r.vtepMac, r.publicIP]));
@@ -86,13 +96,17 @@ export function diffEntries(have: VtepState, remotes: readonly Remote[]): { remo
     || !have.routes.some((x) => x.dst === r.subnet && routeOk(x)));
   return {
     remove: {
-      ip: [...stale.routes.map((r) => `route del ${r.dst} dev ${d}`), ...stale.neighs.map((n) => `neigh del ${n.dst} dev ${d}`)],
-      fdb: stale.fdb.map((e) => `fdb del ${e.mac} dev ${d} dst ${e.dst} self`),
+      ip: [...stale.routes.map((r) => routeDel(r.dst, d)), ...stale.neighs.map((n) => neighDel(n.dst, d))],
+      fdb: stale.fdb.map((e) => fdbDel(e.mac, d, { dst: e.dst, self: true })),
     },
     add: {
-      neigh: missing.map((r) => `neigh replace ${r.vtepIP} lladdr ${r.vtepMac} dev ${d} nud permanent`),
-      fdb: missing.map((r) => `fdb replace ${r.vtepMac} dev ${d} dst ${r.publicIP} self permanent`),
-      route: missing.map((r) => `route replace ${r.subnet} via ${r.vtepIP} dev ${d} onlink`),
+      neigh: missing.map((r) => neighReplace(r.vtepIP, r.vtepMac, d)),
+      fdb: missing.map((r) => fdbReplace(r.vtepMac, d, { dst: r.publicIP, self: true, permanent: true })),
+      route: missing.map((r) => routeReplace(r.subnet, { via: r.vtepIP, dev: d, onlink: true })),
+    },
+    undo: {
+      neigh: missing.map((r) => neighDel(r.vtepIP, d)),
+      fdb: missing.map((r) => fdbDel(r.vtepMac, d, { dst: r.publicIP, self: true })),
     },
   };
 }
@@ -105,12 +119,11 @@ export class Vtep {
     return this.host.net(this.ns);
   }
 
-  private async bridgeBatch(lines: readonly string[]): Promise<void> {
-    if (lines.length === 0) return;
-    await runOk(this.host.runner, { argv: inNetns(this.ns, 'bridge', ['-batch', '-']), input: lines.map((l) => `${l}\n`).join(''), mutates: true });
+  private async bridgeBatch(lines: readonly BridgeLine[]): Promise<void> {
+    await this.net().bridgeBatch(lines);
   }
 
-  private async ipBatch(lines: readonly string[], force = false): Promise<void> {
+  private async ipBatch(lines: readonly IpLine[], force = false): Promise<void> {
     if (lines.length === 0) return;
     const r = await this.net().batch(lines);
     if (!force) r.ok((f) => /No such process|Cannot find|not found/i.test(f.message) && /^(route|neigh) del/.test(f.text));
@@ -120,7 +133,7 @@ export class Vtep {
   async ensureDevice(v: VtepSpec): Promise<void> {
     const { link, addrs } = this.host.dryRun ? { link: undefined, addrs: [] } : await this.net().addrShow(FLANNEL.device);
     if (!deviceMatches(link, v)) {
-      if (link) await this.ipBatch([`link del ${FLANNEL.device}`]);
+      if (link) await this.ipBatch([linkDel(FLANNEL.device)]);
       const r = await this.net().batch(deviceLines(v), [[`net/ipv6/conf/${FLANNEL.device}/accept_ra`, '0']]);
       r.ok();
       return;
@@ -128,9 +141,9 @@ export class Vtep {
     const want = `${vtepIPOf(v.subnet)}/32`;
     const v4 = addrs.filter((a) => a.family === 'inet');
     const lines = [
-      ...(v4.some((a) => `${a.local}/${a.prefix}` === want) ? [] : [`addr add ${want} dev ${FLANNEL.device}`]),
-      ...v4.filter((a) => `${a.local}/${a.prefix}` !== want).map((a) => `addr del ${a.local}/${a.prefix} dev ${FLANNEL.device}`),
-      ...(!link?.up ? [`link set ${FLANNEL.device} up`] : []),
+      ...(v4.some((a) => `${a.local}/${a.prefix}` === want) ? [] : [addrAdd(want, FLANNEL.device)]),
+      ...v4.filter((a) => `${a.local}/${a.prefix}` !== want).map((a) => addrDel(`${a.local}/${a.prefix}`, FLANNEL.device)),
+      ...(!link?.up ? [linkSetUp(FLANNEL.device)] : []),
     ];
     (await this.net().batch(lines)).ok();
   }
@@ -138,42 +151,29 @@ export class Vtep {
   /** What flannel.1 holds now. */
   async state(): Promise<VtepState> {
     if (this.host.dryRun) return { neighs: [], fdb: [], routes: [] };
-    const read = async (program: 'ip' | 'bridge', args: string[]) => {
-      const r = await runOk(this.host.runner, { argv: inNetns(this.ns, program, args), mutates: false });
-      return r.stdout.trim() ? (JSON.parse(r.stdout) as Record<string, unknown>[]) : [];
-    };
-    const [neighs, fdb, routes] = await Promise.all([
-      read('ip', ['-json', 'neigh', 'show', 'dev', FLANNEL.device]),
-      read('bridge', ['-json', 'fdb', 'show', 'dev', FLANNEL.device]),
-      this.net().routeList(),
-    ]);
-    return {
-      neighs: neighs.map((j) => neighFromJson({ dev: FLANNEL.device, ...j })),
-      fdb: fdb.map(fdbFromJson).filter((e) => e.dst),
-      routes: routes.filter((r) => r.dev === FLANNEL.device),
-    };
+    const net = this.net();
+    const [neighs, fdb, routes] = await Promise.all([net.neighList({ dev: FLANNEL.device }), net.fdbList({ dev: FLANNEL.device }), net.routeList()]);
+    return { neighs, fdb: fdb.filter((e) => e.dst), routes: routes.filter((r) => r.dev === FLANNEL.device) };
   }
 
   /** Brings the entries on flannel.1 to exactly those `remotes` need. Returns what changed (lines). */
   async reconcile(remotes: readonly Remote[]): Promise<string[]> {
-    const diff = diffEntries(await this.state(), remotes);
-    const { remove, add } = diff;
-    const ipRemoves = remove.ip.filter((l) => l.startsWith('route'));
-    await this.ipBatch(ipRemoves);
+    const { remove, add, undo } = diffEntries(await this.state(), remotes);
+    await this.ipBatch(remove.ip.filter((l) => l.startsWith('route')));
     await this.bridgeBatch(remove.fdb);
     await this.ipBatch(remove.ip.filter((l) => !l.startsWith('route')));
     await this.ipBatch(add.neigh);
     try {
       await this.bridgeBatch(add.fdb);
     } catch (e) {
-      await this.ipBatch(add.neigh.map((l) => l.replace(/^neigh replace (\S+) lladdr \S+ dev (\S+) nud permanent$/, 'neigh del $1 dev $2')), true);
+      await this.ipBatch(undo.neigh, true);
       throw e;
     }
     try {
       await this.ipBatch(add.route);
     } catch (e) {
-      await this.bridgeBatch(add.fdb.map((l) => l.replace(/^fdb replace (\S+) dev (\S+) dst (\S+) self permanent$/, 'fdb del $1 dev $2 dst $3 self'))).catch(() => undefined);
-      await this.ipBatch(add.neigh.map((l) => l.replace(/^neigh replace (\S+) lladdr \S+ dev (\S+) nud permanent$/, 'neigh del $1 dev $2')), true);
+      await this.net().bridgeBatch(undo.fdb, () => true).catch(() => undefined);
+      await this.ipBatch(undo.neigh, true);
       throw e;
     }
     return [...remove.ip, ...remove.fdb, ...add.neigh, ...add.fdb, ...add.route];

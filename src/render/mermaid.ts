@@ -1,9 +1,8 @@
 // Topologies as Mermaid diagrams shaped like the blog's: `graph TB`, the host interface, the cni0
 // bridge, one subgraph per pod network namespace holding eth0 and its IP, the veth pairs as `===`
 // edges, and the blog's colours; also VXLAN devices (flannel.1) with the remote nodes they send
-// to, and veths without a pod. One writer serves the lab's diagram (renderMermaid) and `podnet
-// graph` (inspect/mermaid.ts).
-import type { NodeDiagram } from '../model/views.js';
+// to, and veths without a pod. One writer serves `podnet graph` (inspect/mermaid.ts), the demo and
+// the tour.
 
 /** What the writer draws, wired by ids; `podnet graph`'s GraphModel has this shape. */
 export interface MermaidTopology {
@@ -86,30 +85,4 @@ export function renderTopologyMermaid(list: readonly MermaidTopology[]): string 
   for (const [cls, def] of Object.entries(CLASS_DEFS)) if (!optional.has(cls) || classes[cls as keyof typeof CLASS_DEFS].length) out.push(`    classDef ${cls} ${def}`);
   for (const [cls, ids] of Object.entries(classes)) if (ids.length) out.push(`    class ${ids.join(',')} ${cls}`);
   return `${out.join('\n')}\n`;
-}
-
-const id = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
-
-/** One node of the lab's diagram as a topology. */
-function topologyOf(d: NodeDiagram): MermaidTopology {
-  const n = id(d.node);
-  const host = `${n}_${id(d.host.name)}`;
-  const br = `${n}_${id(d.bridge.name)}`;
-  const some = (ip: string) => (ip ? [ip] : []);
-  return {
-    node: d.node,
-    interfaces: [{ id: host, name: d.host.name, ips: some(d.host.ip) }],
-    bridges: [{ id: br, name: d.bridge.name, ips: some(d.bridge.ip), uplink: host }],
-    vxlans: [],
-    veths: d.pods.map((p) => ({ id: `${n}_${id(p.pod)}_veth`, label: p.veth, bridge: br, peer: `${p.pod}:${p.eth0.split('@')[0]}`, iface: `${n}_${id(p.pod)}_eth0` })),
-    pods: d.pods.map((p) => ({
-      id: `${n}_${id(p.pod)}`, name: p.pod,
-      ifaces: [{ id: `${n}_${id(p.pod)}_eth0`, label: p.eth0, ips: some(p.ip), veth: `${n}_${id(p.pod)}_veth` }],
-    })),
-  };
-}
-
-/** A `graph TB` Mermaid diagram of one or more lab nodes. */
-export function renderMermaid(diagrams: readonly NodeDiagram[]): string {
-  return renderTopologyMermaid(diagrams.map(topologyOf));
 }

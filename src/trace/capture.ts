@@ -1,13 +1,12 @@
-// tcpdump on every capture point at once, each inside its namespace, with the settings that work on
-// this machine (measured-on-this-machine.md): --immediate-mode (else a short capture can end with no
-// packet), nanosecond timestamps, -U, promiscuous (cni0 only shows unicast pod-to-pod frames then).
+// tcpdump on every capture point at once, each inside its namespace (src/host/tcpdump.ts has the
+// settings that work on this kind of machine).
 // On a node's uplink and the underlay the flow travels inside VXLAN: the filter there matches the
 // outer UDP port and the inner packet's addresses.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Runner } from '../host/runner.js';
+import type { Host } from '../host/host.js';
 import { netnsAt } from '../host/netns.js';
-import { processOwner, processRunning, processStart, processStopAll } from '../host/process.js';
+import { tcpdumpStart, tcpdumpStop, tcpdumpWaitReady } from '../host/tcpdump.js';
 import { ipToInt } from '../model/ip.js';
 import type { CapturePoint } from '../model/trace.js';
 
@@ -40,46 +39,26 @@ export function vxlanFilter(protocol: 'icmp' | 'tcp' | 'udp', a: string, b: stri
   return `udp dst port ${vxlanPort} and udp[28:2] = 0x0800 and ${proto} and ${pair}`;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function size(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return -1;
-  }
-}
-
-/** Starts tcpdump on every point, and resolves when each has written its file header (it is capturing
- * by then). Equivalent to, per point: `nsenter --net=NS tcpdump --immediate-mode --time-stamp-precision=nano
- * -U -s 262144 -i IFACE -w FILE FILTER &`. `filter` is one for all points or one per point. Stops what it
- * started if one does not come up within `timeoutMs`. */
-export async function startCaptures(runner: Runner, points: readonly CapturePoint[], dir: string, filter: string | ((p: CapturePoint) => string), timeoutMs = 5000): Promise<Capture[]> {
+/** Starts tcpdump on every point, each inside its namespace, and resolves when each has written its
+ * file header (it is capturing by then); stops what it started if one does not come up within
+ * `timeoutMs`. `filter` is one for all points or one per point. */
+export async function startCaptures(h: Host, points: readonly CapturePoint[], dir: string, filter: string | ((p: CapturePoint) => string), timeoutMs = 5000): Promise<Capture[]> {
   const caps = await Promise.all(points.map(async (point, i): Promise<Capture> => {
     const file = join(dir, `${i}-${point.iface}.pcap`);
-    const argv = ['tcpdump', '--immediate-mode', '--time-stamp-precision=nano', '-U', '-s', '262144', '-i', point.iface, '-w', file, typeof filter === 'string' ? filter : filter(point)];
-    return { point, file, pid: await processStart(runner, netnsAt(point.netns), argv, TRACE_OWNER) };
+    return { point, file, pid: await tcpdumpStart(h.runner, netnsAt(point.netns), point.iface, file, typeof filter === 'string' ? filter : filter(point), TRACE_OWNER) };
   }));
-  const deadline = Date.now() + timeoutMs;
-  for (const c of caps) {
-    while ((await size(c.file)) < 24) {
-      if (Date.now() > deadline || !(await processRunning(c.pid))) {
-        await stopCaptures(runner, caps);
-        throw new Error(`tcpdump did not start on ${c.point.id} within ${timeoutMs} ms (is tcpdump installed? run \`npm run setup\` as root)`);
-      }
-      await sleep(10);
-    }
+  const late = await tcpdumpWaitReady(caps, timeoutMs);
+  if (late) {
+    await stopCaptures(h, caps);
+    const c = caps.find((x) => x.pid === late.pid)!;
+    throw new Error(`tcpdump did not start on ${c.point.id} within ${timeoutMs} ms (is tcpdump installed? run \`npm run setup\` as root)`);
   }
   return caps;
 }
 
-/** Stops the captures (SIGINT: tcpdump flushes and exits), waiting at most `timeoutMs`. */
-export async function stopCaptures(runner: Runner, caps: readonly Capture[], timeoutMs = 3000): Promise<void> {
-  const live = async () => (await Promise.all(caps.map(async (c) => ((await processOwner(c.pid)) === TRACE_OWNER ? c.pid : 0)))).filter((p) => p > 0);
-  for (const pid of await live()) await runner.signal(pid, 'SIGINT');
-  const deadline = Date.now() + timeoutMs;
-  while ((await live()).length > 0 && Date.now() < deadline) await sleep(10);
-  await processStopAll(runner, await live(), TRACE_OWNER, 200);
+/** Stops the captures (tcpdump flushes and exits), waiting at most `timeoutMs`. */
+export async function stopCaptures(h: Host, caps: readonly Capture[], timeoutMs = 3000): Promise<void> {
+  await tcpdumpStop(h.runner, caps.map((c) => c.pid), TRACE_OWNER, timeoutMs);
 }
 
 /** The bytes each capture wrote. */

@@ -7,11 +7,9 @@
 // saying so (`verdict`), and the layer-2 reason of each hop, which needs no kernel (`explainL2`). Pure.
 import type { DecodedFrame } from '../model/packet.js';
 import {
-  cmpBig, formatMs, timeline, type CapturePoint, type Direction, type FdbSeen, type OuterHeader, type TraceEvent, type TraceHop, type TracedPacket, type TracePath,
+  cmpBig, formatMs, timeline, type TraceProtocol, type CapturePoint, type Direction, type FdbSeen, type OuterHeader, type TraceEvent, type TraceHop, type TracedPacket, type TracePath,
 } from '../model/trace.js';
 
-/** The protocols a trace probes with. */
-export type TraceProtocol = 'icmp' | 'tcp' | 'udp';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 const TCP_FLAGS = ['SYN', 'FIN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR'];

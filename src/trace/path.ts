@@ -8,7 +8,7 @@
 import { parseIPv4 } from '../model/ip.js';
 import { formatRoute, lookupRoute, type Link, type VxlanLink } from '../model/kernel.js';
 import { nodeOfPeer, peerKey, resolvePeers, vxlanPeers, type NetnsSnapshot, type Snapshot, type VethPeer } from '../model/snapshot.js';
-import { LabError } from '../lab/errors.js';
+import { UserError } from '../model/errors.js';
 import type { CapturePoint, OverlayEnd, OverlayLeg, TracePath } from '../model/trace.js';
 
 /** A node of the path: its snapshot, its namespace, its name, its veth peers. */
@@ -123,35 +123,35 @@ function podsOf(views: readonly NodeView[]): string {
  * (one node, or several: a lab). */
 export function tracePath(snapshots: Snapshot | readonly Snapshot[], src: string, dst: string): TracePath {
   const views = (Array.isArray(snapshots) ? snapshots : [snapshots as Snapshot]).map(nodeView).filter((v): v is NodeView => v !== undefined);
-  if (!views.length) throw new LabError('nothing to trace: the node\'s namespace could not be read');
+  if (!views.length) throw new UserError('state', 'nothing to trace: the node\'s namespace could not be read');
   const nodeNames = views.map((v) => v.name).join(', ');
   const srcNs = findNs(views, src);
-  if (!srcNs) throw new LabError(`unknown pod "${src}" on ${nodeNames} (pods: ${podsOf(views)})`);
+  if (!srcNs) throw new UserError('not-found', `unknown pod "${src}" on ${nodeNames} (pods: ${podsOf(views)})`);
   const from = attachment(views, srcNs);
-  if (!from) throw new LabError(`pod "${src}" has no veth into ${nodeNames} with an IPv4 address: nothing to trace from`);
-  if (!from.bridge) throw new LabError(`${from.hostVeth.name}, the host end of ${src}'s ${from.iface.name}, is on no bridge: podnet traces bridged pods`);
+  if (!from) throw new UserError('state', `pod "${src}" has no veth into ${nodeNames} with an IPv4 address: nothing to trace from`);
+  if (!from.bridge) throw new UserError('state', `${from.hostVeth.name}, the host end of ${src}'s ${from.iface.name}, is on no bridge: podnet traces bridged pods`);
 
   let to: Attachment | undefined;
   let dstIp: string;
   const dstNs = /^\d+\.\d+\.\d+\.\d+$/.test(dst) ? undefined : findNs(views, dst);
   if (dstNs) {
     to = attachment(views, dstNs);
-    if (!to) throw new LabError(`pod "${dst}" has no veth into ${nodeNames} with an IPv4 address (on another node? trace to its IP, or trace on a lab)`);
+    if (!to) throw new UserError('state', `pod "${dst}" has no veth into ${nodeNames} with an IPv4 address (on another node? trace to its IP, or trace on a lab)`);
     dstIp = to.ip;
   } else {
     try {
       dstIp = parseIPv4(dst);
     } catch {
-      throw new LabError(`unknown destination "${dst}": give a pod name or an IPv4 address`);
+      throw new UserError('not-found', `unknown destination "${dst}": give a pod name or an IPv4 address`);
     }
     const owner = views.flatMap((v) => v.s.namespaces).find((p) => !views.some((v) => v.host.id === p.id) && p.addrs.some((a) => a.family === 'inet' && a.local === dstIp));
     to = owner ? attachment(views, owner) : undefined;
   }
   const out = to?.node === from.node ? undefined : crossing(views, from.node, dstIp);
   if (!out && to && to.node !== from.node) {
-    throw new LabError(`${to.owner} is on ${to.node.name}, but ${from.node.name} does not route ${dstIp} through a VXLAN device (${lookupRoute(from.node.host.routes, dstIp)?.dev ?? 'no route'}): see podnet inspect overlay ${from.node.name}`);
+    throw new UserError('state', `${to.owner} is on ${to.node.name}, but ${from.node.name} does not route ${dstIp} through a VXLAN device (${lookupRoute(from.node.host.routes, dstIp)?.dev ?? 'no route'}): see podnet inspect overlay ${from.node.name}`);
   }
-  if (!out && to && to.bridge !== from.bridge) throw new LabError(`${src} and ${to.owner} are on different bridges (${from.bridge}, ${to.bridge ?? 'none'})`);
+  if (!out && to && to.bridge !== from.bridge) throw new UserError('state', `${src} and ${to.owner} are on different bridges (${from.bridge}, ${to.bridge ?? 'none'})`);
 
   const points: CapturePoint[] = [];
   const add = (owner: string, netns: string, iface: string, role: CapturePoint['role'], mac?: string) =>

@@ -2,12 +2,12 @@
 // state puts the destination (a pod, or an IP of another node's pod subnet) on another node, both
 // nodes at once (inspectLab), so the path can follow the packet across the overlay. Elsewhere
 // (--host, --netns), the one namespace given.
-import type { Runner } from '../host/runner.js';
+import type { Host } from '../host/host.js';
 import { inspectLab, inspectTarget } from '../inspect/inspect.js';
 import { contains, parseCidr } from '../model/ip.js';
 import type { Snapshot } from '../model/snapshot.js';
-import { LabDir, type LabState } from '../lab/state.js';
-import type { TraceRequest } from './trace.js';
+import type { LabState } from '../lab/state.js';
+import type { Target } from '../lab/target.js';
 
 /** The node lab state puts `ref` on: a pod's node, or the node whose pod subnet holds an IPv4 `ref`. */
 function nodeOf(state: LabState, ref: string): string | undefined {
@@ -23,14 +23,13 @@ function nodeOf(state: LabState, ref: string): string | undefined {
   })?.name;
 }
 
-/** The snapshots a trace needs: one per node it crosses. */
-export async function traceSnapshots(runner: Runner, req: Pick<TraceRequest, 'src' | 'dst' | 'target' | 'stateRoot'>): Promise<Snapshot[]> {
-  const { target } = req;
-  const state = target.host || target.netns ? undefined : await new LabDir(req.stateRoot, target.lab).read();
-  const srcNode = state ? nodeOf(state, req.src) : undefined;
-  const dstNode = state ? nodeOf(state, req.dst) : undefined;
+/** The snapshots a trace from `src` to `dst` needs: one per node it crosses. */
+export async function traceSnapshots(h: Host, target: Target, stateRoot: string, src: string, dst: string): Promise<Snapshot[]> {
+  if (target.kind !== 'lab') return [await inspectTarget(h, target, stateRoot)];
+  const srcNode = nodeOf(target.state, src);
+  const dstNode = nodeOf(target.state, dst);
   if (srcNode && dstNode && srcNode !== dstNode) {
-    return (await inspectLab(runner, target.lab, req.stateRoot, { nodes: [srcNode, dstNode] })).nodes.map((n) => n.snapshot);
+    return (await inspectLab(h, target.state, stateRoot, { nodes: [srcNode, dstNode] })).nodes.map((n) => n.snapshot);
   }
-  return [(await inspectTarget(runner, srcNode ? { ...target, node: srcNode } : target, req.stateRoot)).snapshot];
+  return [await inspectTarget(h, srcNode ? { ...target, node: srcNode } : target, stateRoot)];
 }

@@ -5,8 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Runner } from '../host/runner.js';
-import type { InspectTarget } from '../inspect/inspect.js';
+import type { Host } from '../host/host.js';
+import type { Target } from '../lab/target.js';
 import type { CaptureInterface, CapturedFrame } from '../model/packet.js';
 import { readCapture } from './capture-file.js';
 import { decodeFrame } from './decode.js';
@@ -18,17 +18,12 @@ import { sendProbe } from './probe.js';
 import { tracePath } from './path.js';
 import { explainOverlay } from './overlay.js';
 import { traceSnapshots } from './scope.js';
-import type { CapturePoint, TraceEvent, TracePath, TraceResult } from '../model/trace.js';
+import type { CapturePoint, TraceAsk, TraceEvent, TracePath, TraceResult } from '../model/trace.js';
 
-/** What to trace. */
-export interface TraceRequest {
-  src: string;
-  dst: string;
-  protocol: 'icmp' | 'tcp' | 'udp';
-  port?: number;
-  cold: boolean;
-  /** Where: a lab (its node, or both nodes of a cross-node trace), --host, --netns (as for inspect). */
-  target: InspectTarget;
+/** What to trace, and where: a lab (its node, or both nodes of a cross-node trace), --host,
+ * --netns (as for inspect). */
+export interface TraceRequest extends TraceAsk {
+  target: Target;
   stateRoot: string;
   /** How long to wait for the exchange after the probe command ends, ms. */
   settleMs?: number;
@@ -52,21 +47,21 @@ function filters(path: TracePath, req: TraceRequest): (p: CapturePoint) => strin
 }
 
 /** Runs a trace. Everything it starts (tcpdump, a listener) is stopped before it returns, also on failure. */
-export async function runTrace(runner: Runner, req: TraceRequest): Promise<TraceOutcome> {
-  const path = tracePath(await traceSnapshots(runner, req), req.src, req.dst);
+export async function runTrace(h: Host, req: TraceRequest): Promise<TraceOutcome> {
+  const path = tracePath(await traceSnapshots(h, req.target, req.stateRoot, req.src, req.dst), req.src, req.dst);
   const dstPoint = path.points.find((p) => p.position === path.points.length - 1 && p.role === 'pod-eth0');
-  if (req.cold) await forget(runner, path);
-  const [fdbBefore, decision] = await Promise.all([learnedFdb(runner, path), sourceDecision(runner, path)]);
+  if (req.cold) await forget(h, path);
+  const [fdbBefore, decision] = await Promise.all([learnedFdb(h, path), sourceDecision(h, path)]);
   const dir = await mkdtemp(join(tmpdir(), 'podnet-trace-'));
   const startedAt = new Date().toISOString();
   const warnings: string[] = [];
   try {
-    const caps = await startCaptures(runner, path.points, dir, filters(path, req));
+    const caps = await startCaptures(h, path.points, dir, filters(path, req));
     try {
-      await sendProbe(runner, path, req.protocol, req.port, dstPoint?.netns);
+      await sendProbe(h, path, req.protocol, req.port, dstPoint?.netns);
       await sleep(req.settleMs ?? 50);
     } finally {
-      await stopCaptures(runner, caps);
+      await stopCaptures(h, caps);
     }
     const interfaces: CaptureInterface[] = [];
     const frames: CapturedFrame[] = [];
@@ -90,9 +85,9 @@ export async function runTrace(runner: Runner, req: TraceRequest): Promise<Trace
     }
     packets = explainL2(path, explainOverlay(path, packets), fdbBefore);
     const result: TraceResult = {
-      path, protocol: req.protocol, ...(req.port ? { port: req.port } : {}), cold: req.cold, startedAt, packets,
+      path, protocol: req.protocol, ...(req.port ? { port: req.port } : {}), cold: !!req.cold, startedAt, packets,
       answered: answered(packets, req.protocol), verdict: verdict(path, packets, req.protocol),
-      fdbBefore, fdbAfter: await learnedFdb(runner, path),
+      fdbBefore, fdbAfter: await learnedFdb(h, path),
     };
     return { result, pcapng: writePcapng(interfaces, frames), warnings };
   } finally {

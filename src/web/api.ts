@@ -1,9 +1,9 @@
 // The JSON documents of `podnet ui`'s HTTP API (docs/ui.md), as types shared by the server
 // (src/web) and the front end (web/src). Pure types: every value in them is drawn from a live
 // snapshot or trace by the server; the front end only lays them out and draws them.
-import type { GraphModel } from '../render/inspect/graph.js';
+import type { GraphModel } from '../views/graph.js';
 import type { DecodedFrame } from '../model/packet.js';
-import type { Direction, PointRole } from '../model/trace.js';
+import type { Direction, PointRole, TraceAsk } from '../model/trace.js';
 
 /** What the UI looks at: a lab (by name), or the machine podnet runs on (`--host`). */
 export type UiSource =
@@ -141,18 +141,8 @@ export interface ElementDetails {
 /** What an element id stands for. */
 export type ElementKind = 'node' | 'interface' | 'bridge' | 'vxlan' | 'remote' | 'veth' | 'pod' | 'pod-iface' | 'underlay' | 'underlay-bridge' | 'underlay-port';
 
-/** `POST /api/trace` body. */
-export interface TraceBody {
-  /** A pod name. */
-  src: string;
-  /** A pod name or an IPv4 address. */
-  dst: string;
-  protocol: 'icmp' | 'tcp' | 'udp';
-  /** Required for tcp and udp. */
-  port?: number;
-  /** Flush neighbours and the learned FDB first (ARP, flooding, learning). */
-  cold?: boolean;
-}
+/** `POST /api/trace` body: what a trace is asked for, as the CLI's arguments say it. */
+export type TraceBody = TraceAsk;
 
 /** A decoded frame as JSON (the decoder's layers; VXLAN's inner frame nested). */
 export type FrameLayers = DecodedFrame;

@@ -2,9 +2,10 @@
 // (links, routes, neighbours, FDB, pods) that concern it, with the same columns the CLI prints.
 // Pure: the element's re-hosted snapshot in, tables out.
 import type { Column } from '../render/table.js';
-import {
-  fdbWideColumns, inspectFdb, inspectLinks, inspectNeigh, inspectPods, inspectRoutes, linkColumns, neighColumns, podColumns, routeWideColumns,
-} from '../render/inspect/index.js';
+import { fdbWideColumns, linkColumns, neighColumns, podColumns, routeWideColumns } from '../render/inspect/index.js';
+import { inspectFdb, inspectLinks, inspectNeigh, inspectPods, inspectRoutes } from '../views/index.js';
+import { labFlag } from '../lab/names.js';
+import type { Target } from '../lab/target.js';
 import type { DetailSection, ElementDetails } from './api.js';
 import type { ElementRef } from './topology.js';
 
@@ -13,13 +14,11 @@ function section<T>(title: string, command: string, kind: string, items: T[], co
   return { title, command, kind, columns: columns.map((c) => c.header), rows: items.map((r) => columns.map((c) => String(c.cell(r)))), items };
 }
 
-/** How the CLI reaches the same viewpoint: a lab (and its name unless it is `demo`), or this host. */
-export type CliTarget = { lab: string } | { host: true };
-
 /** The CLI arguments that show what `ref` is seen from: `server --name lab`, `--host`, `--netns …` for the underlay. */
-function viewArgs(ref: ElementRef, t: CliTarget): { node: string; flags: string } {
-  if ('host' in t) return { node: '', flags: '--host' };
-  const name = t.lab === 'demo' ? '' : `--name ${t.lab}`;
+function viewArgs(ref: ElementRef, t: Target): { node: string; flags: string } {
+  if (t.kind === 'host') return { node: '', flags: '--host' };
+  if (t.kind === 'netns') return { node: '', flags: `--netns ${t.label}` };
+  const name = labFlag(t.lab).trim();
   if (ref.kind.startsWith('underlay')) {
     const ns = ref.view.namespaces.find((n) => n.id === ref.view.host);
     return { node: '', flags: `--netns ${ns?.names[0] ?? ns?.path ?? ''}` };
@@ -29,7 +28,7 @@ function viewArgs(ref: ElementRef, t: CliTarget): { node: string; flags: string 
 }
 
 /** The details of one element; `t` names the viewpoint in the commands shown beside each table. */
-export function elementDetails(ref: ElementRef, t: CliTarget): ElementDetails {
+export function elementDetails(ref: ElementRef, t: Target): ElementDetails {
   const s = ref.view;
   const ns = ref.netnsId;
   const link = ref.link;

@@ -2,7 +2,7 @@
 // on first use and stopped by close().
 import { Worker } from 'node:worker_threads';
 import type { ElkNode } from 'elkjs/lib/elk-api.js';
-import type { GraphModel } from '../render/inspect/graph.js';
+import type { GraphModel } from '../views/graph.js';
 import type { Drawing, TopologyDoc } from './api.js';
 import { toDrawing, toElk } from './layout.js';
 

@@ -2,8 +2,7 @@
 // one-line JSON error naming the field; only a failure of the machine is a 5xx; no stack ever leaves.
 import { z, ZodError } from 'zod';
 import { HostError } from '../host/errors.js';
-import { LabError } from '../lab/errors.js';
-import { TopologyError } from '../model/topology.js';
+import { UserError, httpStatusOf } from '../model/errors.js';
 import type { NodeBody, PodBody, TraceBody } from './api.js';
 
 /** An error with the HTTP status it answers with. */
@@ -54,7 +53,7 @@ function zodLine(e: ZodError): string {
 export function toHttp(e: unknown, log: (e: unknown) => void): { status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 503; error: string } {
   if (e instanceof HttpError) return { status: e.status, error: e.message };
   if (e instanceof ZodError) return { status: 400, error: zodLine(e) };
-  if (e instanceof LabError || e instanceof TopologyError) return { status: /^unknown (pod|node)\b/.test(e.message) ? 404 : /already exists/.test(e.message) ? 409 : 400, error: e.message };
+  if (e instanceof UserError) return { status: httpStatusOf(e.kind), error: e.message };
   if (e instanceof HostError) {
     log(e);
     return { status: 500, error: e.message.split('\n')[0] };

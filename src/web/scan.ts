@@ -2,16 +2,14 @@
 // once, one snapshot per node) and the underlay switch seen from its own namespace; for --host,
 // this machine. Also the cheap fingerprint the live view polls to know when a rescan is worth it.
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Runner } from '../host/runner.js';
+import type { Host } from '../host/host.js';
 import { inspectLab, inspectTarget } from '../inspect/inspect.js';
-import { LabError } from '../lab/errors.js';
+import { isUserError } from '../model/errors.js';
 import { LabDir } from '../lab/state.js';
+import { labPrefix } from '../lab/names.js';
+import type { Target } from '../lab/target.js';
 import type { NetnsSnapshot, Snapshot } from '../model/snapshot.js';
 import { rehost, type Scanned } from './topology.js';
-
-/** What the UI serves: a lab by name, or the machine it runs on. */
-export type UiTarget = { lab: string } | { host: true };
 
 const netnsDir = '/run/netns';
 
@@ -24,22 +22,23 @@ function underlayView(nodes: readonly Snapshot[], netns: string): Snapshot | und
   return sw && nodes[0] ? rehost({ ...nodes[0], namespaces: [...byId.values()] }, sw.id) : undefined;
 }
 
-/** Scans the target into one snapshot per node (and the underlay's, for a lab). */
-export async function scanTarget(runner: Runner, target: UiTarget, stateRoot: string): Promise<Scanned> {
-  if ('host' in target) {
-    const { snapshot } = await inspectTarget(runner, { lab: 'demo', host: true }, stateRoot);
+/** Scans the target into one snapshot per node (and the underlay's, for a lab). A lab's state is
+ * read afresh at each scan: pods and nodes come and go while the page is open. */
+export async function scanTarget(h: Host, target: Target, stateRoot: string): Promise<Scanned> {
+  if (target.kind !== 'lab') {
+    const snapshot = await inspectTarget(h, target, stateRoot);
     const me = snapshot.namespaces.find((n) => n.id === snapshot.host);
     return { source: { kind: 'host', name: me?.identity.name ?? 'this host' }, takenAt: snapshot.takenAt, nodes: [snapshot] };
   }
   const { lab } = target;
   const absent: Scanned = { source: { kind: 'lab', lab, status: 'absent' }, takenAt: new Date().toISOString(), nodes: [] };
-  const state = await new LabDir(stateRoot, lab).read();
+  const state = await new LabDir(stateRoot, lab).read().catch(() => undefined);
   if (!state || state.plan.nodes.length === 0) return absent;
   let scan;
   try {
-    scan = await inspectLab(runner, lab, stateRoot);
+    scan = await inspectLab(h, state, stateRoot);
   } catch (e) {
-    if (e instanceof LabError) return absent; // went down between reading its state and scanning it
+    if (isUserError(e)) return absent; // went down between reading its state and scanning it
     throw e;
   }
   const nodes = scan.nodes.map((n) => n.snapshot).filter((s) => s.host !== '');
@@ -49,9 +48,9 @@ export async function scanTarget(runner: Runner, target: UiTarget, stateRoot: st
 
 /** Changes whenever a namespace is pinned or removed (a pod or node coming or going) or the lab's
  * state file is rewritten; costs two system calls, no process. */
-export async function fingerprint(target: UiTarget, stateRoot: string): Promise<string> {
+export async function fingerprint(target: Target, stateRoot: string): Promise<string> {
   const names = (await readdir(netnsDir).catch(() => [] as string[]));
-  const mine = 'host' in target ? names : names.filter((n) => n.startsWith(`podnet-${target.lab}-`));
-  const st = 'host' in target ? undefined : await stat(join(stateRoot, target.lab, 'state.json')).catch(() => undefined);
+  const mine = target.kind !== 'lab' ? names : names.filter((n) => n.startsWith(labPrefix(target.lab)));
+  const st = target.kind !== 'lab' ? undefined : await stat(new LabDir(stateRoot, target.lab).file).catch(() => undefined);
   return `${mine.sort().join(',')}|${st ? `${st.mtimeMs}:${st.size}` : '-'}`;
 }

@@ -3,13 +3,13 @@
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Runner } from '../host/runner.js';
-import type { LabDeps } from '../lab/lab.js';
-import { LabError } from '../lab/errors.js';
+import type { LabDeps } from '../lab/deps.js';
+import type { Target } from '../lab/target.js';
+import { UserError } from '../model/errors.js';
 import { createApp } from './app.js';
 import { Layouter } from './layouter.js';
 import { LiveTopology } from './live.js';
-import { fingerprint, scanTarget, type UiTarget } from './scan.js';
+import { fingerprint, scanTarget } from './scan.js';
 import { Sessions } from './security.js';
 import { loadStatic } from './static.js';
 
@@ -17,9 +17,9 @@ import { loadStatic } from './static.js';
 export const UI_ADDRESS = '127.0.0.1';
 
 export interface UiOptions {
-  runner: Runner;
   deps: LabDeps;
-  target: UiTarget;
+  /** A lab (its state re-read at every scan: pods come and go) or this host; a namespace too. */
+  target: Target;
   /** Lets the page add and delete pods and add nodes (labs only). */
   allowChanges: boolean;
   /** 0: any free port. */
@@ -42,23 +42,23 @@ export interface UiServer {
 
 /** Starts the server; resolves once it listens. */
 export async function startUi(o: UiOptions): Promise<UiServer> {
-  if ('host' in o.target && o.allowChanges) throw new LabError('--allow-changes works with labs only: --host shows this machine read-only');
+  if (o.target.kind !== 'lab' && o.allowChanges) throw new UserError('conflict', '--allow-changes works with labs only: --host shows this machine read-only');
   const log = o.log ?? ((e: unknown) => process.stderr.write(`podnet ui: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`));
   const layouter = new Layouter();
   const live = new LiveTopology({
-    scan: () => scanTarget(o.runner, o.target, o.deps.stateRoot),
+    scan: () => scanTarget(o.deps.host, o.target, o.deps.stateRoot),
     layout: (doc) => layouter.layout(doc),
     fingerprint: () => fingerprint(o.target, o.deps.stateRoot),
-    readOnly: 'host' in o.target || !o.allowChanges,
+    readOnly: o.target.kind !== 'lab' || !o.allowChanges,
     ...(o.tickMs ? { tickMs: o.tickMs } : {}),
     onError: log,
   });
   const sessions = new Sessions();
   let port = o.port;
-  const app = createApp({ runner: o.runner, deps: o.deps, target: o.target, allowChanges: o.allowChanges, live, sessions, port: () => port, files: await loadStatic(), log });
+  const app = createApp({ deps: o.deps, target: o.target, allowChanges: o.allowChanges, live, sessions, port: () => port, files: await loadStatic(), log });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: o.port, hostname: UI_ADDRESS }, () => resolve(s as Server)) as Server;
-    s.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new LabError(`port ${o.port} on ${UI_ADDRESS} is in use: pick another with --port, or leave it out for any free port`) : e));
+    s.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new UserError('conflict', `port ${o.port} on ${UI_ADDRESS} is in use: pick another with --port, or leave it out for any free port`) : e));
   });
   port = (server.address() as AddressInfo).port;
   // Read and lay out the target now, so the first page shows it at once (ELK warms up meanwhile).

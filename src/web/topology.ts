@@ -3,7 +3,7 @@
 // the edges between them, each read from the snapshot. Also indexes every element id (for details)
 // and every capture point name `owner/iface` (for journeys). Pure.
 import type { Snapshot } from '../model/snapshot.js';
-import { graphModel, type GraphModel } from '../render/inspect/graph.js';
+import { graphModel, type GraphModel } from '../views/graph.js';
 import type { ElementKind, TopologyDoc, TopologyEdge, TopologyNode, TopologyUnderlay, UiSource } from './api.js';
 
 /** What an element id stands for, for the details views. */

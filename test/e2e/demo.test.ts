@@ -1,7 +1,8 @@
 // `podnet demo`, as the issue describes it: the pods like `kubectl get pods -o wide`, a ping pod1 →
-// pod2 from inside pod1 with its replies, the node's interfaces the way the blog lists them (cni0,
-// vethXXXXXXXX, the node's eth0) with each pod's eth0@ifN matched to its host veth, the topology as a
-// Mermaid diagram shaped like the blog's, and how to go on. A second `demo` says the lab is up.
+// pod2 from inside pod1 with its replies, each pod's eth0@ifN matched to its host veth (`podnet
+// inspect`), what cni0 learned (`podnet inspect fdb`), the topology as a Mermaid diagram shaped like
+// the blog's (`podnet graph`), and how to go on — each output under the command that prints it, which
+// retyped prints the same. A second `demo` says the lab is up.
 //
 // `demo` always uses the lab "demo", whose namespaces are named podnet-demo-*. Anyone else's demo
 // lab on this machine (another session, another test run — one came and went while this file was
@@ -91,7 +92,7 @@ describe('podnet demo', () => {
     if (problems.length) throw new Error(problems.join('; '));
   });
 
-  test('exits 0 and shows the pods, a ping, the interfaces matched to the kernel, the diagram and how to go on', T, async () => {
+  test('exits 0 and shows the pods, a ping, each veth matched to the kernel, the FDB, the diagram and how to go on', T, async () => {
     first = await demo();
     const r = first;
     assert.equal(r.code, 0, show(r));
@@ -109,39 +110,47 @@ describe('podnet demo', () => {
     assert.match(ping, /64 bytes from 10\.42\.0\.3/);
     assert.match(ping, /3 packets transmitted, 3 received, 0% packet loss/);
 
-    // The node's interfaces: cni0, two host veths each matched to its pod's eth0@ifN, the node's eth0.
-    const ifaces = table(section(r.stdout, 'the node\'s interfaces'));
+    // Each pod's eth0@ifN matched to its host veth: @ifN is the peer's ifindex in the kernel, both ways.
+    const veths = table(section(r.stdout, 'each pod\'s eth0@ifN'));
     const kernel = ipJsonIn('podnet-demo-server', ['link', 'show']);
-    const cni0 = ifaces.find((x) => x.INTERFACE === 'cni0');
-    assert.ok(cni0, 'a cni0 row');
-    assert.equal(cni0.KIND, 'bridge');
-    assert.equal(cni0.ADDRESS, '10.42.0.1/24');
-    const eth0 = ifaces.find((x) => x.INTERFACE.startsWith('eth0@if'));
-    assert.ok(eth0, 'the node\'s eth0 row');
-    assert.equal(eth0.ADDRESS, '198.51.100.2/24');
-    const veths = ifaces.filter((x) => /^veth[0-9a-f]{8}@if2$/.test(x.INTERFACE));
-    assert.equal(veths.length, 2, `two vethXXXXXXXX@if2 rows:\n${JSON.stringify(ifaces, null, 1)}`);
-    const matched = veths.map((v) => {
-      assert.equal(v.MASTER, 'cni0');
-      const m = /^(pod[12]): eth0@if(\d+) (10\.42\.0\.\d+)\/24$/.exec(v['CONNECTS TO']);
-      assert.ok(m, `${v.INTERFACE} names its pod's eth0@ifN: "${v['CONNECTS TO']}"`);
-      const k = kernel.find((l) => l.ifname === v.INTERFACE.split('@')[0]);
-      assert.ok(k, `${v.INTERFACE} exists in podnet-demo-server`);
-      assert.equal(Number(m[2]), k.ifindex, `${m[1]}: eth0@if${m[2]} is the ifindex of ${v.INTERFACE} in the kernel`);
-      const pod = podRows.find((p) => p.NAME === m[1]);
-      assert.ok(pod);
-      assert.equal(m[3], pod.IP);
-      const [podEth0] = ipJsonIn(pod.NETNS, ['link', 'show', 'eth0']);
-      assert.equal(podEth0.ifindex, 2, `${m[1]}'s eth0 is ifindex 2 (what @if2 names)`);
-      assert.equal(podEth0.link_index, k.ifindex, `${m[1]}'s eth0 is the peer of ${v.INTERFACE}`);
-      return m[1];
-    });
-    assert.deepEqual(matched.sort(), ['pod1', 'pod2']);
+    assert.deepEqual(veths.map((v) => v.POD).sort(), ['pod1', 'pod2']);
+    for (const v of veths) {
+      const m = /^eth0@if(\d+)$/.exec(v.IFACE);
+      assert.ok(m, `${v.POD}'s IFACE is eth0@ifN: "${v.IFACE}"`);
+      const k = kernel.find((l) => l.ifname === v['HOST VETH'].split('@')[0]);
+      assert.ok(k, `${v['HOST VETH']} exists in podnet-demo-server`);
+      assert.equal(Number(m[1]), k.ifindex, `${v.POD}: eth0@if${m[1]} is the ifindex of ${v['HOST VETH']}`);
+      assert.equal(v.BRIDGE, 'cni0');
+      const [podEth0] = ipJsonIn(v.NETNS, ['link', 'show', 'eth0']);
+      assert.equal(v['HOST VETH'], `${String(k.ifname)}@if${String(podEth0.ifindex)}`, 'vethX@ifN names the pod end\'s ifindex');
+      assert.equal(podEth0.link_index, k.ifindex, `${v.POD}'s eth0 is the peer of ${v['HOST VETH']}`);
+      assert.equal(v.IP, podRows.find((p) => p.NAME === v.POD)?.IP);
+    }
 
-    // The diagram, shaped like the blog's.
+    // What cni0 learned from the ping: each pod's MAC, learned on its own host veth.
+    const fdb = table(section(r.stdout, 'what cni0 learned'));
+    for (const v of veths) {
+      const entry = fdb.find((e) => e.MAC === v.MAC);
+      assert.ok(entry, `cni0 learned ${v.POD}'s MAC ${v.MAC}`);
+      assert.deepEqual([entry.PORT, entry.KIND, entry.OWNER], [v['HOST VETH'].split('@')[0], 'learned', `${v.POD}:eth0`]);
+    }
+
+    // The diagram, shaped like the blog's, with flannel.1 as podnet graph draws it.
     assert.match(r.stdout, /\ngraph TB\n/);
     assert.match(r.stdout, /\n\s*subgraph \S+\["pod1 Network Namespace"\]/);
     assert.ok(r.stdout.includes('cni0 Bridge 10.42.0.1/24'), 'the bridge node');
+    assert.ok(r.stdout.includes('flannel.1 VXLAN'), 'flannel.1, as podnet graph draws it');
+
+    // Every output sits under the command that prints it: retyped, each prints the same (AGE aside).
+    const commands = [...r.stdout.matchAll(/^== ([^\n]+)\n {3}\$ (podnet [^\n]+)$/gm)].map((m) => ({ title: m[1], argv: m[2].split(' ').slice(1) }));
+    assert.deepEqual(commands.map((c) => c.argv[0]), ['get', 'exec', 'inspect', 'inspect', 'graph']);
+    for (const c of commands.filter((x) => x.argv[0] !== 'exec')) {
+      const again = await demo(c.argv);
+      assert.equal(again.code, 0, show(again));
+      const shown = section(r.stdout, c.title.slice(0, 20)).filter((l) => !/^ {3}(learned|permanent):/.test(l));
+      const noAge = (l: string) => l.replace(/ \d+s /, ' Ns ');
+      assert.deepEqual(again.stdout.split('\n').filter((l) => l.trim() !== '').map(noAge), shown.map(noAge), `podnet ${c.argv.join(' ')} prints what the demo showed`);
+    }
 
     // How to go on.
     const goOn = section(r.stdout, 'go on').join('\n');

@@ -46,7 +46,7 @@ describe('inspect and graph on a lab', () => {
       assert.equal(item.mac, eth0.address);
       assert.equal(item.hairpin, true);
       assert.equal(item.state, 'forwarding');
-      assert.deepEqual(item.ips, [pod.ip]);
+      assert.deepEqual(item.ips, [`${pod.ip}/24`], "the pod's address as the kernel holds it, with its prefix");
     }
     const table = await cli(['inspect', '--name', X]);
     ok(table);

@@ -27,7 +27,7 @@ describe('a running lab: views, exec, run/delete, errors that change nothing', (
     const r = await cli(['lab', 'up', '--name', X]);
     ok(r);
     assert.match(r.stderr, new RegExp(`^lab "${X}" is up: 1 node\\(s\\), 2 pod\\(s\\) in \\d+ ms\\n$`));
-    assert.match(r.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+IFACE\s+HOST VETH\s+NETNS\n/);
+    assert.match(r.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+IFACE\s+HOST VETH\s+PID\s+NETNS\n/);
   });
 
   after(() => tearDown([{ lab: X, stateDir }], [stateDir]));
@@ -136,7 +136,7 @@ describe('a running lab: views, exec, run/delete, errors that change nothing', (
   test('run pod3 → 10.42.0.4 in get pods and on its eth0; delete pod pod3 → gone, with its namespace', T, async () => {
     const run = await cli(['run', 'pod3', '--name', X]);
     ok(run);
-    assert.match(run.stderr, /^pod\/pod3 created on server: 10\.42\.0\.4\/24 \(veth[0-9a-f]{8}\)\n$/);
+    assert.match(run.stderr, /^pod\/pod3 created on server: 10\.42\.0\.4 \(veth[0-9a-f]{8}\)\n$/);
     const after1 = JSON.parse((await cli(['get', 'pods', '-o', 'json', '--name', X])).stdout) as { items: PodItem[] };
     const pod3 = after1.items.find((p) => p.name === 'pod3');
     assert.ok(pod3, 'pod3 is listed');

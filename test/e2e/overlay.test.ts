@@ -57,7 +57,7 @@ describe('a three-node lab from the CLI', () => {
     assert.match(oneErrorLine(await cli(['node', 'delete', 'ghost', '--name', L])), /unknown node "ghost" \(nodes: server, agent1, agent2\)/);
     assert.match(oneErrorLine(await cli(['lab', 'up', '--name', labName(), '--store', 'consul'])), /--store consul: use "file" \(the default\), "etcd" \(the lab runs its own\) or etcd:\/\/HOST:PORT/);
     assert.match(oneErrorLine(await cli(['lab', 'up', '--name', labName(), '--store', 'etcd://nope'])), /--store etcd:\/\/nope: "nope" is not HOST:PORT/);
-    assert.match(oneErrorLine(await cli(['lab', 'up', '--name', labName(), '--nodes', '999'])), /--nodes: "999" is not a number of nodes between 0 and 250/);
+    assert.match(oneErrorLine(await cli(['lab', 'up', '--name', labName(), '--nodes', '999'])), /--nodes: "999" is not a number of nodes between 1 and 250/);
     assert.deepEqual(readState(stateDir, L), before);
   });
 });

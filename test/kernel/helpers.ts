@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Host } from '../../src/host/host.js';
 import { ExecRunner } from '../../src/host/runner.js';
-import type { LabDeps } from '../../src/lab/lab.js';
-import type { LabState } from '../../src/lab/state.js';
+import type { LabDeps } from '../../src/lab/deps.js';
+import { LabDir, type LabState } from '../../src/lab/state.js';
+import { resolveTarget, type Target } from '../../src/lab/target.js';
+import { requireUp } from '../../src/lab/lifecycle.js';
 
 type Json = Record<string, unknown>;
 
@@ -216,7 +218,7 @@ export async function leftoversOf(lab: string): Promise<string | undefined> {
  * `podnet-<lab>-` namespace and no process of the lab is left; removes the temp dirs. Throws (after
  * cleaning) if labDown left anything, so a leak fails the file. */
 export async function tearDownLabs(deps: LabDeps, labs: readonly string[], dirs: readonly string[]): Promise<void> {
-  const { labDown } = await import('../../src/lab/lab.js');
+  const { labDown } = await import('../../src/lab/lifecycle.js');
   const problems: string[] = [];
   for (const lab of labs) {
     try {
@@ -233,9 +235,9 @@ export async function tearDownLabs(deps: LabDeps, labs: readonly string[], dirs:
 
 
 /** `import` specifiers (file URLs) of the compiled modules a child script needs. */
-export function distModules(): Record<'lab' | 'host' | 'runner' | 'topology', string> {
+export function distModules(): Record<'lifecycle' | 'clean' | 'host' | 'runner' | 'topology', string> {
   const url = (rel: string) => new URL(`../../src/${rel}`, import.meta.url).href;
-  return { lab: url('lab/lab.js'), host: url('host/host.js'), runner: url('host/runner.js'), topology: url('model/topology.js') };
+  return { lifecycle: url('lab/lifecycle.js'), clean: url('lab/clean.js'), host: url('host/host.js'), runner: url('host/runner.js'), topology: url('model/topology.js') };
 }
 
 /** A child process whose stdout lines are collected, so a test can wait for one and kill it there. */
@@ -292,4 +294,14 @@ export class WatchedChild {
     await within(this.exited, timeoutMs, 'timeout');
     await waitFor(() => processGroup(this.pid).length === 0, timeoutMs);
   }
+}
+
+/** The target `podnet inspect --name LAB [NODE]` resolves to (the lab's state read once). */
+export async function labTarget(stateRoot: string, lab: string, node?: string): Promise<Target> {
+  return resolveTarget(stateRoot, { lab, labExplicit: true, ...(node !== undefined ? { node } : {}) });
+}
+
+/** The state of a lab that is up. */
+export function labState(stateRoot: string, lab: string): Promise<LabState> {
+  return requireUp(new LabDir(stateRoot, lab), lab);
 }

@@ -1,7 +1,7 @@
 // The topology as Graphviz DOT: an undirected graph, the host interfaces, bridges and host veths
 // on their own ranks, one cluster per pod network namespace, in the blog diagram's colours; the
 // remote nodes of a VXLAN device as dashed boxes beside it.
-import type { GraphModel } from './graph.js';
+import type { GraphModel } from '../../views/graph.js';
 
 /** A DOT quoted string: backslashes and quotes escaped, newlines as `\n`. */
 export const dotString = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\r?\n/g, '\\n')}"`;

@@ -2,7 +2,7 @@
 // VXLAN devices, each followed by the remote nodes it sends to) on top, then each bridge with a bus that its host veths hang from, each veth
 // above the pod namespace (name, interface, IPs) it is paired with. Columns wrap into bands so a
 // few hundred pods stay readable; long names are cut on screen and kept whole in <title>.
-import type { GraphModel, GraphPod, GraphPodIface, GraphVeth } from './graph.js';
+import type { GraphModel, GraphPod, GraphPodIface, GraphVeth } from '../../views/graph.js';
 
 /** Text escaped for XML character data and attribute values. */
 export const xmlEscape = (s: string): string =>

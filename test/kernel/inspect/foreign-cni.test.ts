@@ -15,6 +15,7 @@ import { peerKey, resolvePeers, type NetnsSnapshot, type Snapshot } from '../../
 import type { FdbEntry } from '../../../src/model/kernel.js';
 import { bridgeJson, ipJson, run, statInode, tempDir, uniqueName } from '../helpers.js';
 import { cniExec, containerId, deleteNetnsWithPrefix, ipJsonAt, killAndWait, missing, nsidsAt, unpinnedNamespace } from './foreign.js';
+import { Host } from '../../../src/host/host.js';
 
 type Json = Record<string, unknown>;
 
@@ -99,7 +100,7 @@ before(async () => {
   for (const args of [['link', 'set', 'lo', 'up'], ['addr', 'add', `${unnamed.ip}/24`, 'dev', 'eth0'], ['link', 'set', 'eth0', 'up']]) {
     run(['nsenter', `--net=${u.path}`, '--', 'ip', ...args]);
   }
-  snap = await identify(await scanHost(new ExecRunner(), { host: netnsNamed(H) }), ev);
+  snap = await identify(await scanHost(new Host(new ExecRunner()), { host: netnsNamed(H) }), ev);
 });
 
 after(async () => {
@@ -200,7 +201,7 @@ test('the host FDB is read: a permanent entry for every host veth, and the same 
 test('a scan scoped with `only` (a name, a pinned path, a /proc path) holds those and the host, read the same', T, async () => {
   assert.ok(unnamed);
   const only = [pods[0].ns, `/run/netns/${pods[1].ns}`, unnamed.path];
-  const scoped = await identify(await scanHost(new ExecRunner(), { host: netnsNamed(H), only }), ev);
+  const scoped = await identify(await scanHost(new Host(new ExecRunner()), { host: netnsNamed(H), only }), ev);
   const expected = [snap.host, byName(snap, pods[0].ns)!.id, byName(snap, pods[1].ns)!.id, `ino:${unnamed.inode}`].sort();
   assert.deepEqual(scoped.namespaces.map((n) => n.id).sort(), expected);
   assert.equal(scoped.host, snap.host);

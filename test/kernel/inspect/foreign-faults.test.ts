@@ -15,6 +15,7 @@ import { identify, type EvidenceDirs } from '../../../src/inspect/identify.js';
 import { peerKey, resolvePeers, type Snapshot } from '../../../src/model/snapshot.js';
 import { bridgeJson, ipJson, run, statInode, tempDir, uniqueName, within } from '../helpers.js';
 import { deleteNetnsWithPrefix, ipJsonAt, killAndWait, missing, unpinnedNamespace } from './foreign.js';
+import { Host } from '../../../src/host/host.js';
 
 const skip = missing({ '/usr/bin/busybox': 'busybox', '/usr/bin/unshare': 'util-linux', '/usr/sbin/bridge': 'iproute2' });
 if (skip) console.log(`# skipping the inspect fault tests: ${skip}`);
@@ -28,6 +29,7 @@ let tmp = '';
 let ev: EvidenceDirs;
 
 const runner = new ExecRunner();
+const machine = new Host(runner);
 const byInode = (s: Snapshot, inode: number) => s.namespaces.find((n) => n.inode === inode);
 
 /** Starts a process in a namespace nobody pinned; remembered for `after`. */
@@ -97,7 +99,7 @@ test('namespaces that vanish just before the scan reads them are kept with an er
   const victimInode = statInode(`/run/netns/${victim}`);
   const u = await unpinned();
   const r = new VanishingRunner(runner, victim, u.pid);
-  const snap = await identify(await scanHost(r, { host: netnsNamed(H), only: [victim, u.path] }), ev);
+  const snap = await identify(await scanHost(new Host(r), { host: netnsNamed(H), only: [victim, u.path] }), ev);
   assert.deepEqual(r.hits.sort(), [`pid ${u.pid}`, victim].sort(), 'both vanished mid-scan');
   for (const [label, inode] of [[victim, victimInode], [`pid ${u.pid}`, u.inode]] as const) {
     const ns = byInode(snap, inode);
@@ -115,7 +117,7 @@ test('namespaces deleted while full scans run: every scan resolves; each is abse
   for (let attempt = 0; attempt < 6; attempt++) {
     const names = Array.from({ length: 12 }, (_, i) => `${prefix}d${attempt}x${i}`);
     assert.equal(await runAsync(['ip', '-batch', '-'], names.map((n) => `netns add ${n}\n`).join('')), 0);
-    const scan = scanHost(runner, { host: netnsNamed(H) });
+    const scan = scanHost(machine, { host: netnsNamed(H) });
     // Delete them one by one while the scan runs, starting at once.
     const deleting = (async () => {
       for (const n of names) await runAsync(['ip', 'netns', 'del', n]);
@@ -144,7 +146,7 @@ test('a pinned namespace with no process: found by its pinned name, identity unk
   const empty = `${prefix}empty`;
   run(['ip', 'netns', 'add', empty]);
   const inode = statInode(`/run/netns/${empty}`);
-  const snap = await identify(await scanHost(runner, { host: netnsNamed(H), only: [empty] }), ev);
+  const snap = await identify(await scanHost(machine, { host: netnsNamed(H), only: [empty] }), ev);
   const ns = byInode(snap, inode);
   assert.ok(ns);
   assert.deepEqual(ns.names, [empty]);
@@ -167,7 +169,7 @@ test('a veth between two namespaces nobody pinned is paired by ifindex; a look-a
   const [kxb] = ipJsonAt(b.path, ['link', 'show', 'dev', 'xb']);
   assert.deepEqual([kxa.ifindex, kxa.link_index, kxb.ifindex, kxb.link_index], [ia, ib, ib, ia], 'the kernel pairs them');
   const only = [a.path, b.path];
-  let snap = await scanHost(runner, { host: netnsNamed(H), only });
+  let snap = await scanHost(machine, { host: netnsNamed(H), only });
   let peers = resolvePeers(snap);
   assert.deepEqual(peers.get(peerKey(`ino:${a.inode}`, ia)), { netns: `ino:${b.inode}`, index: ib, name: 'xb' });
   assert.deepEqual(peers.get(peerKey(`ino:${b.inode}`, ib)), { netns: `ino:${a.inode}`, index: ia, name: 'xa' });
@@ -176,7 +178,7 @@ test('a veth between two namespaces nobody pinned is paired by ifindex; a look-a
   run(['ip', 'netns', 'add', d1]);
   run(['ip', 'netns', 'add', d2]);
   run(['ip', '-n', d1, 'link', 'add', 'ya', 'index', String(ia), 'type', 'veth', 'peer', 'name', 'yb', 'index', String(ib), 'netns', d2]);
-  snap = await scanHost(runner, { host: netnsNamed(H), only: [...only, d1, d2] });
+  snap = await scanHost(machine, { host: netnsNamed(H), only: [...only, d1, d2] });
   peers = resolvePeers(snap);
   const [i1, i2] = [statInode(`/run/netns/${d1}`), statInode(`/run/netns/${d2}`)];
   assert.deepEqual(peers.get(peerKey(`ino:${i1}`, ia)), { netns: `ino:${i2}`, index: ib, name: 'yb' }, 'the pinned pair is named by its nsid table');
@@ -197,7 +199,7 @@ test('an FDB with 500 static entries on a host veth: every one is in the snapsho
   assert.equal(code, 0, 'bridge -batch fdb add');
   const kernel = bridgeJson(H, ['fdb', 'show']).filter((e) => e.state === 'static').map((e) => `${String(e.mac)} ${String(e.ifname)} ${String(e.master)}`).sort();
   assert.equal(kernel.length, 500, 'the kernel holds 500 static entries');
-  const snap = await scanHost(runner, { host: netnsNamed(H), only: [] });
+  const snap = await scanHost(machine, { host: netnsNamed(H), only: [] });
   assert.deepEqual(snap.namespaces.map((n) => n.id), [snap.host], '`only: []` is the host alone');
   const host = snap.namespaces[0];
   const statics = host.fdb.filter((e) => e.state === 'static');
@@ -206,7 +208,7 @@ test('an FDB with 500 static entries on a host veth: every one is in the snapsho
   const vethMac = String(ipJson(H, ['link', 'show', 'dev', 'vethf0'])[0].address);
   assert.ok(host.fdb.some((e) => e.mac === vethMac && e.dev === 'vethf0' && e.state === 'permanent'), 'the port\'s own permanent entry');
   // The pod end is paired too (its namespace is pinned, so named).
-  const full = await scanHost(runner, { host: netnsNamed(H), only: [P] });
+  const full = await scanHost(machine, { host: netnsNamed(H), only: [P] });
   const pod = full.namespaces.find((n) => n.names.includes(P))!;
   const eth0 = pod.links.find((l) => l.name === 'eth0')!;
   assert.equal(resolvePeers(full).get(peerKey(pod.id, eth0.index))?.name, 'vethf0');
@@ -242,7 +244,7 @@ test('`only` takes any path that opens a namespace: a later process\'s /proc/PID
   const victim = `${prefix}vr`;
   run(['ip', 'netns', 'add', victim]);
   try {
-    const snap = await scanHost(runner, { host: netnsNamed(H), only: [`/proc/${pid2}/ns/net`, `/var/run/netns/${victim}`] });
+    const snap = await scanHost(machine, { host: netnsNamed(H), only: [`/proc/${pid2}/ns/net`, `/var/run/netns/${victim}`] });
     assert.ok(byInode(snap, u.inode), `/proc/${pid2}/ns/net selects netns ${u.inode}`);
     assert.ok(byInode(snap, statInode(`/run/netns/${victim}`)), `/var/run/netns/${victim} selects ${victim}`);
   } finally {
@@ -263,7 +265,7 @@ test('a CNI cache whose sandbox is /proc/PID/ns/net of any process in the namesp
     cniArgs: [['K8S_POD_NAME', 'procpod'], ['K8S_POD_NAMESPACE', 'default']],
     result: { cniVersion: '1.0.0', interfaces: [{ name: 'eth0', mac: '02:00:00:00:00:01', sandbox: `/proc/${pid2}/ns/net` }], ips: [] },
   }));
-  const snap = await identify(await scanHost(runner, { host: netnsNamed(H), only: [u.path] }), { ...ev, cniResults: [results] });
+  const snap = await identify(await scanHost(machine, { host: netnsNamed(H), only: [u.path] }), { ...ev, cniResults: [results] });
   assert.equal(byInode(snap, u.inode)?.identity.name, 'procpod');
 });
 
@@ -288,7 +290,7 @@ test('an IP held by a pod whose cached sandbox is another namespace does not len
       cniArgs: [['K8S_POD_NAME', 'real'], ['K8S_POD_NAMESPACE', 'default']],
       result: { cniVersion: '1.0.0', interfaces: [{ name: 'eth0', mac: '02:00:00:00:00:02', sandbox: `/run/netns/${real}` }], ips: [{ address: '10.42.9.2/24', interface: 0 }] },
     }));
-    const snap = await identify(await scanHost(runner, { host: netnsNamed(H), only: [real, twin] }), { ...ev, cniResults: [results], hostLocal: [hostLocal] });
+    const snap = await identify(await scanHost(machine, { host: netnsNamed(H), only: [real, twin] }), { ...ev, cniResults: [results], hostLocal: [hostLocal] });
     const realNs = snap.namespaces.find((n) => n.names.includes(real))!;
     const twinNs = snap.namespaces.find((n) => n.names.includes(twin))!;
     assert.deepEqual(realNs.identity, { kind: 'pod', name: 'real', podNamespace: 'default', containerId: cid, source: 'cni-cache' });

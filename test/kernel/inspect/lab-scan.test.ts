@@ -3,11 +3,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExecRunner } from '../../../src/host/runner.js';
 import { ShellRunner } from '../../../src/host/shell-runner.js';
-import { labUp } from '../../../src/lab/lab.js';
+import { labUp } from '../../../src/lab/lifecycle.js';
 import { defaultTopology, parseTopology } from '../../../src/model/topology.js';
 import { inspectTarget } from '../../../src/inspect/inspect.js';
 import { peerKey, resolvePeers, type Snapshot } from '../../../src/model/snapshot.js';
-import { inet, labDeps, link, links, readState, tearDownLabs, tempDir, uniqueName } from '../helpers.js';
+import { inet, labDeps, link, links, readState, tearDownLabs, tempDir, uniqueName, labTarget } from '../helpers.js';
+import { Host } from '../../../src/host/host.js';
 
 const T = { timeout: 60_000 };
 let root = '';
@@ -18,7 +19,7 @@ before(async () => {
   root = await tempDir('inspect-lab');
   lab = uniqueName('ki');
   await labUp(labDeps(root), lab, parseTopology(defaultTopology(3)));
-  snap = (await inspectTarget(new ShellRunner(), { lab, node: 'server' }, root)).snapshot;
+  snap = await inspectTarget(new Host(new ShellRunner()), await labTarget(root, lab, 'server'), root);
 });
 
 after(async () => {
@@ -72,7 +73,7 @@ test('each pod eth0 joins its host veth as the kernel says: peer ifindex both wa
 });
 
 test('--host sees the lab too, with the same identities (unscoped scan of every namespace)', T, async () => {
-  const { snapshot } = await inspectTarget(new ExecRunner(), { lab, host: true }, root);
+  const snapshot = await inspectTarget(new Host(new ExecRunner()), { kind: 'host' }, root);
   const state = readState(root, lab);
   for (const p of state.pods) assert.equal(snapshot.namespaces.find((n) => n.names.includes(p.netns))?.identity.name, p.name);
   assert.equal(snapshot.namespaces.find((n) => n.id === snapshot.host)?.identity.kind, 'host');

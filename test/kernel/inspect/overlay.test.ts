@@ -9,18 +9,20 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ShellRunner } from '../../../src/host/shell-runner.js';
-import { labUp } from '../../../src/lab/lab.js';
+import { labUp } from '../../../src/lab/lifecycle.js';
 import { parseTopology } from '../../../src/model/topology.js';
 import { inspectLab } from '../../../src/inspect/inspect.js';
 import { subnetEnvNode } from '../../../src/inspect/nodes.js';
-import { graphModel, inspectFdb, inspectNeigh, inspectOverlay } from '../../../src/render/inspect/index.js';
-import { bridgeJson, inet, ipJson, labDeps, readState, run, tearDownLabs, tempDir, uniqueName } from '../helpers.js';
+import { graphModel, inspectFdb, inspectNeigh, inspectOverlay } from '../../../src/views/index.js';
+import { bridgeJson, inet, ipJson, labDeps, readState, run, tearDownLabs, tempDir, uniqueName, labState } from '../helpers.js';
+import { Host } from '../../../src/host/host.js';
 
 const T = { timeout: 60_000 };
 const NODES = ['server', 'agent1', 'agent2'];
 let root = '';
 let lab = '';
-const runner = new ShellRunner(8);
+const shells = new ShellRunner(8);
+const runner = new Host(shells);
 
 before(async () => {
   root = await tempDir('inspect-overlay');
@@ -28,7 +30,7 @@ before(async () => {
   await labUp(labDeps(root), lab, parseTopology({ nodes: NODES.map((name) => ({ name })), pods: [{ name: 'pod1' }, { name: 'pod2' }, { name: 'pod3' }, { name: 'pod4' }] }));
 });
 after(async () => {
-  runner.close();
+  shells.close();
   await tearDownLabs(labDeps(root), [lab], [root]);
 });
 
@@ -41,7 +43,7 @@ function owners(): { byIp: Map<string, string>; byMac: Map<string, string> } {
 }
 
 test('inspectLab: one snapshot per node — its namespace as the host, its own pods, the switch — and the state\'s facts', T, async () => {
-  const scan = await inspectLab(runner, lab, root);
+  const scan = await inspectLab(runner, await labState(root, lab), root);
   const state = readState(root, lab);
   assert.deepEqual(scan.nodes.map((n) => [n.name, n.ip, n.podCIDR, n.vtepMac]), state.plan.nodes.map((n) => [n.name, n.ip.split('/')[0], n.podCIDR, n.vtepMac]));
   for (const n of scan.nodes) {
@@ -53,12 +55,12 @@ test('inspectLab: one snapshot per node — its namespace as the host, its own p
     assert.equal(n.snapshot.namespaces.filter((x) => x.identity.kind === 'node').length, 1, 'no other node');
     assert.equal(n.snapshot.nodes?.length, 3, 'the lab\'s nodes name the overlay peers');
   }
-  await assert.rejects(inspectLab(runner, `${lab}x`, root), /^LabError: lab "\w+" is not up/);
-  await assert.rejects(inspectLab(runner, lab, root, { nodes: ['nope'] }), /^LabError: unknown node "nope" in lab "\w+" \(nodes: server, agent1, agent2\)$/);
+  await assert.rejects(labState(root, `${lab}x`), /^UserError: lab "\w+" is not up/);
+  await assert.rejects(inspectLab(runner, await labState(root, lab), root, { nodes: ['nope'] }), /^UserError: unknown node "nope" in lab "\w+" \(nodes: server, agent1, agent2\)$/);
 });
 
 test('inspect overlay: flannel.1 and, per remote node, the route, neighbour and FDB entry the kernel holds, joined to that node', T, async () => {
-  const scan = await inspectLab(runner, lab, root);
+  const scan = await inspectLab(runner, await labState(root, lab), root);
   const { byIp, byMac } = owners();
   for (const n of scan.nodes) {
     const rows = inspectOverlay(n.snapshot);
@@ -87,7 +89,7 @@ test('a deleted FDB entry shows in the status, and the FDB and neighbour views n
   const agent2 = [...byIp].find(([, n]) => n === 'agent2')![0];
   const mac = ipJson(nodeNs('agent2'), ['link', 'show', 'flannel.1'])[0].address as string;
   const fdb = (verb: 'del' | 'append') => run(['bridge', '-n', nodeNs('server'), 'fdb', verb, mac, 'dev', 'flannel.1', 'dst', agent2, ...(verb === 'append' ? ['self', 'permanent'] : [])]);
-  const server = async () => (await inspectLab(runner, lab, root, { nodes: ['server'] })).nodes[0].snapshot;
+  const server = async () => (await inspectLab(runner, await labState(root, lab), root, { nodes: ['server'] })).nodes[0].snapshot;
   const before = await server();
   assert.equal(inspectFdb(before).find((r) => r.mac === mac)?.owner, `agent2 (VTEP ${agent2})`);
   assert.equal(inspectNeigh(before).find((r) => r.mac === mac && r.dev === 'flannel.1')?.owner, `agent2 (VTEP ${agent2})`);
@@ -103,7 +105,7 @@ test('a deleted FDB entry shows in the status, and the FDB and neighbour views n
 });
 
 test('a real node (no lab state for it): subnet.env and flannel.1 name the host as a node', T, async () => {
-  const scan = await inspectLab(runner, lab, root, { nodes: ['agent1'] });
+  const scan = await inspectLab(runner, await labState(root, lab), root, { nodes: ['agent1'] });
   const host = scan.nodes[0].snapshot.namespaces.find((n) => n.id === scan.nodes[0].snapshot.host)!;
   const file = join(root, 'subnet.env');
   await writeFile(file, 'FLANNEL_NETWORK=10.42.0.0/16\nFLANNEL_SUBNET=10.42.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n');

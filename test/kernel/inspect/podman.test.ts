@@ -19,6 +19,7 @@ import { identify, type EvidenceDirs } from '../../../src/inspect/identify.js';
 import { peerKey, resolvePeers, type Snapshot } from '../../../src/model/snapshot.js';
 import { alive, ipJson, netInodeOf, run, runStatus, statInode, uniqueName, waitFor } from '../helpers.js';
 import { busyboxRootfs, deleteNetnsWithPrefix, ipFiles, missing, mountsUnder } from './foreign.js';
+import { Host } from '../../../src/host/host.js';
 
 type Json = Record<string, unknown>;
 
@@ -166,7 +167,7 @@ test('podman made its bridge and veths in H, not in the root namespace', T, () =
 });
 
 test('each container is in the snapshot, named from the CNI cache / podman, its eth0 paired with its veth on the bridge, its IP podman\'s', T, async (t) => {
-  const snap = await identify(await scanHost(new ExecRunner(), { host: netnsNamed(H) }), ev);
+  const snap = await identify(await scanHost(new Host(new ExecRunner()), { host: netnsNamed(H) }), ev);
   const peers = resolvePeers(snap);
   const host = snap.namespaces.find((n) => n.id === snap.host)!;
   assert.equal(snap.host, `ino:${statInode(`/run/netns/${H}`)}`);
@@ -209,7 +210,7 @@ test('after podman rm -f: the scan no longer sees them, host-local released thei
   podmanOk(['rm', '-f', '-t', '0', ...NAMES]);
   assert.equal(podmanOk(['ps', '-aq']).trim(), '', 'podman lists nothing');
   for (const c of containers) assert.ok(await waitFor(() => !alive(c.pid), 10_000), `${c.name}: pid ${c.pid} ended`);
-  const snap = await identify(await scanHost(new ExecRunner(), { host: netnsNamed(H) }), ev);
+  const snap = await identify(await scanHost(new Host(new ExecRunner()), { host: netnsNamed(H) }), ev);
   for (const c of containers) {
     assert.ok(!existsSync(c.sandbox), `${c.sandbox} unpinned`);
     assert.ok(!snap.namespaces.some((n) => n.names.includes(basename(c.sandbox))), `${c.name}: its namespace is not in the scan`);

@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { labDown, labUp, podDelete, podRun, type LabDeps } from '../../../src/lab/lab.js';
-import { LabError } from '../../../src/lab/errors.js';
+import { labDown, labUp } from '../../../src/lab/lifecycle.js';
+import { podDelete, podRun } from '../../../src/lab/pods.js';
+import { type LabDeps } from '../../../src/lab/deps.js';
+import { UserError } from '../../../src/model/errors.js';
 import { Host } from '../../../src/host/host.js';
 import { ExecRunner, type Command, type Runner } from '../../../src/host/runner.js';
 import { defaultTopology, parseTopology } from '../../../src/model/topology.js';
@@ -53,7 +55,7 @@ function filesUnder(dir: string): string[] {
 function upChildSource(): string {
   const m = distModules();
   return `
-import { labUp } from ${JSON.stringify(m.lab)};
+import { labUp } from ${JSON.stringify(m.lifecycle)};
 import { Host } from ${JSON.stringify(m.host)};
 import { ExecRunner } from ${JSON.stringify(m.runner)};
 import { defaultTopology, parseTopology } from ${JSON.stringify(m.topology)};
@@ -90,7 +92,7 @@ try {
 function cleanChildSource(): string {
   const m = distModules();
   return `
-import { cleanAll } from ${JSON.stringify(m.lab)};
+import { cleanAll } from ${JSON.stringify(m.clean)};
 import { Host } from ${JSON.stringify(m.host)};
 import { ExecRunner } from ${JSON.stringify(m.runner)};
 import { randomBytes } from 'node:crypto';
@@ -125,13 +127,13 @@ describe('a running lab', () => {
     await labUp(main.deps, main.lab, parseTopology(defaultTopology(2)));
   });
 
-  test('lab up of a lab that is up → LabError "already up", nothing changed', T, async () => {
+  test('lab up of a lab that is up → UserError "already up", nothing changed', T, async () => {
     const before = footprint(main.lab);
     const stateBefore = readFileSync(join(main.root, main.lab, 'state.json'), 'utf8');
     assert.equal(before.netns.length, 4, `underlay, server, 2 pods: ${before.netns.join(', ')}`);
     assert.equal(before.pids.length, 2);
     await assert.rejects(labUp(main.deps, main.lab, parseTopology(defaultTopology(2))), (e: unknown) => {
-      assert.ok(e instanceof LabError, `a LabError, got ${String(e)}`);
+      assert.ok(e instanceof UserError, `a UserError, got ${String(e)}`);
       assert.match(e.message, new RegExp(`lab "${main.lab}" is already up`));
       return true;
     });
@@ -141,7 +143,7 @@ describe('a running lab', () => {
 
   test('pod run adds pod3 with the next IP (10.42.0.4); pod delete removes its namespace, process and IP file', T, async () => {
     const pod3 = await podRun(main.deps, main.lab, 'pod3');
-    assert.equal(pod3.ip, '10.42.0.4/24');
+    assert.equal(pod3.ip, '10.42.0.4', 'the state records the bare address');
     assert.deepEqual(inet(pod3.netns, 'eth0'), ['10.42.0.4/24'], 'the kernel holds the address');
     assert.ok(pod3.pid && alive(pod3.pid), 'pod3 has a pause process');
     assert.equal(netInodeOf(pod3.pid), statInode(`/run/netns/${pod3.netns}`));
@@ -161,15 +163,15 @@ describe('a running lab', () => {
 
   test('host-local is round robin: the next pod gets 10.42.0.5, not the freed 10.42.0.4', T, async () => {
     const pod4 = await podRun(main.deps, main.lab, 'pod4');
-    assert.equal(pod4.ip, '10.42.0.5/24');
+    assert.equal(pod4.ip, '10.42.0.5');
     assert.deepEqual(inet(pod4.netns, 'eth0'), ['10.42.0.5/24']);
     await podDelete(main.deps, main.lab, 'pod4');
     assert.equal(labNetns(main.lab).includes(pod4.netns), false);
   });
 
-  test('pod delete of an unknown pod → LabError naming the known pods', T, async () => {
+  test('pod delete of an unknown pod → UserError naming the known pods', T, async () => {
     await assert.rejects(podDelete(main.deps, main.lab, 'nope'), (e: unknown) => {
-      assert.ok(e instanceof LabError);
+      assert.ok(e instanceof UserError);
       assert.equal(e.message, `unknown pod "nope" in lab "${main.lab}" (pods: pod1, pod2)`);
       return true;
     });
@@ -289,7 +291,7 @@ for (const point of [
     assert.ok(labNetns(lab).length > 0, 'the kill left namespaces');
     assert.ok(labProcesses(lab).length > 0, 'the kill left pause processes');
     await assert.rejects(labUp(deps, lab, parseTopology(defaultTopology(30))), (e: unknown) => {
-      assert.ok(e instanceof LabError);
+      assert.ok(e instanceof UserError);
       assert.match(e.message, /was interrupted while coming up: run `podnet lab down --name kt[0-9a-f]{6}` to remove what is left/);
       return true;
     });

@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { labDown, labUp, type LabDeps } from '../../../src/lab/lab.js';
+import { labDown, labUp } from '../../../src/lab/lifecycle.js';
+import { type LabDeps } from '../../../src/lab/deps.js';
 import type { LabState, PodState } from '../../../src/lab/state.js';
 import { defaultTopology, parseTopology } from '../../../src/model/topology.js';
 import {

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { labDown, labUp } from '../../../src/lab/lab.js';
+import { labDown, labUp } from '../../../src/lab/lifecycle.js';
 import { parseTopology } from '../../../src/model/topology.js';
 import { EtcdLeaseStore } from '../../../src/overlay/etcd-store.js';
 import { alive, labDeps, netInodeOf, readState, runStatus, statInode, tearDownLabs, tempDir, uniqueName, waitFor, WatchedChild } from '../helpers.js';

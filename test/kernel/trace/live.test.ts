@@ -8,16 +8,18 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ShellRunner } from '../../../src/host/shell-runner.js';
-import { labUp } from '../../../src/lab/lab.js';
+import { labUp } from '../../../src/lab/lifecycle.js';
 import { defaultTopology, parseTopology } from '../../../src/model/topology.js';
 import { runTrace, type TraceRequest } from '../../../src/trace/trace.js';
 import type { TraceResult } from '../../../src/model/trace.js';
-import { labDeps, links, readState, tearDownLabs, tempDir, uniqueName } from '../helpers.js';
+import { labDeps, links, readState, tearDownLabs, tempDir, uniqueName, labTarget } from '../helpers.js';
+import { Host } from '../../../src/host/host.js';
 
 const T = { timeout: 60_000 };
 let root = '';
 let lab = '';
-const runner = new ShellRunner(8);
+const shells = new ShellRunner(8);
+const runner = new Host(shells);
 
 before(async () => {
   root = await tempDir('trace');
@@ -25,11 +27,11 @@ before(async () => {
   await labUp(labDeps(root), lab, parseTopology(defaultTopology(2)));
 });
 after(async () => {
-  runner.close();
+  shells.close();
   await tearDownLabs(labDeps(root), [lab], [root]);
 });
 
-const trace = (o: Partial<TraceRequest>) => runTrace(runner, { src: 'pod1', dst: 'pod2', protocol: 'icmp', cold: false, target: { lab, node: 'server' }, stateRoot: root, ...o });
+const trace = async (o: Partial<TraceRequest>) => runTrace(runner, { src: 'pod1', dst: 'pod2', protocol: 'icmp', cold: false, target: await labTarget(root, lab, 'server'), stateRoot: root, ...o });
 function hopsOf(r: TraceResult, kind: string, direction: 'request' | 'reply') {
   const p = r.packets.find((x) => x.kind === kind && x.direction === direction);
   assert.ok(p, `a ${kind} ${direction}`);

@@ -11,16 +11,18 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ShellRunner } from '../../../src/host/shell-runner.js';
-import { labUp } from '../../../src/lab/lab.js';
+import { labUp } from '../../../src/lab/lifecycle.js';
 import { parseTopology } from '../../../src/model/topology.js';
 import { runTrace, type TraceRequest } from '../../../src/trace/trace.js';
 import type { TracedPacket, TraceResult } from '../../../src/model/trace.js';
-import { bridgeJson, inet, ipJson, labDeps, links, readState, run, tearDownLabs, tempDir, uniqueName } from '../helpers.js';
+import { bridgeJson, inet, ipJson, labDeps, links, readState, run, tearDownLabs, tempDir, uniqueName, labTarget } from '../helpers.js';
+import { Host } from '../../../src/host/host.js';
 
 const T = { timeout: 60_000 };
 let root = '';
 let lab = '';
-const runner = new ShellRunner(8);
+const shells = new ShellRunner(8);
+const runner = new Host(shells);
 
 before(async () => {
   root = await tempDir('trace-overlay');
@@ -28,12 +30,12 @@ before(async () => {
   await labUp(labDeps(root), lab, parseTopology({ nodes: [{ name: 'server' }, { name: 'agent1' }], pods: [{ name: 'pod1' }, { name: 'pod2' }] }));
 });
 after(async () => {
-  runner.close();
+  shells.close();
   await tearDownLabs(labDeps(root), [lab], [root]);
 });
 
 const nodeNs = (node: string) => `podnet-${lab}-${node}`;
-const trace = (o: Partial<TraceRequest> = {}) => runTrace(runner, { src: 'pod1', dst: 'pod2', protocol: 'icmp', cold: false, target: { lab }, stateRoot: root, ...o });
+const trace = async (o: Partial<TraceRequest> = {}) => runTrace(runner, { src: 'pod1', dst: 'pod2', protocol: 'icmp', cold: false, target: await labTarget(root, lab), stateRoot: root, ...o });
 
 /** The kernel's view, read independently: each node's IP, flannel.1 (VNI, port, MAC), and its entries for the other. */
 function kernel() {

@@ -7,11 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labUp } from '../../../src/lab/lab.js';
+import { labUp } from '../../../src/lab/lifecycle.js';
 import { parseTopology } from '../../../src/model/topology.js';
 import { startUi, type UiServer } from '../../../src/web/server.js';
 import type { ElementDetails, Journey, TopologyDoc } from '../../../src/web/api.js';
-import { bridgeJson, ipJson, labDeps, labNetns, links, readState, tearDownLabs, tempDir, uniqueName } from '../helpers.js';
+import { bridgeJson, ipJson, labDeps, labNetns, links, readState, tearDownLabs, tempDir, uniqueName, labTarget } from '../helpers.js';
 import { EventStream, login, request, type Answer } from './client.js';
 
 const T = { timeout: 60_000 };
@@ -29,8 +29,8 @@ before(async () => {
   const deps = labDeps(root);
   await labUp(deps, lab, parseTopology({ nodes: [{ name: 'server' }, { name: 'agent1' }], pods: [{ name: 'pod1', node: 'server' }, { name: 'pod2', node: 'server' }, { name: 'pod3', node: 'agent1' }] }));
   const log = (e: unknown) => errors.push(e);
-  ro = await startUi({ runner: deps.host.runner, deps, target: { lab }, allowChanges: false, port: 0, log });
-  rw = await startUi({ runner: deps.host.runner, deps, target: { lab }, allowChanges: true, port: 0, log, tickMs: 100 });
+  ro = await startUi({ deps, target: await labTarget(deps.stateRoot, lab), allowChanges: false, port: 0, log });
+  rw = await startUi({ deps, target: await labTarget(deps.stateRoot, lab), allowChanges: true, port: 0, log, tickMs: 100 });
   roCookie = await login(ro.url);
   rwCookie = await login(rw.url);
 });
@@ -273,7 +273,7 @@ describe('lab controls', () => {
       assert.equal(added.status, 201, added.text);
       const t0 = Date.now();
       const k = kernelPod('pod4');
-      assert.deepEqual(added.json, { name: 'pod4', node: 'agent1', ip: `${k.ip}/24`, hostVeth: k.veth });
+      assert.deepEqual(added.json, { name: 'pod4', node: 'agent1', ip: k.ip, hostVeth: k.veth });
       const shown = await events.waitFor((d) => d.nodes.some((n) => n.name === 'agent1' && n.graph.pods.some((p) => p.name === 'pod4')), 3000);
       assert.ok(shown, 'pod4 appears in a topology event');
       assert.ok(Date.now() - t0 < 1000, `within a second (${Date.now() - t0} ms)`);

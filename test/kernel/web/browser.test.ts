@@ -10,12 +10,12 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { labUp } from '../../../src/lab/lab.js';
+import { labUp } from '../../../src/lab/lifecycle.js';
 import { parseTopology } from '../../../src/model/topology.js';
 import { startUi, type UiServer } from '../../../src/web/server.js';
 import { WEB_DIST } from '../../../src/web/static.js';
 import type { TopologyDoc } from '../../../src/web/api.js';
-import { bridgeJson, ipJson, labDeps, labNetns, links, readState, tearDownLabs, tempDir, uniqueName, waitFor } from '../helpers.js';
+import { bridgeJson, ipJson, labDeps, labNetns, links, readState, tearDownLabs, tempDir, uniqueName, waitFor, labTarget } from '../helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -51,7 +51,7 @@ describe('podnet ui in Chromium', { skip }, () => {
     lab = uniqueName('kb');
     const deps = labDeps(root);
     await labUp(deps, lab, parseTopology({ nodes: [{ name: 'server' }, { name: 'agent1' }], pods: [{ name: 'pod1', node: 'server' }, { name: 'pod2', node: 'server' }, { name: 'pod3', node: 'agent1' }] }));
-    ui = await startUi({ runner: deps.host.runner, deps, target: { lab }, allowChanges: true, port: 0, log: (e) => problems.push(`server: ${String(e)}`) });
+    ui = await startUi({ deps, target: await labTarget(deps.stateRoot, lab), allowChanges: true, port: 0, log: (e) => problems.push(`server: ${String(e)}`) });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 30_000 });
     const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, baseURL: `http://127.0.0.1:${ui.port}` });
     page = await context.newPage();

@@ -4,6 +4,7 @@ import { RecordingRunner, formatCommand, emptyAnswer } from '../../../src/host/r
 import { batchFailures, classifyStderr, HostError } from '../../../src/host/errors.js';
 import { GroupCommit } from '../../../src/host/group-commit.js';
 import { NetHandle } from '../../../src/host/iproute.js';
+import { addrAdd, linkAddBridge, linkShow } from '../../../src/host/ip-lines.js';
 import { netnsNamed, netnsAt, inNetns, CURRENT_NETNS } from '../../../src/host/netns.js';
 
 test('commands print so a user can paste them', () => {
@@ -53,7 +54,7 @@ test('concurrent batches in one namespace run as one ip -batch; failures go to t
     signal: rec.signal.bind(rec),
   };
   const h = new NetHandle(runner, netnsNamed('n'));
-  const [a, b] = await Promise.all([h.batch(['link add a type bridge', 'link show dev v1']), h.batch(['link add cni0 type bridge', 'addr add 1.2.3.4/24 dev cni0'])]);
+  const [a, b] = await Promise.all([h.batch([linkAddBridge('a'), linkShow('v1')]), h.batch([linkAddBridge('cni0'), addrAdd('1.2.3.4/24', 'cni0')])]);
   assert.equal(calls.length, 1);
   assert.equal(calls[0], 'link add a type bridge\nlink show dev v1\nlink add cni0 type bridge\naddr add 1.2.3.4/24 dev cni0\n');
   assert.deepEqual(a.failures, []);

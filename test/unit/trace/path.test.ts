@@ -69,7 +69,7 @@ test('a single node: pods on one bridge keep the five-point path, with no overla
 
 test('errors: an unknown pod lists the pods of every node; a pod the route does not send through VXLAN', () => {
   const { server, agent1 } = twoNodes({ missing: ['route'] });
-  assert.throws(() => tracePath([server, agent1], 'nope', 'pod2'), /^LabError: unknown pod "nope" on server, agent1 \(pods: pod1, pod2\)$/);
+  assert.throws(() => tracePath([server, agent1], 'nope', 'pod2'), /^UserError: unknown pod "nope" on server, agent1 \(pods: pod1, pod2\)$/);
   assert.throws(() => tracePath([server, agent1], 'pod1', 'pod2'),
-    /^LabError: pod2 is on agent1, but server does not route 10\.42\.1\.2 through a VXLAN device \(eth0\): see podnet inspect overlay server$/);
+    /^UserError: pod2 is on agent1, but server does not route 10\.42\.1\.2 through a VXLAN device \(eth0\): see podnet inspect overlay server$/);
 });

@@ -3,12 +3,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixedSnapshot } from '../../fixtures/inspect/snapshot.js';
-import { fdbWideColumns, inspectFdb, inspectRoutes } from '../../../src/render/inspect/index.js';
+import { inspectFdb, inspectRoutes } from '../../../src/views/index.js';
+import { fdbWideColumns } from '../../../src/render/inspect/index.js';
 import { elementDetails } from '../../../src/web/details.js';
 import { buildTopology } from '../../../src/web/topology.js';
+import type { Target } from '../../../src/lab/target.js';
+import type { LabState } from '../../../src/lab/state.js';
+
+/** A lab target (details only name the lab). */
+const labTarget = (lab: string): Target => ({ kind: 'lab', lab, state: {} as LabState });
 
 const built = buildTopology({ source: { kind: 'lab', lab: 'big', status: 'up' }, takenAt: 'x', nodes: [fixedSnapshot()] });
-const details = (id: string, t: Parameters<typeof elementDetails>[1] = { lab: 'big' }) => elementDetails(built.elements.get(id)!, t);
+const details = (id: string, t: Parameters<typeof elementDetails>[1] = labTarget('big')) => elementDetails(built.elements.get(id)!, t);
 const section = (d: ReturnType<typeof details>, title: string) => d.sections.find((s) => s.title === title)!;
 
 test('a bridge: its link, routes, neighbours and its FDB with owner and kind, as inspect fdb -o wide', () => {
@@ -42,6 +48,6 @@ test('a veth: its link and FDB entries; the remote node: flannel\'s route, neigh
 });
 
 test('commands name the viewpoint the way the CLI does: the demo lab needs no --name, a host needs --host', () => {
-  assert.equal(section(details('server_cni0', { lab: 'demo' }), 'FDB').command, 'podnet inspect fdb server -o wide');
-  assert.equal(section(details('server_cni0', { host: true }), 'FDB').command, 'podnet inspect fdb --host -o wide');
+  assert.equal(section(details('server_cni0', labTarget('demo')), 'FDB').command, 'podnet inspect fdb server -o wide');
+  assert.equal(section(details('server_cni0', { kind: 'host' }), 'FDB').command, 'podnet inspect fdb --host -o wide');
 });

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HostError } from '../../../src/host/errors.js';
-import { LabError } from '../../../src/lab/errors.js';
+import { UserError } from '../../../src/model/errors.js';
 import { HttpError, parseNode, parsePod, parseTrace, toHttp } from '../../../src/web/requests.js';
 
 const problem = (f: () => unknown) => {
@@ -46,9 +46,11 @@ test('bad bodies: 400 and one line naming the field', () => {
 test('errors: lab problems are 4xx, unexpected ones a 500 without detail; the detail goes to the log', () => {
   const log: unknown[] = [];
   assert.deepEqual(toHttp(new HttpError(403, 'read-only'), (e) => log.push(e)), { status: 403, error: 'read-only' });
-  assert.equal(toHttp(new LabError('unknown pod "x" in lab "demo" (pods: pod1)'), () => undefined).status, 404);
-  assert.equal(toHttp(new LabError('pod "x" already exists in lab "demo"'), () => undefined).status, 409);
-  assert.equal(toHttp(new LabError('lab "demo" is not up'), () => undefined).status, 400);
+  assert.equal(toHttp(new UserError('not-found', 'unknown pod "x" in lab "demo" (pods: pod1)'), () => undefined).status, 404);
+  assert.equal(toHttp(new UserError('exists', 'pod "x" already exists in lab "demo"'), () => undefined).status, 409);
+  assert.equal(toHttp(new UserError('state', 'lab "demo" is not up'), () => undefined).status, 409);
+  assert.equal(toHttp(new UserError('usage', 'a bad field'), () => undefined).status, 400);
+  assert.equal(toHttp(new UserError('unavailable', 'etcd of lab x is unreachable'), () => undefined).status, 503);
   const host = toHttp(new HostError({ kind: 'failed', argv: ['ip', 'link'], exitCode: 1, stderr: 'RTNETLINK answers: nope\nmore' }), (e) => log.push(e));
   assert.equal(host.status, 500);
   assert.doesNotMatch(host.error, /\n/);

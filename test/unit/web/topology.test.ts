@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixedSnapshot } from '../../fixtures/inspect/snapshot.js';
-import { graphModel } from '../../../src/render/inspect/graph.js';
+import { graphModel } from '../../../src/views/graph.js';
 import { buildTopology, rehost, topologyKey } from '../../../src/web/topology.js';
 
 const scan = () => ({ source: { kind: 'host' as const, name: 'server' }, takenAt: '2026-01-01T00:00:00Z', nodes: [fixedSnapshot()] });

@@ -1,12 +1,12 @@
 // `podnet graph` of the fixed node: the model, and Mermaid (the blog's shape), DOT and SVG drawn
-// from it — golden files, plus well-formed, escaped SVG. The lab's renderMermaid still works.
+// from it — golden files, plus well-formed, escaped SVG.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { graphModel, inspectPods, podColumns, renderGraphDot, renderGraphMermaid, renderGraphSvg } from '../../../../src/render/inspect/index.js';
+import { graphModel, inspectPods } from '../../../../src/views/index.js';
+import { podColumns, renderGraphDot, renderGraphMermaid, renderGraphSvg } from '../../../../src/render/inspect/index.js';
 import { linkFromJson } from '../../../../src/model/kernel.js';
 import { renderTable } from '../../../../src/render/table.js';
-import { renderMermaid } from '../../../../src/render/mermaid.js';
 import type { Snapshot } from '../../../../src/model/snapshot.js';
 import { fixedSnapshot } from '../../../fixtures/inspect/snapshot.js';
 import { assertGolden } from '../../../fixtures/inspect/golden.js';
@@ -104,33 +104,6 @@ test('a very long pod name is cut on screen and kept whole in the SVG tooltip', 
   assert.ok(svg.includes(`<title>${name}\n`));
   assert.ok(!svg.includes(`>${name}<`));
   assert.ok(svg.includes(`>${name.slice(0, 39)}…<`));
-});
-
-test('the lab\'s renderMermaid(diagrams) draws through the same renderer, unchanged', () => {
-  const m = renderMermaid([{ node: 'server', host: { name: 'eth0', ip: '198.51.100.2' }, bridge: { name: 'cni0', ip: '10.42.0.1/24' },
-    pods: [{ pod: 'pod1', eth0: 'eth0@if4', ip: '10.42.0.2', veth: 'veth82ebd960@if2' }] }]);
-  assert.equal(m, [
-    'graph TB',
-    '    %% node server',
-    '    server_eth0["Host Interface eth0 198.51.100.2"]',
-    '    server_cni0["cni0 Bridge 10.42.0.1/24"]',
-    '    subgraph server_pod1["pod1 Network Namespace"]',
-    '        server_pod1_eth0["eth0@if4 10.42.0.2"]',
-    '    end',
-    '    server_pod1_veth["veth82ebd960@if2"]',
-    '    server_eth0 --- server_cni0',
-    '    server_cni0 --- server_pod1_veth',
-    '    server_pod1_veth === server_pod1_eth0',
-    '    classDef interface fill:#d4edff,stroke:#0066cc,stroke-width:2px,color:black',
-    '    classDef bridge fill:#ffecd4,stroke:#cc6600,stroke-width:2px,color:black',
-    '    classDef namespace fill:#e8f5e9,stroke:#2e7d32,stroke-width:2px,color:black',
-    '    classDef veth fill:#f3e5f5,stroke:#6a1b9a,stroke-width:2px,color:black',
-    '    class server_eth0 interface',
-    '    class server_cni0 bridge',
-    '    class server_pod1 namespace',
-    '    class server_pod1_veth,server_pod1_eth0 veth',
-    '',
-  ].join('\n'));
 });
 
 test('a host with no pods, bridges or addresses still draws', () => {

@@ -2,7 +2,8 @@
 // every row, the pairing holds for each, and the SVG stays well-formed and quick to draw.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { graphModel, inspectFdb, inspectLinks, inspectNeigh, inspectPods, inspectRoutes, podColumns, renderGraphDot, renderGraphMermaid, renderGraphSvg } from '../../../../src/render/inspect/index.js';
+import { graphModel, inspectFdb, inspectLinks, inspectNeigh, inspectPods, inspectRoutes } from '../../../../src/views/index.js';
+import { podColumns, renderGraphDot, renderGraphMermaid, renderGraphSvg } from '../../../../src/render/inspect/index.js';
 import { renderTable } from '../../../../src/render/table.js';
 import { bigSnapshot } from '../../../fixtures/inspect/snapshot.js';
 import { checkXml } from '../../../fixtures/inspect/xml.js';

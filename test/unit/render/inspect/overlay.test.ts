@@ -5,9 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderTable } from '../../../../src/render/table.js';
-import {
-  graphModel, inspectFdb, inspectNeigh, inspectOverlay, overlayColumns, overlayWideColumns, renderGraphDot, renderGraphMermaid, renderGraphSvg,
-} from '../../../../src/render/inspect/index.js';
+import { graphModel, inspectFdb, inspectNeigh, inspectOverlay } from '../../../../src/views/index.js';
+import { overlayColumns, overlayWideColumns, renderGraphDot, renderGraphMermaid, renderGraphSvg } from '../../../../src/render/inspect/index.js';
 import { fixedSnapshot } from '../../../fixtures/inspect/snapshot.js';
 import { assertGolden } from '../../../fixtures/inspect/golden.js';
 import { checkXml } from '../../../fixtures/inspect/xml.js';

@@ -3,9 +3,9 @@
 // namespace with its interfaces — drawn by the Mermaid, DOT and SVG renderers beside this file.
 // Every element carries a stable id the renderers use; edges are given as ids (uplink, underlay,
 // vxlan, bridge, iface, veth).
-import type { Link } from '../../model/kernel.js';
-import type { Snapshot } from '../../model/snapshot.js';
-import { peerKey, resolvePeers, vxlanPeers } from '../../model/snapshot.js';
+import type { Link } from '../model/kernel.js';
+import type { Snapshot } from '../model/snapshot.js';
+import { peerKey, resolvePeers, vxlanPeers } from '../model/snapshot.js';
 import { hostOf, ipLinkName, kindOf, ownerIndex, peerName, v4 } from './common.js';
 import { inspectPods } from './pods.js';
 

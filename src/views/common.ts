@@ -1,10 +1,11 @@
-// What the inspect views share: namespaces in display order, link names as `ip` prints them, who
+// What the views of a snapshot share: namespaces in display order, link names as `ip` prints them, who
 // owns a MAC or an IP anywhere on the host (or across the overlay), and names for the multicast
 // groups a device listens to.
-import type { Link } from '../../model/kernel.js';
-import { nodeOfPeer, type ClusterNode, type NetnsSnapshot, type Snapshot, type VxlanPeer } from '../../model/snapshot.js';
+import type { Link } from '../model/kernel.js';
+import { nodeOfPeer, type ClusterNode, type NetnsSnapshot, type Snapshot, type VxlanPeer } from '../model/snapshot.js';
 
-export { ipLinkName } from '../../model/views.js';
+/** A link's name as `ip link` prints it: veths get `@ifN` (their peer's ifindex). */
+export const ipLinkName = (l: Link): string => (l.kind === 'veth' && l.peerIndex ? `${l.name}@if${l.peerIndex}` : l.name);
 
 /** Natural order (`pod-2` before `pod-10`), the same on every machine. */
 export const natural: (a: string, b: string) => number = new Intl.Collator('en', { numeric: true }).compare;
@@ -50,7 +51,7 @@ export function findNamespace(s: Snapshot, ref: string): NetnsSnapshot | undefin
 }
 
 /** Re-exported for the views here: the one multicast test lives with the MAC type. */
-export { isMulticastMac } from '../../model/mac.js';
+export { isMulticastMac } from '../model/mac.js';
 
 /** What a group MAC stands for: `IPv6 all-nodes ff02::1`, `IPv4 all-hosts 224.0.0.1`, … */
 export function multicastGroup(mac: string): string {

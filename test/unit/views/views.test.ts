@@ -2,14 +2,12 @@
 // and JSON, plus what each view must get right — veth pairing by ifindex, nothing hidden, FDB kinds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderTable } from '../../../../src/render/table.js';
-import { renderData } from '../../../../src/render/output.js';
-import {
-  fdbColumns, fdbWideColumns, findNamespace, inspectFdb, inspectLinks, inspectNeigh, inspectPods, inspectRoutes,
-  linkColumns, neighColumns, podColumns, podWideColumns, routeColumns, routeWideColumns,
-} from '../../../../src/render/inspect/index.js';
-import { fixedSnapshot } from '../../../fixtures/inspect/snapshot.js';
-import { assertGolden } from '../../../fixtures/inspect/golden.js';
+import { renderTable } from '../../../src/render/table.js';
+import { renderData } from '../../../src/render/output.js';
+import { findNamespace, inspectFdb, inspectLinks, inspectNeigh, inspectPods, inspectRoutes } from '../../../src/views/index.js';
+import { fdbColumns, fdbWideColumns, linkColumns, neighColumns, podColumns, podWideColumns, routeColumns, routeWideColumns } from '../../../src/render/inspect/index.js';
+import { fixedSnapshot } from '../../fixtures/inspect/snapshot.js';
+import { assertGolden } from '../../fixtures/inspect/golden.js';
 
 const s = fixedSnapshot();
 const host = s.namespaces.find((n) => n.id === s.host)!;

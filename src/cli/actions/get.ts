@@ -1,0 +1,60 @@
+// The work of `podnet get pods|nodes` (loaded only when the verb runs).
+import type { Command } from 'commander';
+import { hostFacts, labDeps } from '../context.js';
+import { requireUp } from '../../lab/lifecycle.js';
+import { LabDir } from '../../lab/state.js';
+import type { LabDeps } from '../../lab/deps.js';
+import { labNodeRows, labPodRows } from '../../inspect/lab.js';
+import { renderTable, type Column } from '../../render/table.js';
+import { renderData } from '../../render/output.js';
+import type { NodeRow, PodRow } from '../../views/lab.js';
+import { out, outputFormat, requireRoot, type GlobalOptions } from '../flags.js';
+
+const POD_COLUMNS: Column<PodRow>[] = [
+  { header: 'NAME', cell: (r) => r.name }, { header: 'READY', cell: (r) => r.ready }, { header: 'STATUS', cell: (r) => r.status },
+  { header: 'RESTARTS', cell: (r) => r.restarts }, { header: 'AGE', cell: (r) => r.age },
+];
+const POD_WIDE: Column<PodRow>[] = [
+  ...POD_COLUMNS, { header: 'IP', cell: (r) => r.ip }, { header: 'NODE', cell: (r) => r.node },
+  { header: 'IFACE', cell: (r) => r.iface }, { header: 'HOST VETH', cell: (r) => r.hostVeth }, { header: 'PID', cell: (r) => r.pid || '-' }, { header: 'NETNS', cell: (r) => r.netns },
+];
+const NODE_COLUMNS: Column<NodeRow>[] = [
+  { header: 'NAME', cell: (r) => r.name }, { header: 'STATUS', cell: (r) => r.status }, { header: 'ROLES', cell: (r) => r.roles },
+  { header: 'AGE', cell: (r) => r.age }, { header: 'VERSION', cell: (r) => r.version },
+];
+const NODE_WIDE: Column<NodeRow>[] = [
+  ...NODE_COLUMNS, { header: 'INTERNAL-IP', cell: (r) => r.internalIP }, { header: 'POD-CIDR', cell: (r) => r.podCIDR },
+  { header: 'VTEP-MAC', cell: (r) => r.vtepMac },
+  { header: 'OS-IMAGE', cell: (r) => r.osImage }, { header: 'KERNEL-VERSION', cell: (r) => r.kernelVersion },
+  { header: 'CONTAINER-RUNTIME', cell: (r) => r.containerRuntime },
+];
+
+/** -o of `get`: table, wide, json or yaml. */
+export const getFormat = (o: string) => outputFormat(o, ['table', 'wide', 'json', 'yaml'] as const);
+
+/** Prints a lab's pods in the given format (also `lab up`, `lab status` and the demo). */
+export async function showPods(deps: LabDeps, lab: string, format: string): Promise<void> {
+  const f = getFormat(format);
+  const state = await requireUp(new LabDir(deps.stateRoot, lab), lab);
+  const rows = await labPodRows(deps.host, state, deps.stateRoot);
+  if (f === 'json' || f === 'yaml') out(renderData({ kind: 'PodList', lab, items: rows }, f));
+  else out(renderTable(rows, f === 'wide' ? POD_WIDE : POD_COLUMNS, `No pods found in lab ${lab}.`));
+}
+
+/** `podnet get pods`. */
+export async function getPods(g: GlobalOptions, o: { name: string; output: string }): Promise<void> {
+  getFormat(o.output);
+  requireRoot('get pods', 'reads every network namespace');
+  await showPods(labDeps(g).deps, o.name, o.output);
+}
+
+/** `podnet get nodes`. */
+export async function getNodes(g: GlobalOptions, o: { name: string; output: string }, _cmd?: Command): Promise<void> {
+  const f = getFormat(o.output);
+  requireRoot('get nodes', 'reads every network namespace');
+  const { deps } = labDeps(g);
+  const state = await requireUp(new LabDir(deps.stateRoot, o.name), o.name);
+  const rows = await labNodeRows(deps.host, state, deps.stateRoot, await hostFacts());
+  if (f === 'json' || f === 'yaml') out(renderData({ kind: 'NodeList', lab: o.name, items: rows }, f));
+  else out(renderTable(rows, f === 'wide' ? NODE_WIDE : NODE_COLUMNS));
+}

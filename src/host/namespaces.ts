@@ -1,0 +1,91 @@
+// Finding every network namespace on the machine: pinned under /run/netns, bind-mounted elsewhere
+// (an nsfs mount: docker's, a runtime's), or only held by processes — keyed by inode, since one
+// namespace can have many names and paths. Reads /proc and /run/netns; runs no process.
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import type { NsProcess } from '../model/snapshot.js';
+import { netnsInode } from './process.js';
+import type { Netns } from './netns.js';
+
+/** A namespace found on the machine, before reading it. */
+export interface FoundNetns {
+  inode: number;
+  /** Its names under /run/netns (or /var/run/netns). */
+  names: string[];
+  /** A path that opens it. */
+  path: string;
+  /** The processes inside it (pid, command line), by pid. */
+  processes: NsProcess[];
+}
+
+const PIN_DIRS = ['/run/netns', '/var/run/netns'];
+
+/** Every namespace pinned as a file: /run/netns and any other nsfs bind mount. */
+async function pinned(): Promise<Map<number, { names: string[]; path: string }>> {
+  const out = new Map<number, { names: string[]; path: string }>();
+  const add = (inode: number, path: string, name?: string) => {
+    const e = out.get(inode) ?? { names: [], path };
+    if (name && !e.names.includes(name)) e.names.push(name);
+    out.set(inode, e);
+  };
+  for (const dir of PIN_DIRS) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    await Promise.all(names.map(async (n) => {
+      const ino = await netnsInode(`${dir}/${n}`);
+      if (ino !== undefined) add(ino, `${dir}/${n}`, n);
+    }));
+  }
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  for (const line of mountinfo.split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!right?.startsWith('nsfs ')) continue;
+    const mountPoint = left.split(' ')[4];
+    if (!mountPoint || PIN_DIRS.some((d) => mountPoint.startsWith(`${d}/`))) continue;
+    const m = /net:\[(\d+)\]/.exec(left.split(' ')[3] ?? '');
+    const ino = m ? Number(m[1]) : await netnsInode(mountPoint);
+    if (ino !== undefined) add(ino, mountPoint);
+  }
+  return out;
+}
+
+/** Every process's network namespace, with its command line; kernel threads are left out. */
+export async function processesByNetns(): Promise<Map<number, NsProcess[]>> {
+  const out = new Map<number, NsProcess[]>();
+  const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
+  await Promise.all(pids.map(async (p) => {
+    try {
+      const m = /^net:\[(\d+)\]$/.exec(await readlink(`/proc/${p}/ns/net`));
+      if (!m) return;
+      const cmd = (await readFile(`/proc/${p}/cmdline`, 'latin1')).replace(/\0+$/, '').replace(/\0/g, ' ');
+      if (!cmd) return;
+      const ino = Number(m[1]);
+      const list = out.get(ino) ?? [];
+      list.push({ pid: Number(p), cmd });
+      out.set(ino, list);
+    } catch { /* the process ended */ }
+  }));
+  for (const list of out.values()) list.sort((a, b) => a.pid - b.pid);
+  return out;
+}
+
+/** Every namespace on the machine (with `host`, which opens the one treated as the host). Reads
+ * /run/netns, /proc/self/mountinfo and every /proc/PID/ns/net. */
+export async function netnsDiscover(host: Netns): Promise<{ hostInode: number; found: FoundNetns[] }> {
+  const hostInode = await netnsInode(host.path);
+  if (hostInode === undefined) throw new Error(`cannot open the host namespace ${host.path}`);
+  const [pins, procs] = await Promise.all([pinned(), processesByNetns()]);
+  const inodes = new Set<number>([hostInode, ...pins.keys(), ...procs.keys()]);
+  const found = [...inodes].map((inode): FoundNetns => {
+    const pin = pins.get(inode);
+    const ps = procs.get(inode) ?? [];
+    const path = inode === hostInode ? host.path : pin?.path ?? (ps[0] ? `/proc/${ps[0].pid}/ns/net` : '');
+    return { inode, names: pin?.names.sort() ?? (inode === hostInode && host.name ? [host.name] : []), path, processes: ps };
+  });
+  return { hostInode, found: found.filter((f) => f.path) };
+}
+
+/** The handle of a found namespace: by its pinned name when its path is the pin (so `ip -n NAME`
+ * reaches it), else by path. */
+export function foundHandle(f: FoundNetns): Netns {
+  const name = f.names.find((n) => PIN_DIRS.some((d) => f.path === `${d}/${n}`));
+  return name ? { name, path: f.path } : { path: f.path };
+}

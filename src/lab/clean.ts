@@ -1,0 +1,24 @@
+// `podnet clean`: every podnet object found on the machine, from kernel state — namespaces named
+// `podnet-*`, podnet's marked processes in them (and agents of labs on an outside etcd, by their
+// recorded PIDs) — and all lab state.
+import { netnsDelete, netnsList } from '../host/netns.js';
+import { processesInNetns, netnsInode, processOwner, processStopAll } from '../host/process.js';
+import type { LabDeps } from './deps.js';
+import { labNetns } from './names.js';
+import { LabDir, listLabDirs } from './state.js';
+
+/** Removes every podnet object found on the machine: processes and namespaces named `podnet-*`, and all lab state. */
+export async function cleanAll(deps: LabDeps): Promise<{ netns: string[]; processes: number; labs: string[] }> {
+  const labs = await listLabDirs(deps.stateRoot);
+  const netns = (await netnsList(deps.host.runner)).filter((n) => n.startsWith('podnet-'));
+  const inodes = new Set((await Promise.all(netns.map((n) => netnsInode(labNetns(n).path)))).filter((x): x is number => x !== undefined));
+  // Agents of a lab on an outside etcd live in podnet's own namespace: found by their recorded PIDs.
+  const agents = (await Promise.all(labs.map(async (lab) => Object.values((await new LabDir(deps.stateRoot, lab).read().catch(() => undefined))?.overlay?.agents ?? {})))).flat();
+  const procs = [...new Set([...(await processesInNetns(inodes)).map((p) => p.pid), ...agents])];
+  const owners = await Promise.all(procs.map(async (pid) => ({ pid, owner: await processOwner(pid) })));
+  const ours = owners.filter((o): o is { pid: number; owner: string } => o.owner !== undefined);
+  for (const owner of new Set(ours.map((o) => o.owner))) await processStopAll(deps.host.runner, ours.filter((o) => o.owner === owner).map((o) => o.pid), owner);
+  await netnsDelete(deps.host.runner, netns);
+  for (const lab of labs) await new LabDir(deps.stateRoot, lab).remove();
+  return { netns, processes: ours.length, labs };
+}

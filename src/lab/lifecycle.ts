@@ -1,0 +1,163 @@
+// A lab's life: up (namespaces for the underlay switch, the nodes and the pods; the underlay wired;
+// flannel's overlay from subnet leases; each pod attached exactly as K3s's containerd would) and
+// down (processes, namespaces, CNI DEL for IPAM, files). A failed `up` unwinds; `down` works from
+// partial state after a crash.
+import { pool } from '../host/pool.js';
+import { netnsAdd, netnsDelete, netnsList } from '../host/netns.js';
+import { processStart, processStopAll, processesInNetns, netnsInode } from '../host/process.js';
+import { UserError } from '../model/errors.js';
+import { addressOf } from '../model/ip.js';
+import type { Topology } from '../model/topology.js';
+import { FLANNEL_LEASE_TTL_S } from '../model/k3s.js';
+import { concurrency, now, type LabDeps } from './deps.js';
+import { resolvePlan, type NodePlan } from './plan.js';
+import { etcdNetnsName, isPodNetnsOf, labFlag, labNetns, nodeNetnsName, underlayNetnsName } from './names.js';
+import { controlPlaneIP, startEtcd, type StoreChoice } from './cluster.js';
+import { releaseLeases, startOverlay } from './overlay.js';
+import { wireUnderlay, checkMachineRoutes } from './underlay.js';
+import { attachPod, detachPod, predictIps } from './attach.js';
+import { withLabLock } from './lock.js';
+import { LabDir, type LabState, type OverlayState } from './state.js';
+
+/** The long-running process each pod holds, so the pod can be found through /proc like a real one. */
+export const PAUSE_ARGV = ['busybox', 'sleep', '2147483647'];
+
+/** How a lab keeps its leases (default: the file store). */
+export interface LabUpOptions {
+  store?: StoreChoice;
+  /** Lease TTL of the agents of an etcd lab, seconds (flannel: 24 h). */
+  leaseTtl?: number;
+}
+
+/** Brings a lab up from a validated topology. Returns the state written. */
+export function labUp(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOptions = {}): Promise<LabState> {
+  return withLabLock(deps, lab, () => up(deps, lab, topology, opts));
+}
+
+/** Refuses to bring up a lab that is up, half made, or whose namespaces exist without state. */
+async function refuseExisting(deps: LabDeps, dir: LabDir, lab: string, topology: Topology): Promise<void> {
+  if (deps.host.dryRun) return;
+  const existing = await dir.read();
+  if (existing?.status === 'up') throw new UserError('exists', `lab "${lab}" is already up: use it, or run \`podnet lab down${labFlag(lab)}\` first`);
+  if (existing) throw new UserError('state', `lab "${lab}" was interrupted while ${existing.status === 'creating' ? 'coming up' : 'going down'}: run \`podnet lab down${labFlag(lab)}\` to remove what is left`);
+  const mine = (n: string) => n === underlayNetnsName(lab) || n === etcdNetnsName(lab) || topology.nodes.some((x) => n === nodeNetnsName(lab, x.name)) || isPodNetnsOf(lab, n);
+  const taken = (await netnsList(deps.host.runner)).filter(mine);
+  if (taken.length) throw new UserError('exists', `namespaces of lab "${lab}" already exist (${taken[0]}…) without state: run \`podnet lab down${labFlag(lab)}\` first`);
+}
+
+async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOptions): Promise<LabState> {
+  const dir = new LabDir(deps.stateRoot, lab);
+  await refuseExisting(deps, dir, lab, topology);
+  await checkMachineRoutes(deps, topology);
+  const plan = resolvePlan(lab, topology, deps.random);
+  const store = opts.store ?? { kind: 'file' };
+  const overlay: OverlayState = {
+    store: store.kind, agents: {}, ttlSeconds: store.kind === 'etcd' ? opts.leaseTtl ?? FLANNEL_LEASE_TTL_S : 0,
+    ...(store.kind === 'etcd' ? { endpoint: store.endpoint ?? `etcd://${addressOf(controlPlaneIP(plan))}:2379` } : {}),
+  };
+  const { pods: _p, ...planNoPods } = plan;
+  const state: LabState = { version: 1, lab, status: 'creating', createdAt: now(), plan: planNoPods, overlay, pods: plan.pods.map((p) => ({ ...p, createdAt: now() })) };
+  if (!deps.host.dryRun) await dir.write(state);
+  try {
+    const managedEtcd = store.kind === 'etcd' && !store.endpoint;
+    await netnsAdd(deps.host.runner, [plan.underlay.netns, ...(managedEtcd ? [etcdNetnsName(lab)] : []), ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns)]);
+    await wireUnderlay(deps, plan, plan.nodes, managedEtcd ? { netns: etcdNetnsName(lab), ip: controlPlaneIP(plan) } : undefined);
+    if (managedEtcd) {
+      overlay.etcd = await startEtcd(deps, dir, lab, controlPlaneIP(plan));
+      if (!deps.host.dryRun) await dir.write(state);
+    }
+    const pids = pool(plan.pods, concurrency(deps), (p) => processStart(deps.host.runner, labNetns(p.netns), PAUSE_ARGV, lab));
+    pids.catch(() => undefined); // awaited below; a failure must not become an unhandled rejection meanwhile
+    try {
+      await startOverlay(deps, dir, state, plan.nodes);
+    } catch (e) {
+      await pids.catch(() => undefined);
+      throw e;
+    }
+    for (const node of plan.nodes) {
+      const pods = plan.pods.filter((p) => p.node === node.name);
+      const ips = pods.length ? await predictIps(dir, node, pods.length) : [];
+      pods.forEach((p, i) => { p.ip = ips[i]; });
+    }
+    // Per pod, as containerd does: the loopback network, then the pod network; pods overlap.
+    const attached = await pool(plan.pods, concurrency(deps), (p) => attachPod(deps, dir, plan, nodeOf(plan.nodes, p.node), p))
+      .finally(() => pids.catch(() => undefined));
+    const started = await pids;
+    state.pods = plan.pods.map((p, i) => ({ ...p, ...attached[i], pid: started[i], createdAt: now() }));
+    state.status = 'up';
+    if (!deps.host.dryRun) await dir.write(state);
+    return state;
+  } catch (err) {
+    if (!deps.host.dryRun) await down(deps, lab).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The node named `name`, or a not-found error listing the nodes. */
+export function nodeOf(nodes: readonly NodePlan[], name: string): NodePlan {
+  const n = nodes.find((x) => x.name === name);
+  if (!n) throw new UserError('not-found', `unknown node "${name}" (nodes: ${nodes.map((x) => x.name).join(', ')})`);
+  return n;
+}
+
+/** Takes a lab down: its processes, its namespaces (the veths and bridges go with them), CNI DEL for
+ * every pod (IPAM released), its state. Works from partial state after a crash. Returns false when
+ * there was nothing to remove. */
+export function labDown(deps: LabDeps, lab: string): Promise<boolean> {
+  return withLabLock(deps, lab, () => down(deps, lab));
+}
+
+async function down(deps: LabDeps, lab: string): Promise<boolean> {
+  const dir = new LabDir(deps.stateRoot, lab);
+  const state = await dir.read();
+  const names = new Set<string>();
+  if (state) {
+    names.add(state.plan.underlay.netns);
+    for (const n of state.plan.nodes) names.add(n.netns);
+    for (const p of state.pods) names.add(p.netns);
+  }
+  for (const n of await netnsList(deps.host.runner)) if (isPodNetnsOf(lab, n) || n === underlayNetnsName(lab) || n === etcdNetnsName(lab)) names.add(n);
+  if (!state && names.size === 0) {
+    // Files without state (a crash before state.json was written) are still ours to remove.
+    if (!deps.host.dryRun && (await deps.host.exists(dir.dir))) {
+      await dir.remove();
+      return true;
+    }
+    return false;
+  }
+  if (state && !deps.host.dryRun) await dir.write({ ...state, status: 'deleting' });
+
+  const o = state?.overlay;
+  await stopProcesses(deps, lab, [...names], [...(state?.pods.map((p) => p.pid ?? 0) ?? []), ...Object.values(o?.agents ?? {}), o?.etcd?.pid ?? 0]);
+  if (o?.store === 'etcd' && !o.etcd && state) await releaseLeases(deps, dir, state, state.plan.nodes);
+  await netnsDelete(deps.host.runner, [...names]);
+  if (state) {
+    // The namespaces are gone, as after a node crash: CNI DEL then only releases IPAM and caches.
+    await pool(state.pods, concurrency(deps), async (p) => {
+      const node = state.plan.nodes.find((n) => n.name === p.node);
+      if (node) await detachPod(deps, dir, state.plan, node, p, true);
+    });
+  }
+  if (!deps.host.dryRun) await dir.remove();
+  return true;
+}
+
+/** Stops podnet's processes in the given namespaces (by recorded PID, and any found through /proc). */
+export async function stopProcesses(deps: LabDeps, lab: string, netns: string[], pids: number[]): Promise<void> {
+  if (deps.host.dryRun) {
+    for (const pid of pids) if (pid > 0) await deps.host.runner.signal(pid, 'SIGTERM');
+    return;
+  }
+  const inodes = new Set((await Promise.all(netns.map((n) => netnsInode(labNetns(n).path)))).filter((x): x is number => x !== undefined));
+  const found = (await processesInNetns(inodes)).map((p) => p.pid);
+  await processStopAll(deps.host.runner, [...new Set([...pids.filter((p) => p > 0), ...found])], lab);
+}
+
+/** The state of a lab that is up, or a UserError saying what to do. */
+export async function requireUp(dir: LabDir, lab: string, allowPartial = false): Promise<LabState> {
+  const state = await dir.read();
+  if (!state) throw new UserError('state', `lab "${lab}" is not up: run \`podnet lab up${labFlag(lab)}\``);
+  if (state.status !== 'up' && !allowPartial) throw new UserError('state', `lab "${lab}" is ${state.status === 'creating' ? 'still coming up (or was interrupted)' : 'going down'}: run \`podnet lab down${labFlag(lab)}\` to reset it`);
+  return state;
+}
+

@@ -1,0 +1,75 @@
+// One pod at a time on a lab that is up: `podnet run` adds one (a namespace, its process, CNI ADD),
+// `podnet delete pod` removes one the way a runtime does (CNI DEL with the namespace still there,
+// stop, namespace gone).
+import { netnsAdd, netnsDelete } from '../host/netns.js';
+import { processOwner, processStart } from '../host/process.js';
+import { UserError } from '../model/errors.js';
+import { parseTopology } from '../model/topology.js';
+import { now, type LabDeps } from './deps.js';
+import { planPod } from './plan.js';
+import { labNetns } from './names.js';
+import { attachPod, detachPod, predictIps } from './attach.js';
+import { nodeOf, PAUSE_ARGV, requireUp, stopProcesses } from './lifecycle.js';
+import { withLabLock } from './lock.js';
+import { LabDir, type LabState, type PodState } from './state.js';
+
+/** Adds a pod to a lab that is up, on `nodeName` or the node with the fewest pods. */
+export function podRun(deps: LabDeps, lab: string, name: string, nodeName?: string): Promise<PodState> {
+  return withLabLock(deps, lab, () => run(deps, lab, name, nodeName));
+}
+
+async function run(deps: LabDeps, lab: string, name: string, nodeName?: string): Promise<PodState> {
+  const dir = new LabDir(deps.stateRoot, lab);
+  const state = await requireUp(dir, lab);
+  if (state.pods.some((p) => p.name === name)) throw new UserError('exists', `pod "${name}" already exists in lab "${lab}"`);
+  parseTopology({ pods: [{ name }] });
+  const node = nodeOf(state.plan.nodes, nodeName ?? leastLoaded(state));
+  const p = planPod(lab, name, node.name, deps.random);
+  [p.ip] = await predictIps(dir, node, 1);
+  const pod: PodState = { ...p, createdAt: now() };
+  state.pods.push(pod);
+  if (!deps.host.dryRun) await dir.write(state);
+  try {
+    await netnsAdd(deps.host.runner, [p.netns]);
+    pod.pid = await processStart(deps.host.runner, labNetns(p.netns), PAUSE_ARGV, lab);
+    Object.assign(pod, await attachPod(deps, dir, state.plan, node, p));
+    if (!deps.host.dryRun) await dir.write(state);
+    return pod;
+  } catch (err) {
+    if (!deps.host.dryRun) await remove(deps, lab, name).catch(() => undefined);
+    throw err;
+  }
+}
+
+function leastLoaded(state: LabState): string {
+  const count = (n: string) => state.pods.filter((p) => p.node === n).length;
+  return [...state.plan.nodes].sort((a, b) => count(a.name) - count(b.name))[0].name;
+}
+
+/** The pod named `name` of a lab, or a not-found error listing the pods. */
+export function podOf(state: LabState, name: string): PodState {
+  const pod = state.pods.find((p) => p.name === name);
+  if (!pod) throw new UserError('not-found', `unknown pod "${name}" in lab "${state.lab}" (pods: ${state.pods.map((p) => p.name).join(', ') || 'none'})`);
+  return pod;
+}
+
+/** Removes one pod the way a runtime does: CNI DEL with the namespace still there, stop, namespace gone. */
+export function podDelete(deps: LabDeps, lab: string, name: string): Promise<void> {
+  return withLabLock(deps, lab, () => remove(deps, lab, name));
+}
+
+async function remove(deps: LabDeps, lab: string, name: string): Promise<void> {
+  const dir = new LabDir(deps.stateRoot, lab);
+  const state = await requireUp(dir, lab, true);
+  const pod = podOf(state, name);
+  await detachPod(deps, dir, state.plan, nodeOf(state.plan.nodes, pod.node), pod);
+  await stopProcesses(deps, lab, [pod.netns], [pod.pid ?? 0]);
+  await netnsDelete(deps.host.runner, [pod.netns]);
+  state.pods = state.pods.filter((p) => p.name !== name);
+  if (!deps.host.dryRun) await dir.write(state);
+}
+
+/** True when the process is still podnet's pause process for `lab`. */
+export async function podRunning(lab: string, pod: PodState): Promise<boolean> {
+  return pod.pid !== undefined && pod.pid > 0 && (await processOwner(pod.pid)) === lab;
+}
