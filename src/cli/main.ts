@@ -20,6 +20,7 @@ import { uiCommand } from './ui.js';
 import { nodeCommands } from './node.js';
 import { agentCommand } from './agent.js';
 import { say, type GlobalOptions } from './flags.js';
+import { checkArgv } from './argv.js';
 
 const START = `
 Start with:
@@ -56,7 +57,9 @@ export function program(): Command {
 /** Runs the CLI with `argv` (process.argv form); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   try {
-    await program().parseAsync(argv);
+    const p = program();
+    checkArgv(p, argv.slice(2));
+    await p.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;

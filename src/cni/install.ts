@@ -26,7 +26,8 @@ my $s;
 if (socket($s, 1, 1, 0) && connect($s, pack('S Z108', 1, $socket))) {
   binmode STDIN; binmode STDOUT;
   my $in = do { local $/; <STDIN> } // '';
-  my $req = "PODNET-CNI 1\\ntype $type\\npid $$\\n";
+  my $start = ''; if (open(my $st, '<', '/proc/self/stat')) { local $/; my $t = <$st>; $start = (split ' ', substr($t, rindex($t, ')') + 2))[19] // ''; }
+  my $req = "PODNET-CNI 1\\ntype $type\\npid $$\\nstart $start\\n";
   for my $k (sort keys %ENV) { next unless $k =~ /^CNI_/; (my $v = $ENV{$k}) =~ s/\\n/ /g; $req .= "env $k=$v\\n"; }
   $req .= 'stdin ' . length($in) . "\\n" . $in;
   for (my $off = 0; $off < length $req;) { my $n = syswrite($s, $req, length($req) - $off, $off); last unless defined $n && $n > 0; $off += $n; }

@@ -1,91 +1,104 @@
-// `podnet cni serve`: a long-running podnet that runs plugin requests handed over by the tiny
-// client (so a runtime's call does not pay Node's start-up). One unix socket, root only. The client
-// sends its PID: the request runs with /proc/PID/ns/net as the host namespace (the runtime's, as if
-// the plugin had been exec'd there), while the client waits.
+// `podnet cni serve`: a long-running podnet that runs plugin requests handed over by the tiny client
+// (so a runtime's call does not pay Node's start-up). One unix socket, root only (0600).
+//
+// The request runs with the client's network namespace as its host namespace, as if the plugin had
+// been exec'd there. The namespace is opened once, when the request arrives, after checking that the
+// client's PID still names the process that started at the time it sent (Node cannot read
+// SO_PEERCRED; PID + start time identify the peer for good), and held open by file descriptor for the
+// whole request: a client killed mid-request can no longer send the work into a vanished or reused
+// namespace. A client that disconnects before the answer never saw an ADD succeed, so its runtime
+// will call DEL: the daemon undoes that ADD itself at once (DEL of the same attachment), leaving no
+// interface without a reservation and no reservation without an interface.
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, rm } from 'node:fs/promises';
-import { netnsInode } from '../host/process.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { Host } from '../host/host.js';
 import type { Runner } from '../host/runner.js';
-import { CURRENT_NETNS, netnsAt } from '../host/netns.js';
+import { CURRENT_NETNS } from '../host/netns.js';
+import { netnsInode } from '../host/process.js';
+import { netnsHold } from '../host/namespaces.js';
 import { defaultRegistry } from './context.js';
 import { execContext, pluginTypeOf } from './exec.js';
-import { invokePlugin } from './plugin.js';
+import { invokePlugin, type InvokeOutcome } from './plugin.js';
 import { CniError, ErrorCode } from './spec.js';
 import { DEFAULT_SOCKET } from './socket.js';
+import { formatAnswer, parseRequest, ProtocolError, type ServeRequest } from './serve-protocol.js';
 
-
-/** A request as the client frames it: `PODNET-CNI 1`, `type T`, `pid N`, `env K=V` lines, then
- * `stdin LEN` and LEN bytes. The answer: `EXIT\nLEN\n` and LEN bytes of stdout. */
-interface Request {
-  type: string;
-  pid: number;
-  env: Record<string, string>;
-  stdin: string;
+/** Limits of the daemon: how long a client may take to send its request, how many connections it
+ * serves at once (more wait in the kernel's backlog). */
+export interface ServeLimits {
+  requestTimeoutMs: number;
+  maxConnections: number;
+  /** Where the daemon reports what went wrong (a failed undo, a refused request). */
+  log: (line: string) => void;
 }
 
-/** Parses a whole request, or returns undefined while more bytes are needed. */
-export function parseRequest(buf: Buffer): Request | undefined {
-  const text = buf.toString('latin1');
-  const i = text.indexOf('\nstdin ');
-  if (i < 0) return undefined;
-  const nl = text.indexOf('\n', i + 7);
-  if (nl < 0) return undefined;
-  const len = Number(text.slice(i + 7, nl));
-  if (buf.length < nl + 1 + len) return undefined;
-  const head = buf.subarray(0, i).toString('utf8').split('\n');
-  if (head[0] !== 'PODNET-CNI 1') throw new Error('not a podnet CNI request');
-  const req: Request = { type: '', pid: 0, env: {}, stdin: buf.subarray(nl + 1, nl + 1 + len).toString('utf8') };
-  for (const line of head.slice(1)) {
-    const sp = line.indexOf(' ');
-    const [k, v] = [line.slice(0, sp), line.slice(sp + 1)];
-    if (k === 'type') req.type = v;
-    else if (k === 'pid') req.pid = Number(v);
-    else if (k === 'env' && v.includes('=')) req.env[v.slice(0, v.indexOf('='))] = v.slice(v.indexOf('=') + 1);
-  }
-  return req;
-}
+const DEFAULTS: ServeLimits = { requestTimeoutMs: 10_000, maxConnections: 128, log: (l) => process.stderr.write(`podnet cni serve: ${l}\n`) };
 
+const errorAnswer = (e: unknown) => {
+  const err = e instanceof CniError ? e : new CniError(e instanceof ProtocolError ? ErrorCode.DecodeFailure : ErrorCode.Internal, (e as Error).message);
+  return formatAnswer(1, `${JSON.stringify(err.toJSON('1.1.0'))}\n`);
+};
 
-/** Serves plugin requests on `socket` until `server.close()`. Each request gets its own Host over the
- * shared runner: its namespace (/proc/CLIENT/ns/net) lives only as long as the client. */
-export async function serveCni(runner: Runner, socket = DEFAULT_SOCKET): Promise<Server> {
+/** Serves plugin requests on `socket` until `server.close()`. */
+export async function serveCni(runner: Runner, socket = DEFAULT_SOCKET, limits: Partial<ServeLimits> = {}): Promise<Server> {
+  const o = { ...DEFAULTS, ...limits };
   const registry = defaultRegistry();
   const self = await netnsInode('/proc/self/ns/net');
   await mkdir(dirname(socket), { recursive: true, mode: 0o700 });
   await rm(socket, { force: true });
-  const handle = async (req: Request): Promise<{ exitCode: number; stdout: string }> => {
-    const nsPath = `/proc/${req.pid}/ns/net`;
-    const ns = (await netnsInode(nsPath)) === self ? CURRENT_NETNS : netnsAt(nsPath);
-    const ctx = execContext(new Host(runner), ns, registry, (n) => new Uint8Array(randomBytes(n)));
+
+  /** Runs one request in the client's held namespace; `gone()` says whether the client has left. */
+  const handle = async (req: ServeRequest, gone: () => boolean): Promise<InvokeOutcome> => {
+    const held = await netnsHold(req.pid, req.start);
+    if (!held) throw new CniError(ErrorCode.TryAgainLater, `the plugin client (pid ${req.pid}) went away before its request started: try again`);
     try {
-      return await invokePlugin(registry.get(pluginTypeOf(req.type)), req.env, req.stdin, ctx);
-    } catch (e) {
-      const err = e instanceof CniError ? e : new CniError(ErrorCode.Internal, (e as Error).message);
-      return { exitCode: 1, stdout: `${JSON.stringify(err.toJSON('1.1.0'))}\n` };
+      const ns = held.inode === self ? CURRENT_NETNS : held.ns;
+      const ctx = execContext(new Host(runner), ns, registry, (n) => new Uint8Array(randomBytes(n)));
+      const plugin = registry.get(pluginTypeOf(req.type));
+      const out = await invokePlugin(plugin, req.env, req.stdin, ctx);
+      if (gone() && req.env.CNI_COMMAND === 'ADD' && out.exitCode === 0) {
+        // The runtime never saw this ADD succeed: undo it now rather than leave it to a DEL that may not come.
+        const undo = await invokePlugin(plugin, { ...req.env, CNI_COMMAND: 'DEL' }, req.stdin, ctx);
+        o.log(`client ${req.pid} left during ADD of ${req.env.CNI_CONTAINERID ?? '?'}: undone${undo.exitCode === 0 ? '' : ` — the undo FAILED: ${undo.stdout.trim()}`}`);
+      }
+      return out;
+    } finally {
+      await held.release();
     }
   };
+
   const server = createServer((conn: Socket) => {
     let buf = Buffer.alloc(0);
+    let started = false;
+    let answered = false;
+    const timer = setTimeout(() => { if (!started) conn.destroy(); }, o.requestTimeoutMs);
+    conn.on('close', () => clearTimeout(timer));
+    conn.on('error', () => undefined);
     conn.on('data', (chunk: Buffer) => {
+      if (started) return;
       buf = Buffer.concat([buf, chunk]);
-      let req: Request | undefined;
+      let req: ServeRequest | undefined;
       try {
         req = parseRequest(buf);
-      } catch {
-        conn.destroy();
+      } catch (e) {
+        started = true;
+        conn.end(errorAnswer(e));
         return;
       }
       if (!req) return;
-      void handle(req).then(({ exitCode, stdout }) => {
-        const body = Buffer.from(stdout);
-        conn.end(Buffer.concat([Buffer.from(`${exitCode}\n${body.length}\n`), body]));
-      });
+      started = true;
+      clearTimeout(timer);
+      handle(req, () => !answered && (conn.destroyed || conn.readableEnded))
+        .then((out) => formatAnswer(out.exitCode, out.stdout), errorAnswer)
+        .then((answer) => {
+          answered = true;
+          if (!conn.destroyed) conn.end(answer);
+        });
     });
-    conn.on('error', () => undefined);
   });
+  server.maxConnections = o.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socket, () => resolve());

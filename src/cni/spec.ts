@@ -164,7 +164,7 @@ export function parseEnv(env: Record<string, string | undefined>): CniEnv {
   }
   const ifname = env.CNI_IFNAME ?? '';
   if (ifname && !isValidIfname(ifname)) {
-    throw new CniError(ErrorCode.InvalidEnv, `CNI_IFNAME "${ifname}" is not a valid interface name (1–15 characters, no "/", ":" or spaces)`);
+    throw new CniError(ErrorCode.InvalidEnv, `CNI_IFNAME "${ifname}" is not a valid interface name (1–15 characters, no "/", ":", "#", quotes, backslashes or spaces)`);
   }
   // Like the reference skel: every command but VERSION needs the plugin path (delegates are found there).
   if (command !== 'VERSION' && !env.CNI_PATH) throw new CniError(ErrorCode.InvalidEnv, 'required env variables [CNI_PATH] missing');
@@ -180,5 +180,7 @@ export function parseEnv(env: Record<string, string | undefined>): CniEnv {
 
 /** True for a name the kernel accepts for an interface (IFNAMSIZ − 1 = 15 bytes). */
 export function isValidIfname(name: string): boolean {
-  return name.length > 0 && Buffer.byteLength(name) <= 15 && name !== '.' && name !== '..' && !/[/:\s]/.test(name);
+  // The kernel takes more (anything but "/", ":" and blanks); podnet also refuses what iproute2's batch
+  // input cannot carry or would read differently: "#" ends a line there, quotes and backslashes quote.
+  return name.length > 0 && Buffer.byteLength(name) <= 15 && name !== '.' && name !== '..' && !/[/:\s#"'\\\p{Cc}]/u.test(name);
 }

@@ -27,7 +27,7 @@ export class Host {
   net(ns: Netns): NetHandle {
     const key = ns.current ? '' : ns.path;
     let h = this.nets.get(key);
-    if (!h) this.nets.set(key, (h = new NetHandle(this.runner, ns)));
+    if (!h) this.nets.set(key, (h = new NetHandle(this.runner, ns, this.dryRun)));
     return h;
   }
 }

@@ -17,6 +17,7 @@ export type BridgeLine = string & { readonly __bridgeLine: true };
 /** Why `value` cannot be one word of a batch line, or undefined when it can. */
 export function batchArgProblem(value: string): string | undefined {
   if (/[#\r\n\0]/.test(value)) return `contains ${value.includes('#') ? '"#" (iproute2 batch input ends a line at #)' : 'a line break or NUL'}`;
+  if (value.endsWith('\\')) return 'ends with a backslash (iproute2 batch input joins the next line to it)';
   if (/[ \t]/.test(value) && value.includes('"') && value.includes("'")) return 'contains blanks and both kinds of quotes';
   if (/^["']/.test(value) && value.includes('"') && value.includes("'")) return 'starts with a quote and contains both kinds of quotes';
   return undefined;

@@ -38,14 +38,19 @@ export interface NetTables {
 export class NetHandle {
   private readonly writes: GroupCommit<BatchRequest, BatchResult>;
   private readonly reads = new Map<string, GroupCommit<null, string>>();
+  /** In a dry run, the links and addresses the recorded lines would have made, so a later step sees
+   * them as a replay of the script would (a second pod's ADD finds cni0 and its gateway there). */
+  private readonly made?: Map<string, { link: Link; addrs: Addr[] }>;
 
-  constructor(private readonly runner: Runner, readonly ns: Netns) {
+  constructor(private readonly runner: Runner, readonly ns: Netns, dryRun = false) {
     this.writes = new GroupCommit((groups) => this.runBatch(groups));
+    if (dryRun) this.made = new Map();
   }
 
   /** Runs iproute2 lines in this namespace, in one process shared with concurrent callers.
    * Equivalent to: `ip -n NS -batch - <<EOF` + lines. Never throws for a failed line: see BatchResult.ok. */
   batch(lines: readonly IpLine[], after: readonly SysctlEntry[] = []): Promise<BatchResult> {
+    if (this.made) for (const l of lines) remember(this.made, l);
     return this.writes.submit({ lines: [...lines], after: [...after] });
   }
 
@@ -125,6 +130,8 @@ export class NetHandle {
    * Equivalent to: `ip -json -details addr show dev NAME`. (Not a batch line: in `ip -batch`, an
    * `addr show` after a `link show` prints no addresses, and batches are shared between callers.) */
   async addrShow(dev: string): Promise<{ link?: Link; addrs: Addr[] }> {
+    const made = this.made?.get(dev);
+    if (made) return { link: made.link, addrs: [...made.addrs] };
     let list: Json[];
     try {
       list = await this.readJson('ip', ['-json', '-details', 'addr', 'show', 'dev', dev]);
@@ -181,5 +188,20 @@ export class NetHandle {
     if (outputs.length < 3) throw new HostError({ kind: 'not-found', argv, exitCode: r.exitCode, stderr: r.stderr, message: r.stderr.trim().split('\n')[0] || `ip exited ${r.exitCode}` });
     const [addr, route, neigh] = outputs.map((o) => JSON.parse(o) as Json[]);
     return { links: addr.map(linkFromJson), addrs: addrsFromJson(addr), routes: route.map(routeFromJson), neighs: neigh.map(neighFromJson) };
+  }
+}
+
+/** Records what a dry run's line would make: a link (`link add NAME … [address MAC] type KIND`) or an
+ * address (`addr add CIDR dev NAME`) of a link made earlier. */
+function remember(made: Map<string, { link: Link; addrs: Addr[] }>, line: string): void {
+  const w = line.split(' ');
+  if (w[0] === 'link' && w[1] === 'add' && !made.has(w[2])) {
+    const kind = w[w.indexOf('type') + 1];
+    const mac = w.includes('address') && w.indexOf('address') < w.indexOf('type') ? w[w.indexOf('address') + 1] : '';
+    const base = { name: w[2], index: 0, mtu: 0, mac, up: false, operstate: 'DOWN', flags: [], promiscuity: 0 };
+    made.set(w[2], { link: kind === 'bridge' ? { ...base, kind: 'bridge' } : { ...base, kind: 'generic', infoKind: kind ?? 'device' }, addrs: [] });
+  } else if (w[0] === 'addr' && w[1] === 'add' && made.has(w[4])) {
+    const [local, prefix] = w[2].split('/');
+    made.get(w[4])!.addrs.push({ link: w[4], family: 'inet', local, prefix: Number(prefix), scope: 'global' });
   }
 }

@@ -1,9 +1,9 @@
 // Finding every network namespace on the machine: pinned under /run/netns, bind-mounted elsewhere
 // (an nsfs mount: docker's, a runtime's), or only held by processes — keyed by inode, since one
 // namespace can have many names and paths. Reads /proc and /run/netns; runs no process.
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { open, readdir, readFile, readlink, stat, type FileHandle } from 'node:fs/promises';
 import type { NsProcess } from '../model/snapshot.js';
-import { netnsInode } from './process.js';
+import { netnsInode, processStartTime } from './process.js';
 import type { Netns } from './netns.js';
 
 /** A namespace found on the machine, before reading it. */
@@ -88,4 +88,44 @@ export async function netnsDiscover(host: Netns): Promise<{ hostInode: number; f
 export function foundHandle(f: FoundNetns): Netns {
   const name = f.names.find((n) => PIN_DIRS.some((d) => f.path === `${d}/${n}`));
   return name ? { name, path: f.path } : { path: f.path };
+}
+
+/** A namespace held open by this process for as long as a request needs it. */
+export interface HeldNetns {
+  ns: Netns;
+  /** The namespace's inode. */
+  inode: number;
+  release(): Promise<void>;
+}
+
+/** Opens the network namespace of process `pid` and keeps it open (through a file descriptor of this
+ * process, so it outlives the process), after checking that `pid` is still the process that started
+ * at `startTime` (a PID reused by another process has another start time). Undefined when the
+ * process is gone or is another one. The handle's path is `/proc/<this pid>/fd/<fd>`, which other
+ * programs podnet runs (ip, nsenter) can open while it is held. Equivalent to: `exec {fd}</proc/PID/ns/net`. */
+export async function netnsHold(pid: number, startTime: string | undefined): Promise<HeldNetns | undefined> {
+  let fh: FileHandle;
+  try {
+    fh = await open(`/proc/${pid}/ns/net`, 'r');
+  } catch {
+    return undefined;
+  }
+  const same = startTime === undefined || (await processStartTime(pid)) === startTime;
+  if (!same) {
+    await fh.close();
+    return undefined;
+  }
+  const inode = (await fh.stat()).ino;
+  return { ns: { path: `/proc/${process.pid}/fd/${fh.fd}` }, inode, release: () => fh.close() };
+}
+
+/** What a path given as a network namespace is: `missing`, `not-netns` (a regular file, a directory…),
+ * or `netns` (an nsfs file: a namespace pinned or held by a process). */
+export async function netnsKind(path: string): Promise<'missing' | 'not-netns' | 'netns'> {
+  try {
+    const [s, self] = await Promise.all([stat(path), stat('/proc/self/ns/net')]);
+    return s.dev === self.dev && !s.isDirectory() ? 'netns' : 'not-netns';
+  } catch {
+    return 'missing';
+  }
 }

@@ -109,3 +109,14 @@ export async function processesInNetns(inodes: ReadonlySet<number>): Promise<{ p
   return found.filter((x): x is { pid: number; inode: number } => x !== undefined);
 }
 
+
+/** A process's start time (field 22 of /proc/PID/stat, in clock ticks since boot), or undefined when
+ * it is gone. With the PID it names one process for good: a PID reused later has another start time. */
+export async function processStartTime(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}

@@ -6,16 +6,11 @@ import { CURRENT_NETNS, type Netns } from '../host/netns.js';
 import { addressOf } from '../model/ip.js';
 import { UserError } from '../model/errors.js';
 import { peerKey, resolvePeers, type NetnsSnapshot, type Snapshot, type VethPeer } from '../model/snapshot.js';
-import type { LabState } from '../lab/state.js';
+import { labNamespaces, type LabState } from '../lab/state.js';
 import { labNetns } from '../lab/names.js';
 import type { Target } from '../lab/target.js';
 import { scanHost } from './scan.js';
 import { defaultEvidence, identify } from './identify.js';
-
-/** Every namespace of a lab (the underlay, the nodes, the pods), by pinned name. */
-export function labNamespaces(state: LabState, nodes: readonly string[] = state.plan.nodes.map((n) => n.name)): string[] {
-  return [state.plan.underlay.netns, ...state.plan.nodes.filter((n) => nodes.includes(n.name)).map((n) => n.netns), ...state.pods.filter((p) => nodes.includes(p.node)).map((p) => p.netns)];
-}
 
 /** The namespace a target scans as the host, and what else it scans (a lab: only its own namespaces). */
 function scope(t: Target): { host: Netns; only?: string[]; state?: LabState } {

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDir } from '../host/dirs.js';
 import { CURRENT_NETNS, type Netns } from '../host/netns.js';
-import { processStart } from '../host/process.js';
+import { processRunning, processStart } from '../host/process.js';
 import { addIp, addressOf, broadcastOf, parseCidr, networkOf, formatCidr, type CidrText } from '../model/ip.js';
 import { labNetworkConfig } from '../model/flannel.js';
 import { parseSubnetEnv, podSubnet } from '../model/subnet-env.js';
@@ -146,22 +146,31 @@ export async function waitForSubnet(deps: LabDeps, dir: LabDir, node: string, ti
     async () => podSubnet(parseSubnetEnv(await readFile(file, 'utf8'))));
 }
 
-/** True when every node's flannel.1 holds exactly the entries the store's leases call for. */
-export async function converged(deps: LabDeps, nodes: readonly NodePlan[], store: LeaseStore): Promise<boolean> {
+/** The nodes whose flannel.1 does not hold exactly the entries the store's leases call for (none: converged). */
+export async function unconverged(deps: LabDeps, nodes: readonly NodePlan[], store: LeaseStore): Promise<string[]> {
   const { leases } = await store.list();
   const results = await Promise.all(nodes.map(async (n) => {
     const own = leases.find((l) => l.attrs.PublicIP === addressOf(n.ip));
-    if (!own) return false;
+    if (!own) return n.name;
     const { remove, add } = diffEntries(await new Vtep(deps.host, labNetns(n.netns)).state(), remotesOf(leases, own.subnet));
-    return remove.ip.length + remove.fdb.length + add.neigh.length === 0;
+    return remove.ip.length + remove.fdb.length + add.neigh.length === 0 ? undefined : n.name;
   }));
-  return results.every(Boolean);
+  return results.filter((x): x is string => x !== undefined);
 }
 
-/** Waits until every node converged on the store's leases. */
-export async function waitConverged(deps: LabDeps, nodes: readonly NodePlan[], store: LeaseStore, timeoutMs = 20_000): Promise<void> {
+/** Waits until every node converged on the store's leases; on timeout, names the nodes that did not
+ * and whether their agent is running. */
+export async function waitConverged(deps: LabDeps, nodes: readonly NodePlan[], store: LeaseStore, agents: Record<string, number> = {}, timeoutMs = 20_000): Promise<void> {
   if (deps.host.dryRun) return;
-  await waitFor('every node programming every other node\'s lease', timeoutMs, async () => ((await converged(deps, nodes, store)) ? true : undefined), 20);
+  let behind: string[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
+    behind = await unconverged(deps, nodes, store).catch(() => behind);
+    if (behind.length === 0) return;
+    await sleep(20);
+  }
+  const why = await Promise.all(behind.map(async (n) => `${n}${agents[n] && !(await processRunning(agents[n])) ? ` (its agent, pid ${agents[n]}, is not running)` : ''}`));
+  throw new UserError('unavailable', `node${behind.length > 1 ? 's' : ''} ${why.join(', ')} did not program every other node's lease within ${timeoutMs / 1000}s (see ${behind.map((n) => `nodes/${n}/agent.log`).join(', ')} in the lab's state directory)`);
 }
 
 /** The size of every node's subnet (flannel's SubnetLen): the nodes' podCIDR prefix (the topology

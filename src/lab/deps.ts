@@ -7,6 +7,23 @@ export interface LabDeps {
   host: Host;
   stateRoot: string;
   random: RandomSource;
+  /** Where a lab operation says what it could not do but went on without (a damaged state file). */
+  warn?: (line: string) => void;
+  /** Aborted when the user interrupts (Ctrl-C): the operation stops at its next step and unwinds. */
+  signal?: AbortSignal;
+}
+
+/** The error an operation stops with when the user interrupted it. */
+export class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'Interrupted';
+  }
+}
+
+/** Throws Interrupted when the user has interrupted the operation (a point where stopping is safe). */
+export function checkpoint(deps: LabDeps): void {
+  if (deps.signal?.aborted) throw new Interrupted();
 }
 
 /** How many pods are attached at once (the node side of concurrent ADDs shares one batch). A dry run

@@ -3,21 +3,22 @@
 // down (processes, namespaces, CNI DEL for IPAM, files). A failed `up` unwinds; `down` works from
 // partial state after a crash.
 import { pool } from '../host/pool.js';
-import { netnsAdd, netnsDelete, netnsList } from '../host/netns.js';
+import { netnsAdd, netnsDelete } from '../host/netns.js';
 import { processStart, processStopAll, processesInNetns, netnsInode } from '../host/process.js';
 import { UserError } from '../model/errors.js';
 import { addressOf } from '../model/ip.js';
 import type { Topology } from '../model/topology.js';
 import { FLANNEL_LEASE_TTL_S } from '../model/k3s.js';
-import { concurrency, now, type LabDeps } from './deps.js';
+import { checkpoint, concurrency, now, type LabDeps } from './deps.js';
 import { resolvePlan, type NodePlan } from './plan.js';
-import { etcdNetnsName, isPodNetnsOf, labFlag, labNetns, nodeNetnsName, underlayNetnsName } from './names.js';
+import { etcdNetnsName, labFlag, labNetns } from './names.js';
 import { controlPlaneIP, startEtcd, type StoreChoice } from './cluster.js';
 import { releaseLeases, startOverlay } from './overlay.js';
 import { wireUnderlay, checkMachineRoutes } from './underlay.js';
 import { attachPod, detachPod, predictIps } from './attach.js';
 import { withLabLock } from './lock.js';
-import { LabDir, type LabState, type OverlayState } from './state.js';
+import { LabDir, StateError, labNamespaces, type LabState, type OverlayState } from './state.js';
+import { labNamespacesInKernel, labProcessesInKernel } from './owned.js';
 
 /** The long-running process each pod holds, so the pod can be found through /proc like a real one. */
 export const PAUSE_ARGV = ['busybox', 'sleep', '2147483647'];
@@ -35,19 +36,18 @@ export function labUp(deps: LabDeps, lab: string, topology: Topology, opts: LabU
 }
 
 /** Refuses to bring up a lab that is up, half made, or whose namespaces exist without state. */
-async function refuseExisting(deps: LabDeps, dir: LabDir, lab: string, topology: Topology): Promise<void> {
+async function refuseExisting(deps: LabDeps, dir: LabDir, lab: string): Promise<void> {
   if (deps.host.dryRun) return;
   const existing = await dir.read();
   if (existing?.status === 'up') throw new UserError('exists', `lab "${lab}" is already up: use it, or run \`podnet lab down${labFlag(lab)}\` first`);
   if (existing) throw new UserError('state', `lab "${lab}" was interrupted while ${existing.status === 'creating' ? 'coming up' : 'going down'}: run \`podnet lab down${labFlag(lab)}\` to remove what is left`);
-  const mine = (n: string) => n === underlayNetnsName(lab) || n === etcdNetnsName(lab) || topology.nodes.some((x) => n === nodeNetnsName(lab, x.name)) || isPodNetnsOf(lab, n);
-  const taken = (await netnsList(deps.host.runner)).filter(mine);
+  const taken = await labNamespacesInKernel(deps, lab);
   if (taken.length) throw new UserError('exists', `namespaces of lab "${lab}" already exist (${taken[0]}…) without state: run \`podnet lab down${labFlag(lab)}\` first`);
 }
 
 async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOptions): Promise<LabState> {
   const dir = new LabDir(deps.stateRoot, lab);
-  await refuseExisting(deps, dir, lab, topology);
+  await refuseExisting(deps, dir, lab);
   await checkMachineRoutes(deps, topology);
   const plan = resolvePlan(lab, topology, deps.random);
   const store = opts.store ?? { kind: 'file' };
@@ -61,12 +61,14 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
   try {
     const managedEtcd = store.kind === 'etcd' && !store.endpoint;
     await netnsAdd(deps.host.runner, [plan.underlay.netns, ...(managedEtcd ? [etcdNetnsName(lab)] : []), ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns)]);
+    checkpoint(deps);
     await wireUnderlay(deps, plan, plan.nodes, managedEtcd ? { netns: etcdNetnsName(lab), ip: controlPlaneIP(plan) } : undefined);
+    checkpoint(deps);
     if (managedEtcd) {
       overlay.etcd = await startEtcd(deps, dir, lab, controlPlaneIP(plan));
       if (!deps.host.dryRun) await dir.write(state);
     }
-    const pids = pool(plan.pods, concurrency(deps), (p) => processStart(deps.host.runner, labNetns(p.netns), PAUSE_ARGV, lab));
+    const pids = pool(plan.pods, concurrency(deps), (p) => processStart(deps.host.runner, labNetns(p.netns), PAUSE_ARGV, lab), deps.signal);
     pids.catch(() => undefined); // awaited below; a failure must not become an unhandled rejection meanwhile
     try {
       await startOverlay(deps, dir, state, plan.nodes);
@@ -74,13 +76,14 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
       await pids.catch(() => undefined);
       throw e;
     }
+    checkpoint(deps);
     for (const node of plan.nodes) {
       const pods = plan.pods.filter((p) => p.node === node.name);
       const ips = pods.length ? await predictIps(dir, node, pods.length) : [];
       pods.forEach((p, i) => { p.ip = ips[i]; });
     }
     // Per pod, as containerd does: the loopback network, then the pod network; pods overlap.
-    const attached = await pool(plan.pods, concurrency(deps), (p) => attachPod(deps, dir, plan, nodeOf(plan.nodes, p.node), p))
+    const attached = await pool(plan.pods, concurrency(deps), (p) => attachPod(deps, dir, plan, nodeOf(plan.nodes, p.node), p), deps.signal)
       .finally(() => pids.catch(() => undefined));
     const started = await pids;
     state.pods = plan.pods.map((p, i) => ({ ...p, ...attached[i], pid: started[i], createdAt: now() }));
@@ -107,17 +110,26 @@ export function labDown(deps: LabDeps, lab: string): Promise<boolean> {
   return withLabLock(deps, lab, () => down(deps, lab));
 }
 
+/** The lab's state for taking it down: undefined when there is none or it is damaged (then the lab
+ * is taken down from kernel state alone, and the damage is reported). */
+async function stateForDown(dir: LabDir, warn: (line: string) => void): Promise<LabState | undefined> {
+  try {
+    return await dir.read();
+  } catch (e) {
+    if (!(e instanceof StateError)) throw e;
+    warn(`${dir.file} is damaged (${e.message.slice(e.message.indexOf('(') + 1, e.message.indexOf('):'))}): removing what the kernel holds for lab "${dir.lab}" instead`);
+    return undefined;
+  }
+}
+
 async function down(deps: LabDeps, lab: string): Promise<boolean> {
   const dir = new LabDir(deps.stateRoot, lab);
-  const state = await dir.read();
-  const names = new Set<string>();
-  if (state) {
-    names.add(state.plan.underlay.netns);
-    for (const n of state.plan.nodes) names.add(n.netns);
-    for (const p of state.pods) names.add(p.netns);
-  }
-  for (const n of await netnsList(deps.host.runner)) if (isPodNetnsOf(lab, n) || n === underlayNetnsName(lab) || n === etcdNetnsName(lab)) names.add(n);
-  if (!state && names.size === 0) {
+  const state = await stateForDown(dir, deps.warn ?? (() => undefined));
+  // Everything named for the lab and every process marked for it, whatever the state file says; the
+  // state adds recorded PIDs (an agent on an outside etcd lives in podnet's own namespace).
+  const names = [...new Set([...(state ? labNamespaces(state) : []), ...(await labNamespacesInKernel(deps, lab))])];
+  const marked = deps.host.dryRun ? [] : await labProcessesInKernel(lab);
+  if (!state && names.length === 0 && marked.length === 0) {
     // Files without state (a crash before state.json was written) are still ours to remove.
     if (!deps.host.dryRun && (await deps.host.exists(dir.dir))) {
       await dir.remove();
@@ -128,9 +140,9 @@ async function down(deps: LabDeps, lab: string): Promise<boolean> {
   if (state && !deps.host.dryRun) await dir.write({ ...state, status: 'deleting' });
 
   const o = state?.overlay;
-  await stopProcesses(deps, lab, [...names], [...(state?.pods.map((p) => p.pid ?? 0) ?? []), ...Object.values(o?.agents ?? {}), o?.etcd?.pid ?? 0]);
-  if (o?.store === 'etcd' && !o.etcd && state) await releaseLeases(deps, dir, state, state.plan.nodes);
-  await netnsDelete(deps.host.runner, [...names]);
+  await stopProcesses(deps, lab, names, [...marked, ...(state?.pods.map((p) => p.pid ?? 0) ?? []), ...Object.values(o?.agents ?? {}), o?.etcd?.pid ?? 0]);
+  if (o?.store === 'etcd' && !o.etcd && state) await releaseLeases(deps, dir, state, state.plan.nodes).catch((e: unknown) => deps.warn?.(`the leases stay in ${o.endpoint}: ${(e as Error).message}`));
+  await netnsDelete(deps.host.runner, names);
   if (state) {
     // The namespaces are gone, as after a node crash: CNI DEL then only releases IPAM and caches.
     await pool(state.pods, concurrency(deps), async (p) => {

@@ -7,11 +7,11 @@ import { UserError } from '../model/errors.js';
 import { addIp, addressOf, networkOf, parseCidr } from '../model/ip.js';
 import { macFromBytes } from '../model/mac.js';
 import { parseTopology } from '../model/topology.js';
-import { now, type LabDeps } from './deps.js';
+import { checkpoint, now, type LabDeps } from './deps.js';
 import type { NodePlan } from './plan.js';
 import { labFlag, nodeNetnsName } from './names.js';
-import { controlPlaneIP, freeSubnet } from './cluster.js';
-import { convergeLab, learnLease, releaseLeases, startOverlay } from './overlay.js';
+import { controlPlaneIP, freeSubnet, startAgent } from './cluster.js';
+import { checkStore, convergeLab, learnLease, releaseLeases, startOverlay } from './overlay.js';
 import { wireUnderlay } from './underlay.js';
 import { detachPod } from './attach.js';
 import { nodeOf, requireUp, stopProcesses } from './lifecycle.js';
@@ -37,6 +37,7 @@ async function addNode(deps: LabDeps, lab: string, name: string): Promise<NodePl
   const state = await requireUp(dir, lab);
   if (state.plan.nodes.some((n) => n.name === name)) throw new UserError('exists', `node "${name}" already exists in lab "${lab}"`);
   parseTopology({ nodes: [{ name }] });
+  await checkStore(deps, dir, state);
   const ip = freeUnderlayIp(state);
   const podCIDR = freeSubnet(state.plan);
   const node: NodePlan = { name, netns: nodeNetnsName(lab, name), ip: `${ip}/${parseCidr(state.plan.underlay.cidr).prefix}`, podCIDR, bridgeIP: podCIDR, vtepMac: macFromBytes(deps.random(6)), createdAt: now() };
@@ -45,8 +46,11 @@ async function addNode(deps: LabDeps, lab: string, name: string): Promise<NodePl
   if (!deps.host.dryRun) await dir.write(state);
   try {
     await netnsAdd(deps.host.runner, [node.netns]);
+    checkpoint(deps);
     await wireUnderlay(deps, state.plan, [node], undefined, false);
+    checkpoint(deps);
     await startOverlay(deps, dir, state, [node]);
+    checkpoint(deps);
     if (!deps.host.dryRun) await dir.write(state);
     return node;
   } catch (err) {
@@ -66,16 +70,29 @@ async function deleteNode(deps: LabDeps, lab: string, name: string, unwinding = 
   const state = await requireUp(dir, lab, unwinding);
   const node = nodeOf(state.plan.nodes, name);
   if (state.plan.nodes.length === 1) throw new UserError('conflict', `node "${name}" is the last node of lab "${lab}": run \`podnet lab down${labFlag(lab)}\` instead`);
+  const o = state.overlay;
+  if (!unwinding) await checkStore(deps, dir, state);
+  // The lease first, while the node is whole: a store that fails now leaves the node as it was
+  // (its agent, stopped so it cannot renew the lease, is started again).
+  const agent = o?.agents[name] ?? 0;
+  if (agent) await stopProcesses(deps, lab, [], [agent]);
+  try {
+    await releaseLeases(deps, dir, state, [node]);
+  } catch (e) {
+    if (!unwinding) {
+      if (agent && o) o.agents[name] = await startAgent(deps, dir, lab, node, o);
+      if (!deps.host.dryRun) await dir.write(state);
+      throw e;
+    }
+  }
   const pods = state.pods.filter((p) => p.node === name);
   for (const pod of pods) await detachPod(deps, dir, state.plan, node, pod, true);
-  const o = state.overlay;
-  await stopProcesses(deps, lab, [node.netns, ...pods.map((p) => p.netns)], [...pods.map((p) => p.pid ?? 0), o?.agents[name] ?? 0]);
-  await releaseLeases(deps, dir, state, [node]);
+  await stopProcesses(deps, lab, [node.netns, ...pods.map((p) => p.netns)], pods.map((p) => p.pid ?? 0));
   await netnsDelete(deps.host.runner, [node.netns, ...pods.map((p) => p.netns)]);
   state.pods = state.pods.filter((p) => p.node !== name);
   state.plan.nodes = state.plan.nodes.filter((n) => n.name !== name);
   if (o) delete o.agents[name];
   if (!deps.host.dryRun) await dir.write(state);
-  await convergeLab(deps, dir, state);
+  await convergeLab(deps, dir, state).catch((e: unknown) => { if (!unwinding) throw e; });
   if (!deps.host.dryRun) await removeDir(dir.nodeDir(name));
 }

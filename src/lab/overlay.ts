@@ -9,6 +9,9 @@ import type { LabDeps } from './deps.js';
 import type { NodePlan } from './plan.js';
 import type { LabDir, LabState } from './state.js';
 import { inProcessAgent, labConfig, openLabStore, startAgent, waitConverged, waitForSubnet } from './cluster.js';
+import { processRunning } from '../host/process.js';
+import { UserError } from '../model/errors.js';
+import { labFlag } from './names.js';
 
 /** The plan learns what the lease says: the node's subnet (cni0 gets its first address) and VTEP MAC. */
 export function learnLease(n: NodePlan, subnet: CidrText, vtepMac: string): void {
@@ -56,7 +59,7 @@ export async function startOverlay(deps: LabDeps, dir: LabDir, state: LabState, 
  * so new nodes learn the old and the old learn the new. With etcd, the agents do it by watching:
  * this waits until the kernel of every node shows it. */
 export async function converge(deps: LabDeps, dir: LabDir, state: LabState, store: LeaseStore, ready: readonly NodeAgent[] = []): Promise<void> {
-  if (state.overlay?.store === 'etcd') return waitConverged(deps, state.plan.nodes, store);
+  if (state.overlay?.store === 'etcd') return waitConverged(deps, state.plan.nodes, store, state.overlay.agents);
   await Promise.all(state.plan.nodes.map(async (n) => {
     const agent = ready.find((a) => a.o.node === n.name) ?? inProcessAgent(deps, dir, state.plan, n, store);
     if (!agent.lease) await agent.acquire();
@@ -83,5 +86,26 @@ export async function releaseLeases(deps: LabDeps, dir: LabDir, state: LabState,
     for (const l of leases) if (ips.has(l.attrs.PublicIP)) await store.remove(l.subnet);
   } finally {
     await store.close();
+  }
+}
+
+/** Fails with one line, before anything changes, when the lab's lease store cannot be reached (its
+ * etcd stopped, an outside etcd down): says which store, why, and what to do. */
+export async function checkStore(deps: LabDeps, dir: LabDir, state: LabState): Promise<void> {
+  const o = state.overlay;
+  if (deps.host.dryRun || !o || o.store === 'file') return;
+  let store: LeaseStore | undefined;
+  try {
+    store = await openLabStore(deps, dir, o);
+    await store.list();
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    const own = o.etcd && !(await processRunning(o.etcd.pid));
+    const todo = o.etcd
+      ? own ? `its etcd (pid ${o.etcd.pid}) has stopped: run \`podnet lab down${labFlag(state.lab)}\` and bring the lab up again` : 'its etcd is not answering: try again in a moment'
+      : `start the etcd at ${o.endpoint} (or check --store)`;
+    throw new UserError('unavailable', `the lease store of lab "${state.lab}" is unreachable (${why}): ${todo}; nothing was changed`);
+  } finally {
+    await store?.close().catch(() => undefined);
   }
 }

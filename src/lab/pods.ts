@@ -5,7 +5,7 @@ import { netnsAdd, netnsDelete } from '../host/netns.js';
 import { processOwner, processStart } from '../host/process.js';
 import { UserError } from '../model/errors.js';
 import { parseTopology } from '../model/topology.js';
-import { now, type LabDeps } from './deps.js';
+import { checkpoint, now, type LabDeps } from './deps.js';
 import { planPod } from './plan.js';
 import { labNetns } from './names.js';
 import { attachPod, detachPod, predictIps } from './attach.js';
@@ -31,8 +31,11 @@ async function run(deps: LabDeps, lab: string, name: string, nodeName?: string):
   if (!deps.host.dryRun) await dir.write(state);
   try {
     await netnsAdd(deps.host.runner, [p.netns]);
+    checkpoint(deps);
     pod.pid = await processStart(deps.host.runner, labNetns(p.netns), PAUSE_ARGV, lab);
+    checkpoint(deps);
     Object.assign(pod, await attachPod(deps, dir, state.plan, node, p));
+    checkpoint(deps);
     if (!deps.host.dryRun) await dir.write(state);
     return pod;
   } catch (err) {

@@ -163,6 +163,12 @@ export class LabDir {
   }
 }
 
+/** Every namespace a lab's state names (the underlay, the nodes, the pods; of `nodes` only, when given),
+ * by pinned name, in the order a lab is made. */
+export function labNamespaces(state: LabState, nodes: readonly string[] = state.plan.nodes.map((n) => n.name)): string[] {
+  return [state.plan.underlay.netns, ...state.plan.nodes.filter((n) => nodes.includes(n.name)).map((n) => n.netns), ...state.pods.filter((p) => nodes.includes(p.node)).map((p) => p.netns)];
+}
+
 /** The names of the labs that have state under `root`. */
 export async function listLabDirs(root: string): Promise<string[]> {
   try {

@@ -31,28 +31,32 @@ const KEYS = {
   ipMasq: 'FLANNEL_IPMASQ',
 } as const;
 
+const KNOWN = new Set<string>(Object.values(KEYS));
+
 /** An IPv4 CIDR value of `key`, or a SubnetEnvError saying what is expected. */
 function cidrOf(key: string, value: string, example: string): string {
   try {
     return formatCidr(parseCidr(value));
   } catch (e) {
-    if (e instanceof AddressError) throw new SubnetEnvError(`${key}: ${e.message}; write one IPv4 CIDR like ${key}=${example}`);
+    if (e instanceof AddressError) throw new SubnetEnvError(`${key} is not an IPv4 CIDR; write one like ${key}=${example}`);
     throw e;
   }
 }
 
 function mtuOf(value: string): number {
   const mtu = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-  if (!(mtu >= 68 && mtu <= 65535)) throw new SubnetEnvError(`${KEYS.mtu}: "${value}" is not an MTU; write a whole number from 68 to 65535 like ${KEYS.mtu}=1450`);
+  if (!(mtu >= 68 && mtu <= 65535)) throw new SubnetEnvError(`${KEYS.mtu} is not an MTU; write a whole number from 68 to 65535 like ${KEYS.mtu}=1450`);
   return mtu;
 }
 
 function boolOf(value: string): boolean {
-  if (value !== 'true' && value !== 'false') throw new SubnetEnvError(`${KEYS.ipMasq}: "${value}" is not a boolean; write ${KEYS.ipMasq}=true or ${KEYS.ipMasq}=false`);
+  if (value !== 'true' && value !== 'false') throw new SubnetEnvError(`${KEYS.ipMasq} is not a boolean; write ${KEYS.ipMasq}=true or ${KEYS.ipMasq}=false`);
   return value === 'true';
 }
 
-/** Parses subnet.env text. Blank lines and `#` comments are skipped, other keys (a dual-stack
+/** Parses subnet.env text. No message quotes the file: it may be any file a config names (a
+ * runtime logs plugin errors), so errors name only flannel's keys and line numbers.
+ * Blank lines and `#` comments are skipped, other keys (a dual-stack
  * flannel's FLANNEL_IPV6_NETWORK/SUBNET) ignored; a malformed line, a bad value, a key given twice or a missing key is a SubnetEnvError. */
 export function parseSubnetEnv(text: string): SubnetEnv {
   const seen = new Map<string, string>();
@@ -60,9 +64,9 @@ export function parseSubnetEnv(text: string): SubnetEnv {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
     const eq = line.indexOf('=');
-    if (eq <= 0) throw new SubnetEnvError(`line ${i + 1}: "${line.slice(0, 60)}" is not KEY=VALUE (like ${KEYS.mtu}=1450)`);
+    if (eq <= 0) throw new SubnetEnvError(`line ${i + 1} is not KEY=VALUE (like ${KEYS.mtu}=1450)`);
     const key = line.slice(0, eq);
-    if (seen.has(key)) throw new SubnetEnvError(`${key}: given twice (lines with the same key); keep one`);
+    if (seen.has(key) && KNOWN.has(key)) throw new SubnetEnvError(`${key}: given twice (lines with the same key); keep one`);
     seen.set(key, line.slice(eq + 1));
   });
   const get = (key: string, example: string) => {
@@ -72,9 +76,9 @@ export function parseSubnetEnv(text: string): SubnetEnv {
   };
   const network = cidrOf(KEYS.network, get(KEYS.network, '10.42.0.0/16'), '10.42.0.0/16');
   const subnet = cidrOf(KEYS.subnet, get(KEYS.subnet, '10.42.0.1/24'), '10.42.0.1/24');
-  if (hasHostBits(parseCidr(network))) throw new SubnetEnvError(`${KEYS.network}: ${network} has host bits set; write the network address like ${KEYS.network}=${formatCidr(canonical(parseCidr(network)))}`);
+  if (hasHostBits(parseCidr(network))) throw new SubnetEnvError(`${KEYS.network} has host bits set; write the network address (like ${KEYS.network}=10.42.0.0/16)`);
   if (!containsCidr(parseCidr(network), canonical(parseCidr(subnet)))) {
-    throw new SubnetEnvError(`${KEYS.subnet}: ${subnet} is not inside ${KEYS.network} ${network}; the node's subnet must be a part of the cluster network`);
+    throw new SubnetEnvError(`${KEYS.subnet} is not inside ${KEYS.network}; the node's subnet must be a part of the cluster network`);
   }
   return { network, subnet, mtu: mtuOf(get(KEYS.mtu, '1450')), ipMasq: boolOf(get(KEYS.ipMasq, 'true')) };
 }

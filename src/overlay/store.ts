@@ -3,6 +3,7 @@
 // on this machine (the default; src/overlay/file-store.ts) and by etcd v3, the store flannel itself
 // uses (src/overlay/etcd-store.ts). `openStore` picks one from a `--store` value.
 import type { Lease, LeaseAttrs, LeaseError } from '../model/flannel.js';
+import { UserError } from '../model/errors.js';
 
 /** A node subnet lease store. Every method may throw when the store is unreachable; callers retry. */
 export interface LeaseStore {
@@ -28,17 +29,19 @@ export interface LeaseStore {
 }
 
 /** A store problem a user can fix: one line. */
-export class StoreError extends Error {
+export class StoreError extends UserError {
   constructor(message: string) {
-    super(message);
+    super('usage', message);
     this.name = 'StoreError';
   }
 }
 
-/** The store cannot be reached for now (etcd down, a lock not taken in time): retry later. */
-export class StoreUnavailable extends Error {
+/** The store cannot be reached for now (etcd down, a lock not taken in time): retry later. Its message
+ * is one line: the store, then the first clause of the cause (gRPC errors run on for several). */
+export class StoreUnavailable extends UserError {
   constructor(store: string, cause: unknown) {
-    super(`${store} unreachable: ${((cause as Error)?.message ?? String(cause)).split('\n')[0]}`);
+    const why = ((cause as Error)?.message ?? String(cause)).split('\n')[0].split(/: (?=[A-Z0-9]|\d+ )/)[0].slice(0, 160);
+    super('unavailable', `${store} is unreachable (${why})`, { cause });
     this.name = 'StoreUnavailable';
   }
 }

@@ -32,20 +32,51 @@ const traceSchema = z.strictObject({
 const podSchema = z.strictObject({ name: name('name'), node: name('node').optional() });
 const nodeSchema = z.strictObject({ name: name('name').max(15, { message: 'name of a node becomes an interface name: at most 15 characters' }) });
 
-/** `POST /api/trace` body, checked. */
-export const parseTrace = (v: unknown): TraceBody => traceSchema.parse(v);
-/** `POST /api/pods` body, checked. */
-export const parsePod = (v: unknown): PodBody => podSchema.parse(v);
-/** `POST /api/nodes` body, checked. */
-export const parseNode = (v: unknown): NodeBody => nodeSchema.parse(v);
+/** The value at `path` inside `v`, and whether it is there. */
+function at(v: unknown, path: readonly PropertyKey[]): { present: boolean; value: unknown } {
+  let cur: unknown = v;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, k)) return { present: false, value: undefined };
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return { present: true, value: cur };
+}
 
-/** A ZodError as one line that starts with the field: `port must be 1-65535`, `src is required`, `unknown field "x"`. */
+/** What a value is, for a message: `the text "8080; id"`, `a number`, `a list`, `null`. */
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return `the text ${JSON.stringify(v.length > 40 ? `${v.slice(0, 39)}…` : v)}`;
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** Checks a body against `schema`: the body must be a JSON object (like `example`); a bad field gives
+ * one line naming it and what is wrong with the value given. */
+function parseBody<T>(schema: z.ZodType<T>, v: unknown, example: string): T {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, `the body must be a JSON object like ${example}, not ${describeValue(v)}`);
+  const r = schema.safeParse(v);
+  if (r.success) return r.data;
+  const i = r.error.issues[0];
+  if (i.code === 'unrecognized_keys') throw new HttpError(400, `unknown field "${i.keys[0]}"`);
+  const path = i.path.join('.');
+  const { present, value } = at(v, i.path);
+  if (!present && i.code === 'invalid_type') throw new HttpError(400, `${path} is required`);
+  const message = path && !i.message.startsWith(path) ? `${path}: ${i.message}` : i.message;
+  throw new HttpError(400, i.code === 'invalid_type' ? `${message}, not ${describeValue(value)}` : message);
+}
+
+/** `POST /api/trace` body, checked. */
+export const parseTrace = (v: unknown): TraceBody => parseBody(traceSchema, v, '{"src": "pod1", "dst": "pod2", "protocol": "icmp"}');
+/** `POST /api/pods` body, checked. */
+export const parsePod = (v: unknown): PodBody => parseBody(podSchema, v, '{"name": "pod3"}');
+/** `POST /api/nodes` body, checked. */
+export const parseNode = (v: unknown): NodeBody => parseBody(nodeSchema, v, '{"name": "agent3"}');
+
+/** A ZodError as one line (a schema outside the request bodies): its first issue. */
 function zodLine(e: ZodError): string {
   const i = e.issues[0];
   if (!i) return 'invalid request';
-  if (i.code === 'unrecognized_keys') return `unknown field "${i.keys[0]}"`;
   const path = i.path.join('.');
-  if (i.code === 'invalid_type' && i.input === undefined) return `${path} is required`;
   return path && !i.message.startsWith(path) ? `${path}: ${i.message}` : i.message;
 }
 

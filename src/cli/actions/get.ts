@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { hostFacts, labDeps } from '../context.js';
 import { requireUp } from '../../lab/lifecycle.js';
-import { LabDir } from '../../lab/state.js';
+import { LabDir, type LabState } from '../../lab/state.js';
 import type { LabDeps } from '../../lab/deps.js';
 import { labNodeRows, labPodRows } from '../../inspect/lab.js';
 import { renderTable, type Column } from '../../render/table.js';
@@ -48,13 +48,18 @@ export async function getPods(g: GlobalOptions, o: { name: string; output: strin
   await showPods(labDeps(g).deps, o.name, o.output);
 }
 
+/** Prints a lab's nodes in the given format (also `lab status`). */
+export async function showNodes(deps: LabDeps, state: LabState, format: string): Promise<void> {
+  const f = getFormat(format);
+  const rows = await labNodeRows(deps.host, state, deps.stateRoot, await hostFacts());
+  if (f === 'json' || f === 'yaml') out(renderData({ kind: 'NodeList', lab: state.lab, items: rows }, f));
+  else out(renderTable(rows, f === 'wide' ? NODE_WIDE : NODE_COLUMNS));
+}
+
 /** `podnet get nodes`. */
 export async function getNodes(g: GlobalOptions, o: { name: string; output: string }, _cmd?: Command): Promise<void> {
-  const f = getFormat(o.output);
+  getFormat(o.output);
   requireRoot('get nodes', 'reads every network namespace');
   const { deps } = labDeps(g);
-  const state = await requireUp(new LabDir(deps.stateRoot, o.name), o.name);
-  const rows = await labNodeRows(deps.host, state, deps.stateRoot, await hostFacts());
-  if (f === 'json' || f === 'yaml') out(renderData({ kind: 'NodeList', lab: o.name, items: rows }, f));
-  else out(renderTable(rows, f === 'wide' ? NODE_WIDE : NODE_COLUMNS));
+  await showNodes(deps, await requireUp(new LabDir(deps.stateRoot, o.name), o.name), o.output);
 }

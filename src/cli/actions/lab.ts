@@ -9,7 +9,8 @@ import { TopologyError } from '../../model/topology.js';
 import { renderTable } from '../../render/table.js';
 import { renderData } from '../../render/output.js';
 import { DEFAULT_LAB, out, outputFormat, requireRoot, say, type GlobalOptions } from '../flags.js';
-import { showPods } from './get.js';
+import { showNodes, showPods } from './get.js';
+import { interruptible } from '../interrupt.js';
 
 /** Where a lab's leases live, for people: `file`, `etcd (the lab's, 198.51.100.254:2379)`, `etcd://H:P`. */
 function storeOf(s: LabState): string {
@@ -38,11 +39,12 @@ export async function labUpVerb(g: GlobalOptions, o: UpFlags): Promise<void> {
   if (!opts.dryRun) requireRoot('lab up');
   const { deps, recorder } = labDeps(opts);
   const t = performance.now();
-  const state = await labUp(deps, name, topology, { store, ...(o.leaseTtl ? { leaseTtl: o.leaseTtl } : {}) }).catch((e: unknown) => {
+  const state = await interruptible(`lab up of "${name}"`, `podnet lab down${labFlag(name)}`, (signal) => labUp({ ...deps, signal }, name, topology, { store, ...(o.leaseTtl ? { leaseTtl: o.leaseTtl } : {}) }).catch((e: unknown) => {
     // Checks against the machine (its routes) run in labUp: name the file as loadTopology does.
     if (e instanceof TopologyError && o.file) throw new TopologyError('', `${o.file}: ${e.message}`);
     throw e;
-  });
+  }));
+  if (!state) return;
   if (recorder) {
     out(`# podnet lab up --name ${name} (dry run): these commands would run, in this order\n${recorder.script()}\n`);
     return;
@@ -56,6 +58,7 @@ export async function labDownVerb(g: GlobalOptions, o: { name: string; dryRun?: 
   const opts = { ...g, dryRun: o.dryRun };
   if (!opts.dryRun) requireRoot('lab down');
   const { deps, recorder } = labDeps(opts);
+  deps.warn = (line) => say(`warning: ${line}`);
   const removed = await labDown(deps, o.name);
   if (recorder) out(`${recorder.script()}\n`);
   else say(removed ? `lab "${o.name}" is down` : `lab "${o.name}" is not up: nothing to remove`);
@@ -73,6 +76,8 @@ export async function labStatusVerb(g: GlobalOptions, o: { name: string; output:
     return;
   }
   out(`lab ${state.lab}: ${state.status}, ${state.plan.nodes.length} node(s), ${state.pods.length} pod(s), underlay ${state.plan.underlay.cidr}, cluster ${state.plan.clusterCIDR}, leases in ${storeOf(state)}\n\n`);
+  await showNodes(deps, state, 'table');
+  out('\n');
   await showPods(deps, o.name, 'wide');
 }
 

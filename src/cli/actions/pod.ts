@@ -2,7 +2,8 @@
 import { labDeps } from '../context.js';
 import { podDelete, podOf, podRun } from '../../lab/pods.js';
 import { requireUp } from '../../lab/lifecycle.js';
-import { labNetns } from '../../lab/names.js';
+import { labFlag, labNetns } from '../../lab/names.js';
+import { interruptible } from '../interrupt.js';
 import { LabDir } from '../../lab/state.js';
 import { attachedArgv, processRunAttached } from '../../host/process.js';
 import { out, requireRoot, say, type GlobalOptions } from '../flags.js';
@@ -11,7 +12,8 @@ import { out, requireRoot, say, type GlobalOptions } from '../flags.js';
 export async function runVerb(g: GlobalOptions, pod: string, o: { name: string; node?: string; dryRun?: boolean }): Promise<void> {
   if (!o.dryRun) requireRoot('run');
   const { deps, recorder } = labDeps({ ...g, dryRun: o.dryRun });
-  const p = await podRun(deps, o.name, pod, o.node);
+  const p = await interruptible(`run of pod "${pod}"`, `podnet delete pod ${pod}${labFlag(o.name)}`, (signal) => podRun({ ...deps, signal }, o.name, pod, o.node));
+  if (!p) return;
   if (recorder) out(`${recorder.script()}\n`);
   else say(`pod/${p.name} created on ${p.node}: ${p.ip ?? '?'} (${p.hostVeth ?? '?'})`);
 }

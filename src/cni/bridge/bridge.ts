@@ -9,6 +9,7 @@ import { linkDel, linkShow } from '../../host/ip-lines.js';
 import { linkFromJson } from '../../model/kernel.js';
 import { CniError, ErrorCode, SUPPORTED_VERSIONS, type CniDns, type CniIp, type CniResult } from '../spec.js';
 import type { CniPlugin, CniRequest, PluginContext } from '../plugin.js';
+import type { Netns } from '../../host/netns.js';
 import { openNetns } from '../netns.js';
 import { bridgeConf, refuseUnsupported } from './config.js';
 import { masqSetup, masqTeardown } from './masq.js';
@@ -81,11 +82,32 @@ async function add(req: CniRequest, ctx: PluginContext): Promise<CniResult> {
       ...(dnsOf(req.config.dns) ? { dns: dnsOf(req.config.dns) } : {}),
     };
   } catch (err) {
-    // Self-undoing failure: remove what this ADD made (the veth pair goes with its host end), release the IP.
-    if (veth) await hostNet.batch([linkDel(veth)]).catch(() => undefined);
-    await ctx.delegate(conf.ipamType, { ...req, command: 'DEL' }, req.stdin).catch(() => undefined);
-    throw err;
+    const undone = await undoAdd(ctx, req, conf.ipamType, podNs, veth);
+    if (undone === undefined) throw err;
+    const e = err instanceof CniError ? err : new CniError(ErrorCode.Internal, (err as Error).message);
+    throw new CniError(e.code, `${e.message}; undoing the ADD failed too: ${undone}`, e.details);
   }
+}
+
+/** Undoes a failed ADD honestly: removes the veth pair (by its host end, else its pod end), then
+ * releases the address — but only when no interface of the pod holds it any more, so a pair that could
+ * not be removed never leaves its address free for the next pod. Resolves with what could not be
+ * undone, or undefined when all was. */
+async function undoAdd(ctx: PluginContext, req: CniRequest, ipamType: string, podNs: Netns, veth: string | undefined): Promise<string | undefined> {
+  const problems: string[] = [];
+  if (veth) {
+    const gone = (f: { kind: string }) => f.kind === 'not-found';
+    const host = await ctx.host.net(ctx.hostNetns).batch([linkDel(veth)]).then((r) => r.failures.every(gone), () => false);
+    const pod = host || await ctx.host.net(podNs).batch([linkDel(req.ifname)]).then((r) => r.failures.every(gone), () => false);
+    if (!pod) problems.push(`the veth pair ${veth} ↔ ${req.ifname} could not be removed`);
+  }
+  const held = await ctx.host.net(podNs).addrShow(req.ifname).then((a) => a.addrs.filter((x) => x.family === 'inet').map((x) => x.local), () => [] as string[]);
+  if (held.length) {
+    problems.push(`${req.ifname} still holds ${held.join(', ')}: the address stays reserved (DEL releases it)`);
+  } else {
+    await ctx.delegate(ipamType, { ...req, command: 'DEL' }, req.stdin).catch((e: unknown) => problems.push(`releasing the address: ${(e as Error).message}`));
+  }
+  return problems.length ? problems.join('; ') : undefined;
 }
 
 /** The config's `dns` object if it holds anything, else undefined. */

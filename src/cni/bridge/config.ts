@@ -5,7 +5,7 @@ import { isValidIfname, parseCniArgs, CniError, ErrorCode } from '../spec.js';
 import { parseConfig } from '../validate.js';
 import type { CniRequest } from '../plugin.js';
 
-const ifname = z.string().refine(isValidIfname, { message: 'must be an interface name of 1–15 characters without "/", ":" or spaces' });
+const ifname = z.string().refine(isValidIfname, { message: 'must be an interface name of 1–15 characters without "/", ":", "#", quotes, backslashes or spaces' });
 
 const schema = z.looseObject({
   bridge: ifname.default('cni0'),

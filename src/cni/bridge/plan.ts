@@ -38,7 +38,7 @@ export function checkIpamResult(type: string, r: CniResult | undefined): CniResu
   return r;
 }
 
-/** The gateway addresses the bridge should hold, and the IPv4 addresses to remove first. Like the
+/** The gateway addresses the bridge should get, and the IPv4 addresses to remove first. Like the
  * reference: per gateway, walk the bridge's IPv4 addresses in order; the same address ends the walk, a
  * different one is removed with forceAddress and an error without it. */
 export function bridgeAddresses(conf: Pick<BridgeConf, 'bridge' | 'isGateway' | 'forceAddress'>, ips: CniIp[], current: readonly { local: string; prefix: number; family: string }[]): { add: string[]; stale: string[] } {
@@ -56,7 +56,9 @@ export function bridgeAddresses(conf: Pick<BridgeConf, 'bridge' | 'isGateway' | 
       stale.add(h);
     }
   }
-  return { add, stale: [...stale] };
+  // Only what the bridge lacks: an address it holds already would make the line fail (tolerated, but a
+  // replayed --dry-run script stops at it).
+  return { add: add.filter((a) => !have.includes(a)), stale: [...stale] };
 }
 
 /** What the node side of one ADD needs to know. */

@@ -2,7 +2,7 @@
 // defaults, and round-robin allocation over them (k3s-networking-facts.md §3). No I/O: the store
 // lives behind `Store`; this file only decides which address comes next.
 import { CniError, ErrorCode } from '../spec.js';
-import { AddressError, broadcastOf, formatCidr, hasHostBits, intToIp, ipToInt, networkOf, parseCidr, parseIPv4, type Cidr } from '../../model/ip.js';
+import { AddressError, broadcastOf, formatCidr, hasHostBits, intToIp, ipToInt, networkOf, overlaps, parseCidr, parseIPv4, type Cidr } from '../../model/ip.js';
 
 /** One range with every default filled in: addresses rangeStart..rangeEnd (inclusive) of `subnet`. */
 export interface IpRange {
@@ -43,6 +43,14 @@ const invalid = (path: string, msg: string) => new CniError(ErrorCode.InvalidCon
 const ipv4Only = (path: string, text: string) =>
   invalid(path, `"${text}" is IPv6; podnet's host-local is IPv4-only for now (use an IPv4 subnet such as 10.42.0.0/24)`);
 
+/** Ranges no pod network may use: the "this network" block, loopback, multicast and the reserved/broadcast block. */
+const RESERVED: { what: string; cidr: Cidr }[] = [
+  { what: '"this network"', cidr: { ip: '0.0.0.0', prefix: 8 } },
+  { what: 'loopback', cidr: { ip: '127.0.0.0', prefix: 8 } },
+  { what: 'multicast', cidr: { ip: '224.0.0.0', prefix: 4 } },
+  { what: 'the reserved block', cidr: { ip: '240.0.0.0', prefix: 4 } },
+];
+
 function parseSubnet(text: string, path: string): Cidr {
   if (text.includes(':')) throw ipv4Only(path, text);
   let c: Cidr;
@@ -54,6 +62,8 @@ function parseSubnet(text: string, path: string): Cidr {
   }
   if (c.prefix > 30) throw invalid(path, `invalid CIDR ${text}: network too small to allocate from (use a /30 or shorter prefix)`);
   if (hasHostBits(c)) throw invalid(path, `"${text}" has host bits set; for a /${c.prefix} the network address is ${networkOf(c)} (use ${networkOf(c)}/${c.prefix})`);
+  const reserved = RESERVED.find((r) => overlaps(r.cidr, c));
+  if (c.prefix < 8 || reserved) throw invalid(path, `${text} is not a pod network: ${reserved ? `it overlaps ${reserved.what} ${formatCidr(reserved.cidr)}` : 'a prefix shorter than /8 covers other networks'} (use a private range such as 10.42.0.0/24)`);
   return c;
 }
 

@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { labUp } from '../../../src/lab/lifecycle.js';
 import { nodeAdd, nodeDelete } from '../../../src/lab/nodes.js';
@@ -122,6 +123,7 @@ test('two agents racing for one subnet get distinct subnets', T, async () => {
       if (agents[i].subnet) await store.remove(agents[i].subnet!);
       await store.close();
     }
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
   }
 });
 
@@ -186,5 +188,6 @@ test('a lease let expire is dropped by every node and reclaimed by a newcomer', 
     await store.remove(gone.podCIDR);
   } finally {
     await store.close();
+    await rm(dir, { recursive: true, force: true });
   }
 });

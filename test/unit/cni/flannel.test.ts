@@ -115,7 +115,7 @@ test('ADD without subnet.env: code 11 "try again later", no delegate call, no fi
 test('ADD with a bad subnet.env or a bad flannel config: code 7 naming the key', async () => {
   const bad = await world({ env: K3S_ENV.replace('1450', 'big') }).call('ADD');
   assert.equal(JSON.parse(bad.stdout).code, 7);
-  assert.match(JSON.parse(bad.stdout).msg, /^subnetFile \/run\/flannel\/subnet\.env: FLANNEL_MTU: "big" is not an MTU/);
+  assert.match(JSON.parse(bad.stdout).msg, /^subnetFile \/run\/flannel\/subnet\.env: FLANNEL_MTU is not an MTU/);
   const name = await world({ env: K3S_ENV }).call('ADD', { ...K3S_FLANNEL, delegate: { name: 'x' } });
   assert.deepEqual([JSON.parse(name.stdout).code, JSON.parse(name.stdout).msg], [7, 'delegate.name: flannel sets it itself; remove it from "delegate"']);
   const ipam = await world({ env: K3S_ENV }).call('ADD', { ...K3S_FLANNEL, delegate: { ipam: {} } });

@@ -32,8 +32,10 @@ test('bad bodies: 400 and one line naming the field', () => {
     [{ src: 'pod1', dst: 'pod2', protocol: 'ICMP' }, /^protocol must be icmp, tcp or udp$/],
     [{ src: 'a b', dst: 'pod2', protocol: 'icmp' }, /^src must be lowercase/],
     [{ src: 'pod1', dst: 'pod2', protocol: 'icmp', x: 1 }, /^unknown field "x"$/],
-    ['pod1', /./],
-    [null, /./],
+    [{ src: 'pod1', dst: 'pod2', protocol: 'tcp', port: '8080; id' }, /^port must be a number, not the text "8080; id"$/],
+    [[], /^the body must be a JSON object like \{"src": "pod1", .*, not a list$/],
+    ['pod1', /^the body must be a JSON object .*, not the text "pod1"$/],
+    [null, /^the body must be a JSON object .*, not null$/],
   ];
   for (const [body, re] of cases) {
     const p = problem(() => parseTrace(body));
