@@ -7,7 +7,7 @@ async function clean(g: GlobalOptions): Promise<void> {
   requireRoot('clean', 'changes a network namespace');
   const [{ labDeps }, { cleanAll }] = await Promise.all([import('./context.js'), import('../lab/clean.js')]);
   const r = await cleanAll(labDeps(g).deps);
-  say(`removed ${r.netns.length} namespace(s), ${r.processes} process(es), ${r.labs.length} lab state dir(s)`);
+  say(`removed ${r.netns.length} namespace(s), ${r.processes} process(es), ${r.labs.length} lab state dir(s)${r.traces.length ? `, ${r.traces.length} trace instance(s)` : ''}`);
 }
 
 /** Registers `clean`. */

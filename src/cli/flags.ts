@@ -18,6 +18,14 @@ export const out = (text: string): void => { process.stdout.write(text); };
 /** Writes a line to stderr. */
 export const say = (line: string): void => { process.stderr.write(`${line}\n`); };
 
+/** The width tables must fit: the terminal's columns, else $COLUMNS; undefined (no limit) when
+ * neither is known (output to a pipe or a file keeps every value whole). */
+export function terminalWidth(): number | undefined {
+  if (process.stdout.isTTY && process.stdout.columns) return process.stdout.columns;
+  const env = Number(process.env.COLUMNS);
+  return Number.isInteger(env) && env > 20 ? env : undefined;
+}
+
 /** Parses --name: a lab name, checked before anything uses it as a path or a prefix. */
 export function labName(v: string): string {
   return checkLabName(v);

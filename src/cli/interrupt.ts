@@ -33,3 +33,16 @@ export async function interruptible<T>(what: string, cleanup: string, fn: (signa
     process.off('SIGTERM', onSignal);
   }
 }
+
+/** Until a verb handles SIGINT/SIGTERM itself, either signal ends podnet with one line and the
+ * shell's code (130/143) — also while the verb's modules are still loading. A verb that installs its
+ * own handler (lab up, ui, agent, cni serve) takes over: this one then does nothing. */
+export function exitOnSignals(): void {
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (process.listenerCount(sig) > 1) return;
+    say(`${sig}: stopped`);
+    process.exit(sig === 'SIGTERM' ? 143 : 130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}

@@ -21,6 +21,7 @@ import { nodeCommands } from './node.js';
 import { agentCommand } from './agent.js';
 import { say, type GlobalOptions } from './flags.js';
 import { checkArgv } from './argv.js';
+import { exitOnSignals } from './interrupt.js';
 
 const START = `
 Start with:
@@ -56,6 +57,7 @@ export function program(): Command {
 
 /** Runs the CLI with `argv` (process.argv form); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  exitOnSignals();
   try {
     const p = program();
     checkArgv(p, argv.slice(2));

@@ -90,11 +90,12 @@ export class ExecRunner implements Runner {
   }
 }
 
-/** Formats a command the way a user could paste it into a shell (stdin as a here-document). */
+/** Formats a command the way a user could paste it into a shell (stdin as a here-document); a
+ * background one with the redirections podnet starts it with (nothing from or to the terminal). */
 export function formatCommand(cmd: Command, background = false): string {
   const quote = (a: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
   const env = Object.entries(cmd.env ?? {}).map(([k, v]) => `${k}=${quote(v)} `).join('');
-  const line = env + cmd.argv.map(quote).join(' ') + (background ? ' &' : '');
+  const line = env + cmd.argv.map(quote).join(' ') + (background ? ' </dev/null >/dev/null 2>&1 &' : '');
   if (cmd.input === undefined || cmd.input === '') return line;
   const body = cmd.input.endsWith('\n') ? cmd.input : `${cmd.input}\n`;
   return `${line} <<'EOF'\n${body}EOF`;

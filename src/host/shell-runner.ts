@@ -165,9 +165,9 @@ export class ShellRunner implements Runner {
 
   async start(cmd: Command): Promise<number> {
     const id = `${this.tag}-${++this.seq}`;
-    const line = formatCommand({ argv: cmd.argv, env: cmd.env, mutates: true });
+    const line = formatCommand({ argv: cmd.argv, env: cmd.env, mutates: true }, true);
     try {
-      return Number((await this.shell().send(id, `${line} </dev/null >/dev/null 2>&1 & v=$!`)).value);
+      return Number((await this.shell().send(id, `${line} v=$!`)).value);
     } catch {
       return this.fallback.start(cmd);
     }

@@ -73,3 +73,20 @@ function nodeSnapshot(whole: Snapshot, peers: Map<string, VethPeer>, netns: stri
   const joined = (ns: NetnsSnapshot) => ns.links.some((l) => l.kind === 'veth' && peers.get(peerKey(ns.id, l.index))?.netns === node.id);
   return { ...base, host: node.id, namespaces: [node, ...whole.namespaces.filter((ns) => ns !== node && joined(ns))] };
 }
+
+/** A lab's underlay switch as the host: every node snapshot holds the switch (a veth joins each node
+ * to it), so their union holds the switch and every node end of its ports. Undefined without one. */
+export function underlayView(nodes: readonly Snapshot[], netns: string): Snapshot | undefined {
+  const byId = new Map<string, NetnsSnapshot>();
+  for (const s of nodes) for (const ns of s.namespaces) if (!byId.has(ns.id)) byId.set(ns.id, ns);
+  const sw = [...byId.values()].find((n) => n.names.includes(netns));
+  return sw && nodes[0] ? { ...nodes[0], namespaces: [...byId.values()], host: sw.id } : undefined;
+}
+
+/** A lab as one drawing's input: a snapshot hosted on each node, and the switch's. */
+export async function inspectCluster(h: Host, state: LabState, stateRoot: string): Promise<{ nodes: Snapshot[]; underlay?: Snapshot; takenAt: string }> {
+  const scan = await inspectLab(h, state, stateRoot);
+  const nodes = scan.nodes.map((n) => n.snapshot).filter((s) => s.host !== '');
+  const underlay = underlayView(nodes, state.plan.underlay.netns);
+  return { nodes, ...(underlay ? { underlay } : {}), takenAt: scan.takenAt };
+}

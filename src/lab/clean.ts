@@ -1,14 +1,15 @@
 // `podnet clean`: every podnet object found on the machine, from kernel state — namespaces named
 // `podnet-*`, podnet's marked processes in them (and agents of labs on an outside etcd, by their
-// recorded PIDs) — and all lab state.
+// recorded PIDs) — all lab state, and the trace instances a crashed trace left in tracefs.
 import { netnsDelete, netnsList } from '../host/netns.js';
 import { processesInNetns, netnsInode, processOwner, processStopAll } from '../host/process.js';
 import type { LabDeps } from './deps.js';
 import { labNetns } from './names.js';
 import { LabDir, listLabDirs } from './state.js';
+import { dropWatchLeftovers } from '../host/tracefs.js';
 
 /** Removes every podnet object found on the machine: processes and namespaces named `podnet-*`, and all lab state. */
-export async function cleanAll(deps: LabDeps): Promise<{ netns: string[]; processes: number; labs: string[] }> {
+export async function cleanAll(deps: LabDeps): Promise<{ netns: string[]; processes: number; labs: string[]; traces: string[] }> {
   const labs = await listLabDirs(deps.stateRoot);
   const netns = (await netnsList(deps.host.runner)).filter((n) => n.startsWith('podnet-'));
   const inodes = new Set((await Promise.all(netns.map((n) => netnsInode(labNetns(n).path)))).filter((x): x is number => x !== undefined));
@@ -20,5 +21,7 @@ export async function cleanAll(deps: LabDeps): Promise<{ netns: string[]; proces
   for (const owner of new Set(ours.map((o) => o.owner))) await processStopAll(deps.host.runner, ours.filter((o) => o.owner === owner).map((o) => o.pid), owner);
   await netnsDelete(deps.host.runner, netns);
   for (const lab of labs) await new LabDir(deps.stateRoot, lab).remove();
-  return { netns, processes: ours.length, labs };
+  // Drop-reason trace instances of a trace that crashed (their podnet process is gone).
+  const traces = await dropWatchLeftovers(deps.host.runner).catch(() => []);
+  return { netns, processes: ours.length, labs, traces };
 }

@@ -5,6 +5,7 @@ import { AddressError, containsCidr, formatCidr, overlaps, parseCidr, subnetAt, 
 import { IFNAME_MAX, TopologyError, dnsLabelProblem } from './names.js';
 
 export { IFNAME_MAX, TopologyError, checkLabName } from './names.js';
+import { LAB_UNDERLAY_MTU, VXLAN_OVERHEAD } from './k3s.js';
 
 /** A DNS label of at most `max` characters, with the same messages as names.ts. */
 export const dnsLabel = (what: string, max: number, example: string) => z.string().superRefine((v, ctx) => {
@@ -28,7 +29,8 @@ export const topologySchema = z.strictObject({
   clusterCIDR: cidr.default('10.42.0.0/16'),
   serviceCIDR: cidr.default('10.43.0.0/16'),
   underlay: cidr.default('198.51.100.0/24'),
-  mtu: z.number().int().min(576, { message: 'the pod MTU must be at least 576' }).max(9000).default(1450),
+  mtu: z.number().int().min(576, { message: 'the pod MTU must be at least 576' })
+    .max(LAB_UNDERLAY_MTU - VXLAN_OVERHEAD, { message: `the pod MTU must be at most ${LAB_UNDERLAY_MTU - VXLAN_OVERHEAD}: flannel's VXLAN carries ${LAB_UNDERLAY_MTU - VXLAN_OVERHEAD}-byte packets over the lab's ${LAB_UNDERLAY_MTU}-byte underlay (${VXLAN_OVERHEAD} bytes of headers); a larger pod MTU would drop big packets between nodes` }).default(1450),
   nodes: z.array(z.strictObject({
     name: z.string().max(IFNAME_MAX, { message: `a node name becomes an interface name on the underlay, which holds at most ${IFNAME_MAX} characters: use a shorter name` })
       .pipe(dnsLabel('a node name', IFNAME_MAX, 'server')),

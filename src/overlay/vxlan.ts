@@ -13,9 +13,10 @@ import {
 import type { FdbEntry, Link, Neigh, Route } from '../model/kernel.js';
 import { networkOf, parseCidr } from '../model/ip.js';
 import type { Lease } from '../model/flannel.js';
+import { VXLAN_OVERHEAD } from '../model/k3s.js';
 
 /** flannel's VXLAN parameters. */
-export const FLANNEL = { device: 'flannel.1', vni: 1, port: 8472, overhead: 50 } as const;
+export const FLANNEL = { device: 'flannel.1', vni: 1, port: 8472, overhead: VXLAN_OVERHEAD } as const;
 
 /** The VXLAN device a node wants. */
 export interface VtepSpec {

@@ -34,8 +34,14 @@ const ips = (list: string[]) => list.map(bare).join(' ');
 const join = (...parts: string[]) => parts.filter((p) => p !== '').join(' ');
 const vethLabel = (v: MermaidTopology['veths'][number]) => (v.iface ? v.label : `${v.label}, peer ${v.peer}`);
 
-/** A `graph TB` Mermaid diagram of one or more hosts' topologies. */
-export function renderTopologyMermaid(list: readonly MermaidTopology[]): string {
+/** What a cluster adds to the nodes' drawings: the underlay switch and its ports, and the tunnels. */
+export interface MermaidCluster {
+  underlay?: { name: string; bridge: { id: string; name: string; ips: string[] }; ports: { id: string; label: string; iface: string }[] };
+  tunnels: { from: { vxlan: string }; to: { vxlan: string }; vtepMac: string }[];
+}
+
+/** A `graph TB` Mermaid diagram of one or more hosts' topologies (and, for a cluster, its switch and tunnels). */
+export function renderTopologyMermaid(list: readonly MermaidTopology[], cluster: MermaidCluster = { tunnels: [] }): string {
   const out = ['graph TB'];
   const classes: Record<keyof typeof CLASS_DEFS, string[]> = { interface: [], bridge: [], namespace: [], veth: [], overlay: [], remote: [] };
   const node = (id: string, text: string, indent = '    ') => out.push(`${indent}${id}["${mermaidLabel(text)}"]`);
@@ -81,6 +87,19 @@ export function renderTopologyMermaid(list: readonly MermaidTopology[]): string 
     for (const v of g.veths) if (v.bridge) out.push(`    ${v.bridge} --- ${v.id}`);
     for (const v of g.veths) if (v.iface) out.push(`    ${v.id} === ${v.iface}`);
   }
+  const u = cluster.underlay;
+  if (u) {
+    out.push('    %% the underlay switch');
+    out.push(`    subgraph underlay["${mermaidLabel(`${u.name} Underlay Switch`)}"]`);
+    node(u.bridge.id, join(u.bridge.name, 'Bridge', u.bridge.ips.join(' ')), '        ');
+    for (const p of u.ports) node(p.id, p.label, '        ');
+    out.push('    end');
+    classes.bridge.push(u.bridge.id);
+    classes.veth.push(...u.ports.map((p) => p.id));
+    for (const p of u.ports) out.push(`    ${u.bridge.id} --- ${p.id}`);
+    for (const p of u.ports) if (p.iface) out.push(`    ${p.id} === ${p.iface}`);
+  }
+  for (const t of cluster.tunnels) out.push(`    ${t.from.vxlan} -.-|"${mermaidLabel(t.vtepMac ? `VXLAN to VTEP ${t.vtepMac}` : 'VXLAN')}"| ${t.to.vxlan}`);
   const optional = new Set(['overlay', 'remote']);
   for (const [cls, def] of Object.entries(CLASS_DEFS)) if (!optional.has(cls) || classes[cls as keyof typeof CLASS_DEFS].length) out.push(`    classDef ${cls} ${def}`);
   for (const [cls, ids] of Object.entries(classes)) if (ids.length) out.push(`    class ${ids.join(',')} ${cls}`);

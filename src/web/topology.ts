@@ -4,6 +4,7 @@
 // and every capture point name `owner/iface` (for journeys). Pure.
 import type { Snapshot } from '../model/snapshot.js';
 import { graphModel, type GraphModel } from '../views/graph.js';
+import { clusterModel } from '../views/cluster.js';
 import type { ElementKind, TopologyDoc, TopologyEdge, TopologyNode, TopologyUnderlay, UiSource } from './api.js';
 
 /** What an element id stands for, for the details views. */
@@ -55,13 +56,12 @@ export function buildTopology(scan: Scanned): BuiltTopology {
   const nodes: TopologyNode[] = [];
   const add = (ref: ElementRef) => elements.set(ref.id, ref);
 
-  const drawn = new Set(scan.nodes.map((v) => nsOf(v)?.identity.name));
+  const cluster = clusterModel(scan.nodes, scan.underlay);
   for (const view of scan.nodes) {
     const ns = nsOf(view);
     if (!ns) continue;
-    const whole = graphModel(view);
     // A remote VTEP that is a node drawn here is shown by that node; the others get a box of their own.
-    const g: GraphModel = { ...whole, remotes: whole.remotes.filter((r) => !drawn.has(r.name)) };
+    const g = cluster.nodes.find((x) => x.node === ns.identity.name) ?? graphModel(view);
     const node: TopologyNode = { id: `node:${g.node}`, name: g.node, netnsId: ns.id, netns: ns.names[0] ?? ns.path, graph: g };
     nodes.push(node);
     add({ id: node.id, kind: 'node', title: `node ${g.node}`, view, netnsId: ns.id, owner: g.node });
@@ -88,30 +88,19 @@ export function buildTopology(scan: Scanned): BuiltTopology {
   }
 
   let underlay: TopologyUnderlay | undefined;
-  const uns = scan.underlay && nsOf(scan.underlay);
-  if (scan.underlay && uns) {
+  const u = cluster.underlay;
+  if (scan.underlay && u) {
     const view = scan.underlay;
-    const g = graphModel(view);
-    const bridge = g.bridges[0];
-    if (bridge) {
-      underlay = {
-        id: 'underlay', netnsId: uns.id, netns: uns.names[0] ?? uns.path,
-        bridge: { id: bridge.id, name: bridge.name, ips: bridge.ips },
-        ports: g.veths.filter((v) => v.bridge === bridge.id).map((v) => ({ id: v.id, name: v.name, label: v.label, peer: v.peer })),
-      };
-      add({ id: 'underlay', kind: 'underlay', title: 'underlay switch', view, netnsId: uns.id, owner: g.node });
-      add({ id: bridge.id, kind: 'underlay-bridge', title: `underlay bridge ${bridge.name}`, view, netnsId: uns.id, owner: g.node, link: bridge.name });
-      // A trace names the switch's capture point `underlay/<bridge>`.
-      points.set(`underlay/${bridge.name}`, bridge.id);
-      for (const p of underlay.ports) {
-        add({ id: p.id, kind: 'underlay-port', title: `underlay port ${p.label}`, view, netnsId: uns.id, owner: g.node, link: p.name });
-        points.set(`underlay/${p.name}`, p.id);
-        edges.push(edge(bridge.id, p.id, 'switch-port'));
-        // The port's peer is `<node>:<iface>`: the node's interface of that name, when drawn.
-        const [nodeName, iface] = [p.peer.slice(0, p.peer.lastIndexOf(':')), p.peer.slice(p.peer.lastIndexOf(':') + 1)];
-        const target = nodes.find((n) => n.name === nodeName)?.graph.interfaces.find((i) => i.name === iface);
-        if (target) edges.push(edge(p.id, target.id, 'underlay'));
-      }
+    underlay = { id: 'underlay', netnsId: u.netnsId, netns: u.netns, bridge: u.bridge, ports: u.ports.map((p) => ({ id: p.id, name: p.name, label: p.label, peer: p.peer })) };
+    add({ id: 'underlay', kind: 'underlay', title: 'underlay switch', view, netnsId: u.netnsId, owner: u.name });
+    add({ id: u.bridge.id, kind: 'underlay-bridge', title: `underlay bridge ${u.bridge.name}`, view, netnsId: u.netnsId, owner: u.name, link: u.bridge.name });
+    // A trace names the switch's capture point `underlay/<bridge>`.
+    points.set(`underlay/${u.bridge.name}`, u.bridge.id);
+    for (const p of u.ports) {
+      add({ id: p.id, kind: 'underlay-port', title: `underlay port ${p.label}`, view, netnsId: u.netnsId, owner: u.name, link: p.name });
+      points.set(`underlay/${p.name}`, p.id);
+      edges.push(edge(u.bridge.id, p.id, 'switch-port'));
+      if (p.iface) edges.push(edge(p.id, p.iface, 'underlay'));
     }
   }
   return { doc: { takenAt: scan.takenAt, source: scan.source, ...(underlay ? { underlay } : {}), nodes, edges }, elements, points };

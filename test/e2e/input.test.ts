@@ -171,7 +171,7 @@ describe('lab up --dry-run: the script, and nothing made', () => {
     assert.ok(r.stdout.includes(`netns add podnet-${Z}-underlay`), 'the underlay namespace');
     assert.match(r.stdout, /\nlink add cni0 /, 'the bridge');
     assert.match(r.stdout, /\naddr add 10\.42\.0\.2\/24 dev eth0\n/, 'pod1\'s address');
-    assert.match(r.stdout, new RegExp(`PODNET_LAB=${Z} nsenter --net=/run/netns/podnet-${Z}-cni-\\S+ -- busybox sleep 2147483647 &`), 'the pause processes');
+    assert.match(r.stdout, new RegExp(`PODNET_LAB=${Z} nsenter --net=/run/netns/podnet-${Z}-cni-\\S+ -- busybox sleep 2147483647 </dev/null >/dev/null 2>&1 &`), 'the pause processes');
     assert.equal(r.stderr, '');
     assert.deepEqual(labNetns(Z), [], `no podnet-${Z}- namespace exists`);
     assert.deepEqual(labProcesses(Z), [], 'no pause process was started');

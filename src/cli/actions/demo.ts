@@ -8,12 +8,13 @@ import { LabDir } from '../../lab/state.js';
 import { inspectTarget } from '../../inspect/inspect.js';
 import { processRun } from '../../host/process.js';
 import { defaultTopology, parseTopology } from '../../model/topology.js';
-import { graphModel, inspectPods } from '../../views/index.js';
+import { inspectPods } from '../../views/index.js';
 import { renderTable } from '../../render/table.js';
 import { fdbColumns, podColumns, renderGraphMermaid } from '../../render/inspect/index.js';
-import { DEFAULT_LAB, out, requireRoot, say, type GlobalOptions } from '../flags.js';
+import { DEFAULT_LAB, out, requireRoot, say, terminalWidth, type GlobalOptions } from '../flags.js';
 import { showPods } from './get.js';
-import { fdbRows } from './inspect.js';
+import { fdbRows, graphOf } from './inspect.js';
+import { renderClusterMermaid } from '../../render/inspect/cluster.js';
 
 const heading = (title: string, command: string) => out(`\n== ${title}\n   $ ${command}\n`);
 
@@ -58,12 +59,13 @@ export async function demoVerb(g: GlobalOptions): Promise<void> {
   // One scan after the ping: the bridge has learned the pods' MACs (the blog's FDB section).
   const s = await inspectTarget(deps.host, { kind: 'lab', lab: DEFAULT_LAB, state }, deps.stateRoot);
   heading('each pod\'s eth0@ifN matched to its host veth on cni0 (the blog\'s veth hunt)', 'podnet inspect');
-  out(renderTable(inspectPods(s), podColumns));
+  out(renderTable(inspectPods(s), podColumns, undefined, terminalWidth()));
   heading('what cni0 learned from the ping: its forwarding database, each MAC joined to its owner', 'podnet inspect fdb --bridge cni0 --no-multicast');
-  out(renderTable(fdbRows(s, { bridge: 'cni0', multicast: false }), fdbColumns));
+  out(renderTable(fdbRows(s, { bridge: 'cni0', multicast: false }), fdbColumns, undefined, terminalWidth()));
   out('   learned: seen as a source on that port (the bridge forwards frames for this MAC there);\n'
     + '   permanent: the port\'s own MAC, installed by the kernel when the veth joined cni0.\n');
   heading('the topology, shaped like the blog\'s diagram (paste into any Mermaid viewer)', 'podnet graph');
-  out(renderGraphMermaid(graphModel(s)));
+  const drawing = await graphOf(deps, { kind: 'lab', lab: DEFAULT_LAB, state });
+  out('graph' in drawing ? renderGraphMermaid(drawing.graph) : renderClusterMermaid(drawing.cluster));
   out(GO_ON(state.plan.nodes[0].netns));
 }

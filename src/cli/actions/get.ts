@@ -8,7 +8,7 @@ import { labNodeRows, labPodRows } from '../../inspect/lab.js';
 import { renderTable, type Column } from '../../render/table.js';
 import { renderData } from '../../render/output.js';
 import type { NodeRow, PodRow } from '../../views/lab.js';
-import { out, outputFormat, requireRoot, type GlobalOptions } from '../flags.js';
+import { out, outputFormat, requireRoot, terminalWidth, type GlobalOptions } from '../flags.js';
 
 const POD_COLUMNS: Column<PodRow>[] = [
   { header: 'NAME', cell: (r) => r.name }, { header: 'READY', cell: (r) => r.ready }, { header: 'STATUS', cell: (r) => r.status },
@@ -16,7 +16,7 @@ const POD_COLUMNS: Column<PodRow>[] = [
 ];
 const POD_WIDE: Column<PodRow>[] = [
   ...POD_COLUMNS, { header: 'IP', cell: (r) => r.ip }, { header: 'NODE', cell: (r) => r.node },
-  { header: 'IFACE', cell: (r) => r.iface }, { header: 'HOST VETH', cell: (r) => r.hostVeth }, { header: 'PID', cell: (r) => r.pid || '-' }, { header: 'NETNS', cell: (r) => r.netns },
+  { header: 'IFACE', cell: (r) => r.iface }, { header: 'HOST VETH', cell: (r) => r.hostVeth }, { header: 'PID', cell: (r) => r.pid || '-' }, { header: 'NETNS', cell: (r) => r.netns, elastic: true },
 ];
 const NODE_COLUMNS: Column<NodeRow>[] = [
   { header: 'NAME', cell: (r) => r.name }, { header: 'STATUS', cell: (r) => r.status }, { header: 'ROLES', cell: (r) => r.roles },
@@ -38,7 +38,7 @@ export async function showPods(deps: LabDeps, lab: string, format: string): Prom
   const state = await requireUp(new LabDir(deps.stateRoot, lab), lab);
   const rows = await labPodRows(deps.host, state, deps.stateRoot);
   if (f === 'json' || f === 'yaml') out(renderData({ kind: 'PodList', lab, items: rows }, f));
-  else out(renderTable(rows, f === 'wide' ? POD_WIDE : POD_COLUMNS, `No pods found in lab ${lab}.`));
+  else out(renderTable(rows, f === 'wide' ? POD_WIDE : POD_COLUMNS, `No pods found in lab ${lab}.`, f === 'table' ? terminalWidth() : undefined));
 }
 
 /** `podnet get pods`. */
@@ -53,7 +53,7 @@ export async function showNodes(deps: LabDeps, state: LabState, format: string):
   const f = getFormat(format);
   const rows = await labNodeRows(deps.host, state, deps.stateRoot, await hostFacts());
   if (f === 'json' || f === 'yaml') out(renderData({ kind: 'NodeList', lab: state.lab, items: rows }, f));
-  else out(renderTable(rows, f === 'wide' ? NODE_WIDE : NODE_COLUMNS));
+  else out(renderTable(rows, f === 'wide' ? NODE_WIDE : NODE_COLUMNS, undefined, f === 'table' ? terminalWidth() : undefined));
 }
 
 /** `podnet get nodes`. */

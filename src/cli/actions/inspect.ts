@@ -3,7 +3,11 @@
 import type { Command } from 'commander';
 import { labDeps } from '../context.js';
 import { resolveTarget, type Target } from '../../lab/target.js';
-import { inspectLab, inspectTarget } from '../../inspect/inspect.js';
+import { inspectCluster, inspectLab, inspectTarget } from '../../inspect/inspect.js';
+import type { LabDeps } from '../../lab/deps.js';
+import { clusterModel, type ClusterModel } from '../../views/cluster.js';
+import type { GraphModel } from '../../views/graph.js';
+import { renderClusterDot, renderClusterMermaid } from '../../render/inspect/cluster.js';
 import type { Snapshot } from '../../model/snapshot.js';
 import { UserError } from '../../model/errors.js';
 import { renderTable, type Column } from '../../render/table.js';
@@ -13,7 +17,7 @@ import {
   renderGraphSvg, routeColumns, routeWideColumns,
 } from '../../render/inspect/index.js';
 import { findNamespace, graphModel, inspectFdb, inspectLinks, inspectNeigh, inspectOverlay, inspectPods, inspectRoutes, type OverlayViewRow } from '../../views/index.js';
-import { labChoice, out, outputFormat, requireRoot, type GlobalOptions } from '../flags.js';
+import { labChoice, out, outputFormat, requireRoot, terminalWidth, type GlobalOptions } from '../flags.js';
 
 /** The flags that choose what to inspect. */
 export interface TargetOptions {
@@ -41,7 +45,7 @@ async function scan(g: GlobalOptions, node: string | undefined, o: TargetOptions
 function show<T>(kind: string, rows: T[], format: string, columns: Column<T>[], wide: Column<T>[] = columns): void {
   const f = outputFormat(format, ['table', 'wide', 'json', 'yaml'] as const);
   if (f === 'json' || f === 'yaml') out(renderData({ kind, items: rows }, f));
-  else out(renderTable(rows, f === 'wide' ? wide : columns, 'No entries found.'));
+  else out(renderTable(rows, f === 'wide' ? wide : columns, 'No entries found.', f === 'table' ? terminalWidth() : undefined));
 }
 
 /** The options of `inspect` itself: its subcommands' flags live on the parent. */
@@ -103,10 +107,23 @@ export async function inspectOverlayVerb(g: GlobalOptions, node: string | undefi
   show('OverlayList', await overlayRows(deps, t), o.output, overlayColumns, overlayWideColumns);
 }
 
+/** The drawing `podnet graph` makes of a target: a lab of several nodes (no NODE given) as a cluster,
+ * else the one node (or host) as its graph. */
+export async function graphOf(deps: LabDeps, t: Target): Promise<{ cluster: ClusterModel } | { graph: GraphModel }> {
+  if (t.kind === 'lab' && t.node === undefined && t.state.plan.nodes.length > 1) {
+    const c = await inspectCluster(deps.host, t.state, deps.stateRoot);
+    return { cluster: clusterModel(c.nodes, c.underlay) };
+  }
+  return { graph: graphModel(await inspectTarget(deps.host, t, deps.stateRoot)) };
+}
+
 /** `podnet graph [NODE]`. */
 export async function graphVerb(g: GlobalOptions, node: string | undefined, o: TargetOptions, cmd: Command): Promise<void> {
   const f = outputFormat(o.output, ['mermaid', 'dot', 'svg', 'json'] as const);
-  const model = graphModel(await scan(g, node, { ...o, output: 'table' }, cmd));
-  if (f === 'json') out(renderData(model, 'json'));
-  else out(f === 'mermaid' ? renderGraphMermaid(model) : f === 'dot' ? renderGraphDot(model) : renderGraphSvg(model));
+  const { deps, t } = await target(g, node, { ...o, output: 'table' }, cmd);
+  const d = await graphOf(deps, t);
+  if (f === 'json') out(renderData('cluster' in d ? d.cluster : d.graph, 'json'));
+  else if ('graph' in d) out(f === 'mermaid' ? renderGraphMermaid(d.graph) : f === 'dot' ? renderGraphDot(d.graph) : renderGraphSvg(d.graph));
+  else if (f === 'svg') throw new UserError('usage', `-o svg draws one node: give it (podnet graph ${d.cluster.nodes[0]?.node ?? 'NODE'} -o svg), or draw the cluster with -o dot | dot -Tsvg`);
+  else out(f === 'mermaid' ? renderClusterMermaid(d.cluster) : renderClusterDot(d.cluster));
 }

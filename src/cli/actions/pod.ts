@@ -35,5 +35,15 @@ export async function execVerb(g: GlobalOptions, pod: string, command: string[],
   const state = await requireUp(new LabDir(deps.stateRoot, o.name), o.name);
   const ns = labNetns(podOf(state, pod).netns);
   if (g.verbose) say(`+ ${attachedArgv(ns, command).join(' ')}`);
-  process.exitCode = await processRunAttached(ns, command, (m) => say(`error: ${m}`));
+  // Like a shell waiting for its foreground job: a Ctrl-C reaches the command, which decides; podnet
+  // ends with the command's code.
+  const wait = () => undefined;
+  process.on('SIGINT', wait);
+  process.on('SIGTERM', wait);
+  try {
+    process.exitCode = await processRunAttached(ns, command, (m) => say(`error: ${m}`));
+  } finally {
+    process.off('SIGINT', wait);
+    process.off('SIGTERM', wait);
+  }
 }

@@ -9,12 +9,12 @@ export const fdbColumns: Column<FdbViewRow>[] = [
   { header: 'PORT', cell: (r) => r.port },
   { header: 'BRIDGE', cell: (r) => dash(r.bridge) },
   { header: 'KIND', cell: (r) => r.kind },
-  { header: 'OWNER', cell: (r) => dash(r.owner) },
+  { header: 'OWNER', cell: (r) => dash(r.owner), elastic: true },
 ];
 
 /** `podnet inspect fdb -o wide` columns: adds the VXLAN destination and the explanation. */
 export const fdbWideColumns: Column<FdbViewRow>[] = [
   ...fdbColumns,
   { header: 'DST', cell: (r) => dash(r.dst) },
-  { header: 'EXPLANATION', cell: (r) => r.explanation },
+  { header: 'EXPLANATION', cell: (r) => r.explanation, elastic: true },
 ];

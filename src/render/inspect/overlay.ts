@@ -7,12 +7,12 @@ import { dash } from '../../views/common.js';
 export const overlayColumns: Column<OverlayViewRow>[] = [
   { header: 'NODE', cell: (r) => r.node },
   { header: 'DEVICE', cell: (r) => r.device },
-  { header: 'REMOTE', cell: (r) => dash(r.remote) },
+  { header: 'REMOTE', cell: (r) => dash(r.remote), elastic: true },
   { header: 'NODE IP', cell: (r) => dash(r.remoteIp) },
   { header: 'SUBNET', cell: (r) => dash(r.subnet) },
   { header: 'VTEP', cell: (r) => dash(r.vtepIp) },
   { header: 'VTEP MAC', cell: (r) => dash(r.vtepMac) },
-  { header: 'STATUS', cell: (r) => r.status },
+  { header: 'STATUS', cell: (r) => r.status, elastic: true },
 ];
 
 /** `podnet inspect overlay -o wide` columns: adds the device's attributes and the entries' states. */

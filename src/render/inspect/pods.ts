@@ -8,9 +8,9 @@ const ip = (r: InspectPodRow) => dash(r.ips.map(bare).join(','));
 
 /** `podnet inspect` columns. */
 export const podColumns: Column<InspectPodRow>[] = [
-  { header: 'POD', cell: (r) => r.pod },
+  { header: 'POD', cell: (r) => r.pod, elastic: true },
   { header: 'IP', cell: ip },
-  { header: 'NETNS', cell: (r) => r.netns },
+  { header: 'NETNS', cell: (r) => r.netns, elastic: true, optional: true },
   { header: 'IFACE', cell: (r) => r.iface },
   { header: 'HOST VETH', cell: (r) => r.hostVeth },
   { header: 'BRIDGE', cell: (r) => dash(r.bridge) },

@@ -5,7 +5,7 @@ import { dash } from '../../views/common.js';
 
 /** `podnet inspect routes` columns. */
 export const routeColumns: Column<RouteViewRow>[] = [
-  { header: 'OWNER', cell: (r) => r.owner },
+  { header: 'OWNER', cell: (r) => r.owner, elastic: true },
   { header: 'DST', cell: (r) => r.dst },
   { header: 'VIA', cell: (r) => dash(r.via) },
   { header: 'DEV', cell: (r) => dash(r.dev) },

@@ -11,7 +11,7 @@ test('commands print so a user can paste them', () => {
   assert.equal(formatCommand({ argv: ['ip', '-n', 'x', 'link', 'show'], mutates: false }), 'ip -n x link show');
   assert.equal(formatCommand({ argv: ['sh', '-c', "echo 'hi' $x"], mutates: true }), `sh -c 'echo '\\''hi'\\'' $x'`);
   assert.equal(formatCommand({ argv: ['ip', '-batch', '-'], input: 'link set lo up', mutates: true }), "ip -batch - <<'EOF'\nlink set lo up\nEOF");
-  assert.equal(formatCommand({ argv: ['busybox', 'sleep', '1'], env: { PODNET_LAB: 'a b' }, mutates: true }, true), "PODNET_LAB='a b' busybox sleep 1 &");
+  assert.equal(formatCommand({ argv: ['busybox', 'sleep', '1'], env: { PODNET_LAB: 'a b' }, mutates: true }, true), "PODNET_LAB='a b' busybox sleep 1 </dev/null >/dev/null 2>&1 &");
 });
 
 test('iproute2 messages map to error kinds', () => {
@@ -72,5 +72,5 @@ test('a dry run answers reads as an empty machine and records writes', async () 
   assert.equal(emptyAnswer({ argv: ['sysctl', '-n', 'x'], mutates: false }).exitCode, 1);
   await rec.run({ argv: ['ip', 'netns', 'add', 'x'], mutates: true });
   assert.ok((await rec.start({ argv: ['sleep', '1'], mutates: true })) < 0);
-  assert.equal(rec.script(), 'ip netns add x\nsleep 1 &');
+  assert.equal(rec.script(), 'ip netns add x\nsleep 1 </dev/null >/dev/null 2>&1 &');
 });
