@@ -32,6 +32,7 @@ const programs = [
   ['etcdctl', 'etcd-client'],
   ['iperf3', 'iperf3'],
   ['ethtool', 'ethtool'],
+  ['conntrack', 'conntrack'],
 ];
 /** Files the tests and benchmarks compare against: the reference CNI plugins. */
 const files = [
