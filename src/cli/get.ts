@@ -1,12 +1,13 @@
 // `podnet get pods|nodes`: kubectl's columns, drawn from what the kernel reports.
 import type { Command } from 'commander';
 import { DEFAULT_LAB, labName, lazy, type GlobalOptions } from './flags.js';
+import { k8sGetCommands } from './k8s.js';
 
 const actions = () => import('./actions/get.js');
 
 /** Registers `get pods` and `get nodes`. */
 export function getCommand(program: Command, global: () => GlobalOptions): void {
-  const get = program.command('get').description('list pods or nodes like kubectl');
+  const get = program.command('get').description('list pods, nodes, Services or endpoints like kubectl');
   get.command('pods').alias('pod').alias('po')
     .description('list the lab\'s pods: IP, node, eth0@ifN and its host veth, the pod\'s process')
     .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
@@ -20,4 +21,5 @@ export function getCommand(program: Command, global: () => GlobalOptions): void 
     .option('-o, --output <format>', 'wide | json | yaml', 'table')
     .addHelpText('after', '\nExample:\n  podnet get nodes -o wide')
     .action(lazy(actions, (m) => m.getNodes, global));
+  k8sGetCommands(get, global);
 }

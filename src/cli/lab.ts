@@ -15,6 +15,7 @@ export function labCommand(program: Command, global: () => GlobalOptions): void 
     .option('--pods <n>', 'pods pod1…podN instead of the file\'s (spread over the nodes)', positiveInt('--pods'))
     .option('--nodes <n>', 'nodes server, agent1…agentN-1 instead of the file\'s, joined by flannel\'s VXLAN', positiveInt('--nodes', 250, 'nodes', 1))
     .option('--store <store>', 'where node subnet leases live: file (default), etcd (the lab runs its own, with one agent process per node) or etcd://HOST:PORT', 'file')
+    .option('--proxy-mode <mode>', 'kube-proxy\'s mode on every node: iptables (K3s\'s default) or nftables', 'iptables')
     .option('--lease-ttl <seconds>', 'lease TTL of the agents with etcd (flannel: 86400)', positiveInt('--lease-ttl', 10_000_000, 'seconds'))
     .option('--dry-run', 'print the commands that would run, in order, and change nothing')
     .addHelpText('after', '\nExamples:\n  podnet lab up\n  podnet lab up --pods 10 --name big\n  podnet lab up --nodes 3 --pods 6\n  podnet lab up --nodes 3 --pods 6 --store etcd\n  podnet lab up -f lab.yaml --dry-run')

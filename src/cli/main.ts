@@ -19,6 +19,7 @@ import { cniCommand } from './cni.js';
 import { uiCommand } from './ui.js';
 import { nodeCommands } from './node.js';
 import { agentCommand } from './agent.js';
+import { k8sCommands } from './k8s.js';
 import { say, type GlobalOptions } from './flags.js';
 import { checkArgv } from './argv.js';
 import { exitOnSignals } from './interrupt.js';
@@ -50,7 +51,7 @@ export function program(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const global = (): GlobalOptions => p.opts<GlobalOptions>();
-  for (const register of [demoCommand, labCommand, getCommand, podCommands, inspectCommand, traceCommand, nodeCommands, agentCommand, cniCommand, uiCommand, cleanCommand]) register(p, global);
+  for (const register of [demoCommand, labCommand, getCommand, podCommands, k8sCommands, inspectCommand, traceCommand, nodeCommands, agentCommand, cniCommand, uiCommand, cleanCommand]) register(p, global);
   p.addHelpText('after', START);
   return p;
 }

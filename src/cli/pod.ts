@@ -1,26 +1,33 @@
 // `podnet run`, `podnet delete pod`, `podnet exec`: one pod at a time, as kubectl users expect.
 import type { Command } from 'commander';
 import { DEFAULT_LAB, labName, lazy, type GlobalOptions } from './flags.js';
+import { k8sDeleteCommands } from './k8s.js';
 
 const actions = () => import('./actions/pod.js');
+const collect = (v: string, acc: string[]) => [...acc, v];
 
 /** Registers `run`, `delete pod` and `exec`. */
 export function podCommands(program: Command, global: () => GlobalOptions): void {
   program.command('run <pod>')
-    .description('add a pod to a running lab (a namespace, its process, loopback + cbr0 via CNI)')
+    .description('add a pod to a running lab (a namespace, its process — the command after --, else a pause — loopback + cbr0 via CNI)')
+    .argument('[command...]', 'the pod\'s main process and its arguments, after --')
     .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
     .option('--node <node>', 'node to run on (default: the one with the fewest pods)')
+    .option('-n, --namespace <ns>', 'the pod\'s Kubernetes namespace', 'default')
+    .option('-l, --labels <k=v,…>', 'the pod\'s labels (what a Service selects it by), like app=web,tier=front')
+    .option('--port <port>', 'a container port the pod declares (what a Service\'s targetPort may name: NAME=PORT[/UDP])', collect, [])
     .option('--dry-run', 'print the commands that would run and change nothing')
-    .addHelpText('after', '\nExample:\n  podnet run pod3 --node server')
+    .addHelpText('after', '\nExamples:\n  podnet run pod3 --node server\n  podnet run web1 --labels app=web -- busybox httpd -f -p 8080 -h /srv')
     .action(lazy(actions, (m) => m.runVerb, global));
 
-  const del = program.command('delete').description('delete lab objects');
+  const del = program.command('delete').description('delete lab objects: pods, Services, or what a manifest names');
   del.command('pod <pod>').alias('pods').alias('po')
     .description('delete a pod: CNI DEL, its process, its namespace')
     .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
     .option('--dry-run', 'print the commands that would run and change nothing')
     .addHelpText('after', '\nExample:\n  podnet delete pod pod3')
     .action(lazy(actions, (m) => m.deletePodVerb, global));
+  k8sDeleteCommands(del, global);
 
   program.command('exec <pod>')
     .description('run a command inside a pod\'s network namespace (stdin/stdout pass through, exit code kept)')

@@ -19,13 +19,16 @@ import { attachPod, detachPod, predictIps } from './attach.js';
 import { withLabLock } from './lock.js';
 import { LabDir, StateError, labNamespaces, type LabState, type OverlayState } from './state.js';
 import { labNamespacesInKernel, labProcessesInKernel } from './owned.js';
+import { defaultServices } from '../model/k8s.js';
+import { syncServices } from './sync.js';
 
 /** The long-running process each pod holds, so the pod can be found through /proc like a real one. */
 export const PAUSE_ARGV = ['busybox', 'sleep', '2147483647'];
 
-/** How a lab keeps its leases (default: the file store). */
+/** How a lab keeps its leases (default: the file store), and kube-proxy's mode (default: iptables, as K3s). */
 export interface LabUpOptions {
   store?: StoreChoice;
+  proxyMode?: 'iptables' | 'nftables';
   /** Lease TTL of the agents of an etcd lab, seconds (flannel: 24 h). */
   leaseTtl?: number;
 }
@@ -56,7 +59,11 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
     ...(store.kind === 'etcd' ? { endpoint: store.endpoint ?? `etcd://${addressOf(controlPlaneIP(plan))}:2379` } : {}),
   };
   const { pods: _p, ...planNoPods } = plan;
-  const state: LabState = { version: 1, lab, status: 'creating', createdAt: now(), plan: planNoPods, overlay, pods: plan.pods.map((p) => ({ ...p, createdAt: now() })) };
+  const createdAt = now();
+  const state: LabState = {
+    version: 1, lab, status: 'creating', createdAt, plan: planNoPods, overlay, pods: plan.pods.map((p) => ({ ...p, createdAt })),
+    services: defaultServices(plan.serviceCIDR, plan.nodes[0] && { name: plan.nodes[0].name, ip: addressOf(plan.nodes[0].ip) }, createdAt), proxyMode: opts.proxyMode ?? 'iptables',
+  };
   if (!deps.host.dryRun) await dir.write(state);
   try {
     const managedEtcd = store.kind === 'etcd' && !store.endpoint;
@@ -87,6 +94,7 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
       .finally(() => pids.catch(() => undefined));
     const started = await pids;
     state.pods = plan.pods.map((p, i) => ({ ...p, ...attached[i], pid: started[i], createdAt: now() }));
+    await syncServices(deps, dir, state);
     state.status = 'up';
     if (!deps.host.dryRun) await dir.write(state);
     return state;

@@ -12,36 +12,69 @@ import { attachPod, detachPod, predictIps } from './attach.js';
 import { nodeOf, PAUSE_ARGV, requireUp, stopProcesses } from './lifecycle.js';
 import { withLabLock } from './lock.js';
 import { LabDir, type LabState, type PodState } from './state.js';
+import type { PodMeta } from '../model/k8s.js';
+import { podArgv, syncServices } from './sync.js';
+
+/** What Kubernetes knows of a new pod besides its name: its namespace, labels, container ports and
+ * the commands of its containers (none: a pause process holds the pod). */
+export type PodSpec = Partial<Omit<PodMeta, 'name'>>;
 
 /** Adds a pod to a lab that is up, on `nodeName` or the node with the fewest pods. */
-export function podRun(deps: LabDeps, lab: string, name: string, nodeName?: string): Promise<PodState> {
-  return withLabLock(deps, lab, () => run(deps, lab, name, nodeName));
+export function podRun(deps: LabDeps, lab: string, name: string, nodeName?: string, spec: PodSpec = {}): Promise<PodState> {
+  return withLabLock(deps, lab, async () => {
+    const dir = new LabDir(deps.stateRoot, lab);
+    const state = await requireUp(dir, lab);
+    const pod = await run(deps, dir, state, name, nodeName, spec);
+    await syncServices(deps, dir, state);
+    return pod;
+  });
 }
 
-async function run(deps: LabDeps, lab: string, name: string, nodeName?: string): Promise<PodState> {
-  const dir = new LabDir(deps.stateRoot, lab);
-  const state = await requireUp(dir, lab);
+/** Adds a pod to `state` (written before and after); the caller holds the lab's lock. */
+export async function run(deps: LabDeps, dir: LabDir, state: LabState, name: string, nodeName: string | undefined, spec: PodSpec): Promise<PodState> {
+  const lab = state.lab;
   if (state.pods.some((p) => p.name === name)) throw new UserError('exists', `pod "${name}" already exists in lab "${lab}"`);
   parseTopology({ pods: [{ name }] });
   const node = nodeOf(state.plan.nodes, nodeName ?? leastLoaded(state));
   const p = planPod(lab, name, node.name, deps.random);
   [p.ip] = await predictIps(dir, node, 1);
-  const pod: PodState = { ...p, createdAt: now() };
+  const pod: PodState = { ...p, createdAt: now(), ...podSpecState(spec) };
   state.pods.push(pod);
   if (!deps.host.dryRun) await dir.write(state);
   try {
     await netnsAdd(deps.host.runner, [p.netns]);
     checkpoint(deps);
-    pod.pid = await processStart(deps.host.runner, labNetns(p.netns), PAUSE_ARGV, lab);
+    const pids = await startPodProcesses(deps, dir, state, pod);
+    [pod.pid] = pids;
+    if (pids.length > 1 || pod.commands) pod.pids = pids;
     checkpoint(deps);
     Object.assign(pod, await attachPod(deps, dir, state.plan, node, p));
     checkpoint(deps);
     if (!deps.host.dryRun) await dir.write(state);
     return pod;
   } catch (err) {
-    if (!deps.host.dryRun) await remove(deps, lab, name).catch(() => undefined);
+    if (!deps.host.dryRun) await removeFrom(deps, dir, state, name).catch(() => undefined);
     throw err;
   }
+}
+
+/** The pod's Kubernetes fields as state keeps them (defaults left out). */
+function podSpecState(spec: PodSpec): Partial<PodState> {
+  return {
+    ...(spec.namespace && spec.namespace !== 'default' ? { namespace: spec.namespace } : {}),
+    ...(spec.labels && Object.keys(spec.labels).length ? { labels: spec.labels } : {}),
+    ...(spec.ports?.length ? { ports: spec.ports } : {}),
+    ...(spec.commands?.length ? { commands: spec.commands } : {}),
+  };
+}
+
+/** Starts the pod's processes in its namespace, marked as the lab's: each container's command, or the
+ * pause process. Resolves with their PIDs. */
+async function startPodProcesses(deps: LabDeps, dir: LabDir, state: LabState, pod: PodState): Promise<number[]> {
+  const argvs = pod.commands?.length ? pod.commands : [PAUSE_ARGV];
+  const pids: number[] = [];
+  for (const argv of argvs) pids.push(await processStart(deps.host.runner, labNetns(pod.netns), await podArgv(deps, dir, state, pod, argv), state.lab));
+  return pids;
 }
 
 function leastLoaded(state: LabState): string {
@@ -58,15 +91,19 @@ export function podOf(state: LabState, name: string): PodState {
 
 /** Removes one pod the way a runtime does: CNI DEL with the namespace still there, stop, namespace gone. */
 export function podDelete(deps: LabDeps, lab: string, name: string): Promise<void> {
-  return withLabLock(deps, lab, () => remove(deps, lab, name));
+  return withLabLock(deps, lab, async () => {
+    const dir = new LabDir(deps.stateRoot, lab);
+    const state = await requireUp(dir, lab, true);
+    await removeFrom(deps, dir, state, name);
+    await syncServices(deps, dir, state);
+  });
 }
 
-async function remove(deps: LabDeps, lab: string, name: string): Promise<void> {
-  const dir = new LabDir(deps.stateRoot, lab);
-  const state = await requireUp(dir, lab, true);
+/** Removes pod `name` from `state` (written after); the caller holds the lab's lock. */
+export async function removeFrom(deps: LabDeps, dir: LabDir, state: LabState, name: string): Promise<void> {
   const pod = podOf(state, name);
   await detachPod(deps, dir, state.plan, nodeOf(state.plan.nodes, pod.node), pod);
-  await stopProcesses(deps, lab, [pod.netns], [pod.pid ?? 0]);
+  await stopProcesses(deps, state.lab, [pod.netns], [pod.pid ?? 0, ...(pod.pids ?? [])]);
   await netnsDelete(deps.host.runner, [pod.netns]);
   state.pods = state.pods.filter((p) => p.name !== name);
   if (!deps.host.dryRun) await dir.write(state);

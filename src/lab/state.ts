@@ -10,6 +10,7 @@ import { ensureDir, removeDir } from '../host/dirs.js';
 import { checkLabName, isLabName } from '../model/names.js';
 import { UserError } from '../model/errors.js';
 import type { CidrText } from '../model/ip.js';
+import type { ContainerPort, Service } from '../model/k8s.js';
 import type { LabPlan, PodPlan } from './plan.js';
 import { etcdNetnsName, isPodNetnsOf, labFlag, nodeNetnsName, underlayNetnsName } from './names.js';
 
@@ -18,11 +19,20 @@ export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env.PODNET_STATE_DIR || '/var/lib/podnet';
 }
 
-/** A pod as it was made: the plan plus what the kernel and the CNI result said. */
+/** A pod as it was made: the plan plus what the kernel and the CNI result said, and what Kubernetes
+ * knows of it (its namespace, labels, container ports, commands; absent in labs made before Services:
+ * `default`, no labels). */
 export interface PodState extends PodPlan {
+  /** The pod's first process (its pause, or its first container's command). */
   pid?: number;
+  /** Every process of the pod (one per container with a command). */
+  pids?: number[];
   hostVeth?: string;
   createdAt: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  ports?: ContainerPort[];
+  commands?: string[][];
 }
 
 /** The overlay part of a lab's state: where leases live, the lab's etcd, the agents. */
@@ -49,6 +59,10 @@ export interface LabState {
   /** The lease store, etcd and agents (labs made before the overlay have none: a file store). */
   overlay?: OverlayState;
   pods: PodState[];
+  /** The Services (labs made before Services have none). */
+  services?: Service[];
+  /** kube-proxy's mode on every node (K3s's default: iptables). */
+  proxyMode?: 'iptables' | 'nftables';
 }
 
 const cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, { message: 'must be a CIDR like 10.42.0.0/24' }).transform((v) => v as CidrText);
@@ -60,9 +74,19 @@ const time = z.string().refine((v) => !Number.isNaN(Date.parse(v)), { message: '
 function stateSchema(lab: string) {
   const node = z.object({ name: text, netns: text, ip: cidr, podCIDR: cidr, bridgeIP: z.union([cidr, z.literal('')]).transform((v) => v as CidrText), vtepMac: text, createdAt: time.optional() })
     .refine((n) => n.netns === nodeNetnsName(lab, n.name), { message: `a node's netns must be podnet-${lab}-<node name>`, path: ['netns'] });
+  const proto = z.enum(['TCP', 'UDP', 'SCTP']);
   const pod = z.object({
     name: text, node: text, containerId: text, netns: text.refine((n) => isPodNetnsOf(lab, n), { message: `must be a pod namespace of lab "${lab}" (podnet-${lab}-cni-<uuid>)` }),
-    mac: text, ip: text.optional(), pid: pid.optional(), hostVeth: text.optional(), createdAt: time,
+    mac: text, ip: text.optional(), pid: pid.optional(), pids: z.array(pid).optional(), hostVeth: text.optional(), createdAt: time,
+    namespace: text.optional(), labels: z.record(z.string(), z.string()).optional(), commands: z.array(z.array(z.string())).optional(),
+    ports: z.array(z.object({ name: text.optional(), containerPort: z.number().int(), protocol: proto, hostPort: z.number().int().optional(), hostIP: text.optional() })).optional(),
+  });
+  const service = z.object({
+    name: text, namespace: text, type: z.enum(['ClusterIP', 'NodePort']), clusterIP: text, selector: z.record(z.string(), z.string()),
+    ports: z.array(z.object({ name: text.optional(), protocol: proto, port: z.number().int(), targetPort: z.union([z.number().int(), text]), nodePort: z.number().int().optional() })),
+    externalTrafficPolicy: z.enum(['Cluster', 'Local']), sessionAffinity: z.enum(['None', 'ClientIP']), sessionAffinityTimeout: z.number().int().optional(),
+    manualEndpoints: z.array(z.object({ ip: text, node: text, ports: z.array(z.object({ name: text.optional(), port: z.number().int(), protocol: proto })) })).optional(),
+    createdAt: time,
   });
   const overlay = z.object({
     store: z.enum(['file', 'etcd']), endpoint: text.optional(),
@@ -81,6 +105,8 @@ function stateSchema(lab: string) {
     }),
     overlay: overlay.optional(),
     pods: z.array(pod),
+    services: z.array(service).optional(),
+    proxyMode: z.enum(['iptables', 'nftables']).optional(),
   });
 }
 

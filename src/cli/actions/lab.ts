@@ -26,6 +26,7 @@ export interface UpFlags {
   pods?: number;
   nodes?: number;
   store: string;
+  proxyMode: string;
   leaseTtl?: number;
   dryRun?: boolean;
 }
@@ -34,12 +35,13 @@ export interface UpFlags {
 export async function labUpVerb(g: GlobalOptions, o: UpFlags): Promise<void> {
   const opts = { ...g, dryRun: o.dryRun };
   const store = parseStoreChoice(o.store);
+  if (o.proxyMode !== 'iptables' && o.proxyMode !== 'nftables') throw new UserError('usage', `--proxy-mode: "${o.proxyMode}" is not iptables or nftables`);
   const topology = await loadTopology(o.file, o.pods, o.nodes);
   const name = o.name ?? topology.name ?? DEFAULT_LAB;
   if (!opts.dryRun) requireRoot('lab up');
   const { deps, recorder } = labDeps(opts);
   const t = performance.now();
-  const state = await interruptible(`lab up of "${name}"`, `podnet lab down${labFlag(name)}`, (signal) => labUp({ ...deps, signal }, name, topology, { store, ...(o.leaseTtl ? { leaseTtl: o.leaseTtl } : {}) }).catch((e: unknown) => {
+  const state = await interruptible(`lab up of "${name}"`, `podnet lab down${labFlag(name)}`, (signal) => labUp({ ...deps, signal }, name, topology, { store, proxyMode: o.proxyMode as 'iptables' | 'nftables', ...(o.leaseTtl ? { leaseTtl: o.leaseTtl } : {}) }).catch((e: unknown) => {
     // Checks against the machine (its routes) run in labUp: name the file as loadTopology does.
     if (e instanceof TopologyError && o.file) throw new TopologyError('', `${o.file}: ${e.message}`);
     throw e;

@@ -7,12 +7,44 @@ import { interruptible } from '../interrupt.js';
 import { LabDir } from '../../lab/state.js';
 import { attachedArgv, processRunAttached } from '../../host/process.js';
 import { out, requireRoot, say, type GlobalOptions } from '../flags.js';
+import { UserError } from '../../model/errors.js';
+import type { ContainerPort } from '../../model/k8s.js';
 
-/** `podnet run POD`. */
-export async function runVerb(g: GlobalOptions, pod: string, o: { name: string; node?: string; dryRun?: boolean }): Promise<void> {
+/** The flags of `podnet run`. */
+export interface RunFlags {
+  name: string;
+  node?: string;
+  namespace: string;
+  labels?: string;
+  port: string[];
+  dryRun?: boolean;
+}
+
+/** `--labels app=web,tier=front` as a map; one line naming the flag when a pair is not KEY=VALUE. */
+export function parseLabels(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (text ?? '').split(',').filter(Boolean)) {
+    const m = /^([A-Za-z0-9][-A-Za-z0-9_./]{0,62})=([-A-Za-z0-9_.]{0,63})$/.exec(pair.trim());
+    if (!m) throw new UserError('usage', `--labels: "${pair}" is not KEY=VALUE (like app=web)`);
+    out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** `--port http=8080/TCP` (or `8080`, `dns=53/UDP`) as a container port. */
+export function parsePort(text: string): ContainerPort {
+  const m = /^(?:([a-z0-9-]{1,15})=)?(\d{1,5})(?:\/(TCP|UDP|tcp|udp))?$/.exec(text);
+  const port = m ? Number(m[2]) : 0;
+  if (!m || port < 1 || port > 65535) throw new UserError('usage', `--port: "${text}" is not [NAME=]PORT[/UDP] (like http=8080)`);
+  return { ...(m[1] ? { name: m[1] } : {}), containerPort: port, protocol: (m[3]?.toUpperCase() ?? 'TCP') as 'TCP' | 'UDP' };
+}
+
+/** `podnet run POD [-- CMD…]`. */
+export async function runVerb(g: GlobalOptions, pod: string, command: string[], o: RunFlags): Promise<void> {
+  const spec = { namespace: o.namespace, labels: parseLabels(o.labels), ports: o.port.map(parsePort), ...(command.length ? { commands: [command] } : {}) };
   if (!o.dryRun) requireRoot('run');
   const { deps, recorder } = labDeps({ ...g, dryRun: o.dryRun });
-  const p = await interruptible(`run of pod "${pod}"`, `podnet delete pod ${pod}${labFlag(o.name)}`, (signal) => podRun({ ...deps, signal }, o.name, pod, o.node));
+  const p = await interruptible(`run of pod "${pod}"`, `podnet delete pod ${pod}${labFlag(o.name)}`, (signal) => podRun({ ...deps, signal }, o.name, pod, o.node, spec));
   if (!p) return;
   if (recorder) out(`${recorder.script()}\n`);
   else say(`pod/${p.name} created on ${p.node}: ${p.ip ?? '?'} (${p.hostVeth ?? '?'})`);
