@@ -2,7 +2,7 @@
 // flush, delete, and an event watcher (`conntrack -E` as a marked background process writing to a
 // file). A namespace has entries only once something registered conntrack hooks in it (an nft rule
 // using `ct`, a nat chain). nf_conntrack_max is global: inside a namespace it can be read, not written.
-import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Runner } from './runner.js';
@@ -11,6 +11,7 @@ import type { Netns } from './netns.js';
 import { inNetns } from './netns.js';
 import { HostError, classifyStderr } from './errors.js';
 import { processRunning, processStart, processStopAll } from './process.js';
+import { netfilterSubscribed } from './nfmonitor.js';
 import type { ConntrackEntry, ConntrackEventType, ConntrackStats } from '../model/conntrack.js';
 import { conntrackSummaryCount, conntrackWarnings, parseConntrack, parseConntrackStats } from '../model/conntrack.js';
 
@@ -145,7 +146,7 @@ export class ConntrackWatch {
         const said = (await readFile(this.file, 'utf8').catch(() => '')).trim();
         throw new HostError({ kind: classifyStderr(said), argv: ['conntrack', '-E'], exitCode: null, stderr: said, message: `conntrack -E ended at once: ${said.split('\n')[0] || 'no output'}` });
       }
-      if (await subscribed(this.pid)) return;
+      if (await netfilterSubscribed(this.pid)) return;
       if (Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -168,24 +169,6 @@ export class ConntrackWatch {
     const result = await this.read();
     if (this.tempDir) await rm(this.tempDir, { recursive: true, force: true });
     return result;
-  }
-}
-
-/** True when process `pid` holds a netlink socket of the netfilter family (12) with event groups
- * bound: it reads /proc/PID/fd for its sockets and /proc/PID/net/netlink (its namespace's table). */
-async function subscribed(pid: number): Promise<boolean> {
-  try {
-    const fds = await readdir(`/proc/${pid}/fd`);
-    const links = await Promise.all(fds.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')));
-    const inodes = new Set(links.map((l) => /^socket:\[(\d+)\]$/.exec(l)?.[1]).filter((x): x is string => x !== undefined));
-    if (inodes.size === 0) return false;
-    const table = await readFile(`/proc/${pid}/net/netlink`, 'utf8');
-    return table.split('\n').slice(1).some((line) => {
-      const f = line.trim().split(/\s+/);
-      return f[1] === '12' && /^[0-9a-f]+$/i.test(f[3] ?? '') && parseInt(f[3], 16) !== 0 && inodes.has(f[9]);
-    });
-  } catch {
-    return false;
   }
 }
 

@@ -10,7 +10,7 @@ export class HostError extends Error {
   readonly argv: readonly string[];
   readonly exitCode: number | null;
   readonly stderr: string;
-  /** For `-batch` runs: the 1-based input line that failed, when iproute2 said which. */
+  /** For input read from stdin (`ip -batch`, `iptables-restore`, `nft -f -`): the 1-based line that failed, when the tool said which. */
   readonly line?: number;
 
   constructor(opts: { kind: HostErrorKind; argv: readonly string[]; exitCode: number | null; stderr: string; line?: number; message?: string; cause?: unknown }) {

@@ -143,8 +143,10 @@ export class RecordingRunner implements Runner {
   }
 }
 
-/** A read's answer on an empty machine: JSON reads give `[]`, other reads fail with "not found". */
+/** A read's answer on an empty machine: JSON reads give `[]`, a machine without rules saves nothing and
+ * accepts any ruleset checked (`nft -c`), other reads fail with "not found". */
 export function emptyAnswer(cmd: Command): RunResult {
   if (cmd.argv.includes('-json') || cmd.argv.includes('-j')) return { stdout: '[]', stderr: '', exitCode: 0 };
+  if (cmd.argv.some((a) => /^ip6?tables-save$/.test(a)) || (cmd.argv.includes('nft') && cmd.argv.includes('-c'))) return { stdout: '', stderr: '', exitCode: 0 };
   return { stdout: '', stderr: 'No such file or directory', exitCode: 1 };
 }

@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { netnsInode } from '../host/process.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { addressOf } from '../model/ip.js';
 import type { ClusterNode, Identity, NetnsSnapshot, Snapshot } from '../model/snapshot.js';
 import { LabDir, listLabDirs, type LabState } from '../lab/state.js';
 import { labNodes, SUBNET_ENV, subnetEnvNode } from './nodes.js';
@@ -77,7 +78,7 @@ async function cniCaches(dirs: string[]): Promise<CacheEntry[]> {
       sandbox: j.result?.interfaces?.find((i) => i.sandbox)?.sandbox,
       podName: args.get('K8S_POD_NAME'),
       podNamespace: args.get('K8S_POD_NAMESPACE'),
-      ips: (j.result?.ips ?? []).map((i) => (i.address ?? '').split('/')[0]).filter(Boolean),
+      ips: (j.result?.ips ?? []).map((i) => addressOf(i.address ?? '')).filter(Boolean),
     };
   }));
   return entries.filter((e): e is CacheEntry => e !== undefined);

@@ -110,7 +110,7 @@ export function parseNetworkConfig(value: string): Required<Pick<NetworkConfig, 
   const net = parseCidr(c.Network);
   if (c.SubnetLen < net.prefix) throw new LeaseError(CONFIG_KEY, `SubnetLen ${c.SubnetLen} is shorter than the Network's /${net.prefix}`);
   const size = 2 ** (32 - c.SubnetLen);
-  const base = ipToInt(formatCidr(net).split('/')[0]);
+  const base = ipToInt(net.ip);
   // flannel's defaults: skip the network's first subnet, end at its last one.
   const min = c.SubnetMin ?? intToIp(base + size);
   const max = c.SubnetMax ?? intToIp(base + 2 ** (32 - net.prefix) - size);
@@ -124,7 +124,7 @@ export function parseNetworkConfig(value: string): Required<Pick<NetworkConfig, 
  * 10.42.0.0 as K3s hands out node pod CIDRs (flannel alone would skip the first subnet). */
 export function labNetworkConfig(clusterCIDR: string, subnetLen = 24): string {
   const net = parseCidr(clusterCIDR);
-  return JSON.stringify({ Network: formatCidr(net), SubnetLen: subnetLen, SubnetMin: formatCidr(net).split('/')[0], Backend: { Type: 'vxlan', VNI: 1, Port: 8472 } });
+  return JSON.stringify({ Network: formatCidr(net), SubnetLen: subnetLen, SubnetMin: net.ip, Backend: { Type: 'vxlan', VNI: 1, Port: 8472 } });
 }
 
 /** What acquiring decides. */
@@ -154,7 +154,7 @@ export function chooseSubnet(o: {
   const max = ipToInt(o.config.SubnetMax);
   const inRange = (s: string) => {
     const c: Cidr = parseCidr(s);
-    const at = ipToInt(formatCidr(c).split('/')[0]);
+    const at = ipToInt(c.ip);
     return c.prefix === len && at >= min && at <= max;
   };
   for (const want of [o.previous, o.hint]) {

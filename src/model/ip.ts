@@ -13,9 +13,10 @@ export class AddressError extends Error {}
 /** A CIDR written as text: an address with its prefix length, `10.42.0.1/24`. */
 export type CidrText = `${string}/${number}`;
 
-/** The address part of a CIDR written as text: `198.51.100.2/24` → `198.51.100.2`. */
-export function addressOf(cidr: CidrText): string {
-  return cidr.slice(0, cidr.indexOf('/'));
+/** The address part of a CIDR written as text: `198.51.100.2/24` → `198.51.100.2`; an address without a prefix is itself. */
+export function addressOf(cidr: CidrText | string): string {
+  const slash = cidr.indexOf('/');
+  return slash < 0 ? cidr : cidr.slice(0, slash);
 }
 
 /** Parses a dotted-quad IPv4 address, or throws AddressError. */

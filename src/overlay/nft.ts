@@ -3,8 +3,9 @@
 // postrouting) and FLANNEL-FWD (filter, forward), rule for rule what flannel puts into iptables.
 // Applied as one `nft -f -` transaction that replaces the table, so re-applying (flannel re-checks
 // its rules periodically) is atomic and idempotent.
-import { inNetns, type Netns } from '../host/netns.js';
-import { runOk, type Runner } from '../host/runner.js';
+import type { Netns } from '../host/netns.js';
+import type { Runner } from '../host/runner.js';
+import { nftApply } from '../host/nft.js';
 
 export const NFT_TABLE = 'flannel';
 
@@ -38,5 +39,5 @@ export function flannelRuleset(network: string, podCIDR: string, ipMasq: boolean
 
 /** Replaces the node's flannel table. Equivalent to: `nsenter --net=NS nft -f - <<EOF` + ruleset. */
 export async function applyFlannelRules(runner: Runner, ns: Netns, network: string, podCIDR: string, ipMasq: boolean): Promise<void> {
-  await runOk(runner, { argv: inNetns(ns, 'nft', ['-f', '-']), input: flannelRuleset(network, podCIDR, ipMasq), mutates: true });
+  await nftApply(runner, ns, flannelRuleset(network, podCIDR, ipMasq));
 }

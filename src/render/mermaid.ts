@@ -3,6 +3,7 @@
 // edges, and the blog's colours; also VXLAN devices (flannel.1) with the remote nodes they send
 // to, and veths without a pod. One writer serves `podnet graph` (inspect/mermaid.ts), the demo and
 // the tour.
+import { addressOf } from '../model/ip.js';
 
 /** What the writer draws, wired by ids; `podnet graph`'s GraphModel has this shape. */
 export interface MermaidTopology {
@@ -29,8 +30,7 @@ const CLASS_DEFS = {
   remote: 'fill:#ffffff,stroke:#8a6d00,stroke-width:2px,stroke-dasharray:5 5,color:black',
 };
 
-const bare = (cidr: string) => cidr.split('/')[0];
-const ips = (list: string[]) => list.map(bare).join(' ');
+const ips = (list: string[]) => list.map((ip) => addressOf(ip)).join(' ');
 const join = (...parts: string[]) => parts.filter((p) => p !== '').join(' ');
 const vethLabel = (v: MermaidTopology['veths'][number]) => (v.iface ? v.label : `${v.label}, peer ${v.peer}`);
 

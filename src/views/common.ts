@@ -14,7 +14,7 @@ export const natural: (a: string, b: string) => number = new Intl.Collator('en',
 export const dash = (s: string): string => (s === '' ? '-' : s);
 
 /** An address without its prefix length (`10.42.0.2/24` → `10.42.0.2`). */
-export const bare = (cidr: string): string => cidr.split('/')[0];
+export { addressOf as bare } from '../model/ip.js';
 
 /** The IPv4 addresses of a link in a namespace, as CIDRs. */
 export const v4 = (ns: NetnsSnapshot, link: string): string[] =>

@@ -6,6 +6,7 @@
 import type { Link } from '../model/kernel.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { peerKey, resolvePeers, vxlanPeers } from '../model/snapshot.js';
+import { addressOf } from '../model/ip.js';
 import { hostOf, ipLinkName, kindOf, ownerIndex, peerName, v4 } from './common.js';
 import { inspectPods } from './pods.js';
 
@@ -159,7 +160,7 @@ export function graphModel(s: Snapshot): GraphModel {
   for (const b of bridges) linkId.set(b.name, b.id);
   const vxlans: GraphVxlan[] = host.links.flatMap((l) => (l.kind !== 'vxlan' ? [] : [{
     id: mkId(l.name), name: l.name, ips: v4(host, l.name), vni: l.vni ?? 0, dstport: l.dstport ?? 0, local: l.local ?? '',
-    underlay: idOf(interfaces.find((i) => i.ips.some((ip) => ip.split('/')[0] === l.local))?.name ?? '') || uplink,
+    underlay: idOf(interfaces.find((i) => i.ips.some((ip) => addressOf(ip) === l.local))?.name ?? '') || uplink,
   }]));
   const owners = ownerIndex(s);
   const remotes: GraphRemote[] = vxlanPeers(host).filter((p) => p.nodeIp || p.route).map((p) => {

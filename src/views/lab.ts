@@ -2,6 +2,7 @@
 // (what the kernel holds) joined to what the lab records of each object (its node, when it was made,
 // its process). Pure.
 import type { Snapshot } from '../model/snapshot.js';
+import { addressOf } from '../model/ip.js';
 import { hostOf, v4 } from './common.js';
 import { inspectPods } from './pods.js';
 
@@ -81,7 +82,7 @@ export function podRows(pods: readonly PodRecord[], nodes: ReadonlyMap<string, S
       status: running ? (eth0 ? 'Running' : 'ContainerCreating') : 'Error',
       restarts: 0,
       age: age(pod.createdAt, now),
-      ip: (ns ? v4(ns, 'eth0')[0]?.split('/')[0] : undefined) ?? '<none>',
+      ip: (ns ? v4(ns, 'eth0').map((c) => addressOf(c))[0] : undefined) ?? '<none>',
       node: pod.node,
       netns: pod.netns,
       iface: pair?.iface ?? (eth0 ? 'eth0' : '<none>'),
@@ -105,7 +106,7 @@ export function nodeRows(nodes: readonly NodeRecord[], scans: ReadonlyMap<string
       roles: n.roles,
       age: age(n.createdAt, now),
       version: host.version,
-      internalIP: (me ? v4(me, 'eth0')[0]?.split('/')[0] : undefined) ?? '<none>',
+      internalIP: (me ? v4(me, 'eth0').map((c) => addressOf(c))[0] : undefined) ?? '<none>',
       podCIDR: n.podCIDR || '<none>',
       vtepMac: me?.links.find((l) => l.name === 'flannel.1')?.mac ?? '<none>',
       osImage: host.osImage,
