@@ -6,26 +6,22 @@
 // DEL, each with its ADD result as prevResult) one by one, the three paths alternating pod by pod.
 // Then, to say where podnet's time goes: floors (process start-ups, VERSION round trips) and the
 // daemon's work replayed in process with every command and flock timed.
-// Usage (root): `node dist/bench/cni.js [--pods N] [--quick]`. Writes bench/results/cni.json.
+// Usage (root): `node dist/bench/cni.js [--pods N] [--quick]` (--quick: 20 pods, nothing written).
+// Writes bench/results/cni.json.
 import { spawn } from 'node:child_process';
 import childProcess from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
-import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Host } from '../src/host/host.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
 import type { Command, Runner } from '../src/host/runner.js';
 import { execContext } from '../src/cni/exec.js';
 import { defaultRegistry } from '../src/cni/context.js';
 import { invokePlugin } from '../src/cni/plugin.js';
-import { Guard, exec, type Exit } from './common.js';
+import { QUICK, ROOT, exec, machineFacts, runBenchmark, type Exit, type Guard } from './common.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const QUICK = process.argv.includes('--quick');
 const PODS = Number(process.argv[process.argv.indexOf('--pods') + 1]) > 0 && process.argv.includes('--pods')
   ? Number(process.argv[process.argv.indexOf('--pods') + 1]) : QUICK ? 20 : 100;
 const WARMUP = 3;
@@ -80,6 +76,8 @@ async function nsDel(names: readonly string[]): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The three paths.
 
+/** The run's guard (interrupted?) and temp dir, set by runBenchmark. */
+let guard: Guard;
 let tmp = '';
 let bin = '';
 let socket = '';
@@ -109,7 +107,7 @@ function setup(name: PathName): PathSetup {
   };
 }
 
-/** K3s's bridge delegate (k3s-networking-facts.md §5), name and cniVersion folded in as libcni does. */
+/** K3s's bridge delegate (docs/facts.md#k3s), name and cniVersion folded in as libcni does. */
 function bridgeConf(p: PathSetup, dataDir: string, prevResult?: unknown): string {
   return JSON.stringify({
     cniVersion: '1.0.0', name: 'cbr0', type: p.bridgeType, bridge: 'cni0', hairpinMode: true, forceAddress: true, isDefaultGateway: true, isGateway: true, ipMasq: false, mtu: 1450,
@@ -270,12 +268,14 @@ async function profile(): Promise<Record<string, unknown>> {
     const p = node.p;
     const results: { lo: unknown; br: unknown }[] = [];
     for (const [i, pod] of pods.entries()) {
+      if (guard.interrupted) throw new Error('interrupted');
       const rec = i >= WARMUP;
       const lo = await call('loopback ADD', pod, loopbackConf(p), rec);
       const br = await call('bridge ADD', pod, bridgeConf(p, node.dataDir), rec);
       results.push({ lo, br });
     }
     for (const [i, pod] of pods.entries()) {
+      if (guard.interrupted) throw new Error('interrupted');
       const rec = i >= WARMUP;
       await call('bridge DEL', pod, bridgeConf(p, node.dataDir, results[i].br), rec);
       await call('loopback DEL', pod, loopbackConf(p, results[i].lo), rec);
@@ -330,27 +330,27 @@ async function cleanup(): Promise<void> {
   await nsDel([...made]).catch(() => undefined);
 }
 
-async function main(): Promise<number> {
-  if (process.getuid?.() !== 0) {
-    console.error('the benchmark needs root (it creates network namespaces)');
-    return 1;
-  }
-  for (const f of ['bridge', 'host-local', 'loopback']) {
-    if (!existsSync(join(REF_DIR, f))) { console.error(`${REF_DIR}/${f} is missing (apt-get install containernetworking-plugins)`); return 1; }
-  }
-  tmp = await mkdtemp(join(os.tmpdir(), 'podnet-bench-cni-'));
+/** The reference plugins this bench execs, or the line saying which is missing. */
+function referencePlugins(): string | undefined {
+  const missing = ['bridge', 'host-local', 'loopback'].find((f) => !existsSync(join(REF_DIR, f)));
+  return missing && `${REF_DIR}/${missing} is missing (apt-get install containernetworking-plugins)`;
+}
+
+await runBenchmark({
+  name: 'cni',
+  needsRoot: 'it creates network namespaces',
+  check: referencePlugins,
+  // The daemon and every namespace made are removed here (also after a failure), then looked for.
+  leftovers: async () => {
+    await cleanup();
+    return leftovers();
+  },
+}, async (ctx) => {
+  ({ guard, tmp } = ctx);
   bin = join(tmp, 'bin');
   socket = join(tmp, 'cni.sock');
-  const guard = new Guard();
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (guard.interrupted) return;
-    guard.interrupted = true;
-    console.error(`\n${sig}: cleaning up`);
-    void cleanup().then(() => rm(tmp, { recursive: true, force: true })).finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return guard.conclude(async () => {
+  // A second SIGINT/SIGTERM stops the daemon and removes the namespaces at once.
+  await guard.guarded(cleanup, async () => {
     await must([process.execPath, join(ROOT, 'bin/podnet.js'), 'cni', 'install', '--dir', bin, '--socket', socket]);
     await startDaemon();
     const nodes = Object.fromEntries(PATHS.map((p) => [p, new Node(setup(p), p.slice(0, 1))])) as Record<PathName, Node>;
@@ -434,7 +434,7 @@ async function main(): Promise<number> {
     };
     const out = {
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, kernel: os.release(), node: process.version },
+      machine: machineFacts(),
       pods: PODS, warmup: WARMUP, quick: QUICK,
       how: 'each plugin exec\'d as `nsenter --net=/run/netns/H PLUGIN` with the CNI env and stdin, wall time spawn→exit in ms; three paths alternating pod by pod',
       table,
@@ -444,8 +444,7 @@ async function main(): Promise<number> {
       daemonPathMinusInProcess: handOver,
       samples: Object.fromEntries(PATHS.map((p) => [p, Object.fromEntries(OPS.map((o) => [o, samples[p][o].map(r1)]))])),
     };
-    await mkdir(join(ROOT, 'bench/results'), { recursive: true });
-    await writeFile(join(ROOT, 'bench/results/cni.json'), `${JSON.stringify(out, null, 2)}\n`);
+    await ctx.write(out);
 
     const rows = [...OPS, 'per pod ADD (lo + bridge)', 'per pod DEL (bridge + lo)', 'per pod ADD + DEL'];
     const cell = (p: PathName, r: string) => `${table[p][r].median} / ${table[p][r].p90}`;
@@ -462,11 +461,5 @@ async function main(): Promise<number> {
       console.log(`  ${op}: ${e.inProcessMedianMs} (through the daemon: ${table.daemon[op].median}, so ${handOver[op]} ms are the client and the hand-over)`);
       for (const [k, ms] of Object.entries(e.parts)) console.log(`    ${ms}  ${k}`);
     }
-    console.log('wrote bench/results/cni.json');
-  }, async () => {
-    await cleanup();
-    return leftovers();
-  }, tmp);
-}
-
-process.exitCode = await main();
+  });
+});

@@ -1,9 +1,13 @@
-// What the benchmarks share: small statistics, a runner that counts commands, and the guard that
-// cleans up what a sample made when it fails or the user interrupts (first SIGINT/SIGTERM: finish
-// the sample, then clean up; second: clean up now).
+// What the benchmarks share: the start-up and ending of a run (runBenchmark: root check, temp dir,
+// signals, results file, leftover check), small statistics, a runner that counts commands, and the
+// guard that cleans up what a sample made when it fails or the user interrupts (first SIGINT/SIGTERM:
+// finish the sample, then clean up; second: clean up now).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { netnsList } from '../src/host/netns.js';
 import { processOwner } from '../src/host/process.js';
 import { ExecRunner, type Command, type Runner } from '../src/host/runner.js';
@@ -50,11 +54,12 @@ export class Guard {
   }
 
   /** Runs a benchmark's body and ends it: a failure or an interruption is reported, anything
-   * `leftovers` finds fails the run, `tmp` is removed. Resolves with the exit code. */
-  async conclude(body: () => Promise<void>, leftovers: () => Promise<string[]>, tmp: string): Promise<number> {
-    let code = 0;
+   * `leftovers` finds fails the run, `tmp` is removed. Resolves with the exit code (the body's own,
+   * when it returns one). */
+  async conclude(body: () => Promise<number | void>, leftovers: () => Promise<string[]>, tmp: string): Promise<number> {
+    let code: number;
     try {
-      await body();
+      code = (await body()) ?? 0;
     } catch (e) {
       console.error(this.interrupted ? 'interrupted: nothing written' : `benchmark failed: ${(e as Error).stack ?? String(e)}`);
       code = this.interrupted ? 130 : 1;
@@ -125,4 +130,88 @@ export async function labLeftovers(labs: readonly string[], prefixes: readonly s
   const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p)).map(Number);
   const owners = await Promise.all(pids.map(async (pid) => ({ pid, owner: await processOwner(pid) })));
   return [...ns, ...owners.filter((o) => o.owner !== undefined && labs.includes(o.owner)).map((o) => `pid ${o.pid} (${o.owner})`)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// One benchmark run, from start to end.
+
+/** The repository's root (the benches run from dist/bench/). */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A smoke run: `--quick` on the command line or PODNET_BENCH_QUICK=1 — fewer repetitions, and
+ * nothing written over the last full run's figures. */
+export const QUICK = process.argv.includes('--quick') || process.env.PODNET_BENCH_QUICK === '1';
+
+/** The machine a result was measured on. */
+export function machineFacts(): { cpus: number; cpuModel: string | undefined; kernel: string; node: string } {
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, kernel: os.release(), node: process.version };
+}
+
+/** Writes `data` as bench/results/<name>.json (two-space JSON and a newline); returns that path. */
+export async function writeResults(name: string, data: unknown): Promise<string> {
+  await mkdir(join(ROOT, 'bench/results'), { recursive: true });
+  await writeFile(join(ROOT, 'bench/results', `${name}.json`), `${JSON.stringify(data, null, 2)}\n`);
+  return `bench/results/${name}.json`;
+}
+
+/** What a benchmark is: its name (results file, temp dir), what it needs, how to find its leftovers. */
+export interface BenchSpec {
+  /** `bench/results/<name>.json`, temp dir `podnet-bench-<name>-…`, messages. */
+  name: string;
+  /** Why it needs root (`it creates network namespaces`); absent when it does not. */
+  needsRoot?: string;
+  /** A missing program or file: the one line saying so (checked before anything is made). */
+  check?: () => string | undefined | Promise<string | undefined>;
+  /** What the run left on the machine (namespaces, processes): anything found fails the run. Called
+   * once at the end, also after a failure or an interruption. */
+  leftovers?: () => Promise<string[]>;
+}
+
+/** What a benchmark's body gets. */
+export interface BenchContext {
+  /** The run's own temp dir (removed at the end, also on failure or interruption). */
+  tmp: string;
+  /** Undo actions for what is live, and whether the user asked to stop. */
+  guard: Guard;
+  /** A smoke run (see QUICK). */
+  quick: boolean;
+  /** Writes bench/results/<name>.json — not in a quick run, and not once the run was interrupted. */
+  write(data: unknown): Promise<void>;
+}
+
+/** Runs one benchmark and exits with its code: the root check, the tools `check` wants, a temp dir,
+ * the signal handling (first SIGINT/SIGTERM: finish the sample; second: clean up now), the body, the
+ * results file (`ctx.write`), the leftover check, and the temp dir removed. The body prints its own
+ * tables; this prints the last line (`wrote …` or `(quick run: nothing written)`). A number the body
+ * returns is the exit code (e.g. a target that must be met). */
+export async function runBenchmark(spec: BenchSpec, body: (ctx: BenchContext) => Promise<number | void>): Promise<never> {
+  process.exit(await benchmarkCode(spec, body));
+}
+
+async function benchmarkCode(spec: BenchSpec, body: (ctx: BenchContext) => Promise<number | void>): Promise<number> {
+  if (spec.needsRoot !== undefined && process.getuid?.() !== 0) {
+    console.error(`the ${spec.name} benchmark needs root (${spec.needsRoot})`);
+    return 1;
+  }
+  const missing = await spec.check?.();
+  if (missing) {
+    console.error(missing);
+    return 1;
+  }
+  const tmp = await mkdtemp(join(os.tmpdir(), `podnet-bench-${spec.name}-`));
+  const guard = new Guard();
+  guard.onSignals(() => tmp);
+  let wrote: string | undefined;
+  const ctx: BenchContext = {
+    tmp, guard, quick: QUICK,
+    async write(data) {
+      if (guard.interrupted) throw new Error('interrupted');
+      if (!QUICK) wrote = await writeResults(spec.name, data);
+    },
+  };
+  return guard.conclude(async () => {
+    const code = await body(ctx);
+    console.log(wrote ? `wrote ${wrote}` : QUICK ? '(quick run: nothing written)' : '(nothing written)');
+    return code;
+  }, spec.leftovers ?? (async () => []), tmp);
 }

@@ -5,15 +5,13 @@
 // bench/results/inspect.json.
 // Usage (root): `npm run bench:inspect`, or `node dist/bench/inspect.js [--quick]` (--quick: 1 repetition).
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Host } from '../src/host/host.js';
 import { ExecRunner } from '../src/host/runner.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
-import { CountingRunner, Guard, hex, labLeftovers, median, random, round } from './common.js';
+import { CountingRunner, QUICK, hex, labLeftovers, machineFacts, median, random, round, runBenchmark, type Guard } from './common.js';
 import { netnsList, netnsNamed } from '../src/host/netns.js';
 import { labDown, labUp } from '../src/lab/lifecycle.js';
 import { type LabDeps } from '../src/lab/deps.js';
@@ -23,8 +21,6 @@ import { resolvePeers, peerKey, type Snapshot } from '../src/model/snapshot.js';
 import { scanHost } from '../src/inspect/scan.js';
 import { defaultEvidence, identify } from '../src/inspect/identify.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const QUICK = process.argv.includes('--quick');
 const SIZES = [10, 100, 250];
 const REPS = QUICK ? 1 : 5;
 /** From the issue: 250 pods inspected in under 1 s, and at least 5× faster than the naive way. */
@@ -40,14 +36,12 @@ interface NaiveSample { ms: number; processes: number }
 /** A lab that is up: its state and the namespaces an inspection of its node covers. */
 interface LiveLab { name: string; state: LabState; node: string; pods: string[] }
 
-// Everything this run creates (checked for leftovers at the end), and undo actions for what is live
-// right now (run on a second SIGINT/SIGTERM).
+// Everything this run creates (checked for leftovers at the end); the run's guard (undo actions for
+// what is live right now) and temp dir, set by runBenchmark.
 const labsUsed: string[] = [];
-const guard = new Guard();
+let guard: Guard;
 let tmp = '';
 const stateRoot = () => join(tmp, 'state');
-
-
 
 /** Namespaces of lab `lab` that exist right now. */
 async function labNetns(lab: string): Promise<string[]> {
@@ -195,78 +189,12 @@ const podnetMedian = (xs: readonly PodnetSample[]) => ({
 });
 const roundPodnet = (s: PodnetSample): PodnetSample => ({ ...s, ms: round(s.ms), scanMs: round(s.scanMs), identifyMs: round(s.identifyMs), joinMs: round(s.joinMs) });
 
-/** Namespaces and processes this run made that are still there (should be none). */
-async function leftovers(): Promise<string[]> {
-  return labLeftovers(labsUsed);
-}
-
 interface Row {
   pods: number;
   podnet: { median: ReturnType<typeof podnetMedian>; commands: number; shells: number };
   podnetUnscoped: { median: ReturnType<typeof podnetMedian>; commands: number; shells: number; namespaces: number };
   naive: { median: { ms: number }; processes: number };
   ratio: { naiveOverPodnet: number; naiveOverUnscoped: number };
-}
-
-/** Runs the whole benchmark and writes the results. */
-async function main(): Promise<number> {
-  if (process.getuid?.() !== 0) {
-    console.error('the benchmark needs root (it creates network namespaces)');
-    return 1;
-  }
-  tmp = await mkdtemp(join(os.tmpdir(), 'podnet-bench-inspect-'));
-  guard.onSignals(() => tmp);
-  return guard.conclude(async () => {
-    const loadBefore = os.loadavg();
-    const results = [];
-    const rows: Row[] = [];
-    for (const n of SIZES) {
-      const m = await measure(n);
-      const pm = podnetMedian(m.podnet);
-      const um = podnetMedian(m.unscoped);
-      const nm = { ms: round(median(m.naive.map((x) => x.ms))) };
-      const row: Row = {
-        pods: n,
-        podnet: { median: pm, commands: median(m.podnet.map((s) => s.commands)), shells: median(m.podnet.map((s) => s.shells)) },
-        podnetUnscoped: { median: um, commands: median(m.unscoped.map((s) => s.commands)), shells: median(m.unscoped.map((s) => s.shells)), namespaces: median(m.unscoped.map((s) => s.namespaces)) },
-        naive: { median: nm, processes: median(m.naive.map((s) => s.processes)) },
-        ratio: { naiveOverPodnet: round(nm.ms / pm.ms), naiveOverUnscoped: round(nm.ms / um.ms) },
-      };
-      rows.push(row);
-      results.push({
-        ...row,
-        podnet: { ...row.podnet, samples: m.podnet.map(roundPodnet) },
-        podnetUnscoped: { ...row.podnetUnscoped, samples: m.unscoped.map(roundPodnet) },
-        naive: { ...row.naive, samples: m.naive.map((s) => ({ ...s, ms: round(s.ms) })) },
-      });
-    }
-    const at = rows.find((r) => r.pods === TARGET.pods);
-    const measuredMs = at?.podnet.median.ms;
-    const measuredRatio = at?.ratio.naiveOverPodnet;
-    const met = measuredMs !== undefined && measuredRatio !== undefined && measuredMs < TARGET.maxMs && measuredRatio >= TARGET.minRatio;
-    const out = {
-      date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, kernel: os.release(), node: process.version, loadavgBefore: loadBefore.map(round), loadavgAfter: os.loadavg().map(round) },
-      quick: QUICK,
-      repetitions: REPS,
-      what: {
-        podnet: 'identify(await scanHost(new ShellRunner(8), { host: netnsNamed(node), only: [node, ...pods] }), defaultEvidence(stateRoot)) then resolvePeers(snapshot); a fresh ShellRunner per sample',
-        podnetUnscoped: 'the same without `only`: every namespace on the machine',
-        naive: 'per namespace (node, then each pod) `ip -n NS -json -d link show`, `ip -n NS -json addr show`, `ip -n NS -json route show`, `ip -n NS -json neigh show`, plus `bridge -n NODE -json fdb show`; each an execFile awaited before the next; host veths found by parsing the link dumps',
-        commands: 'podnet: commands the runner ran (plus `shells` persistent sh processes); naive: processes exec\'d',
-      },
-      results,
-      target: { pods: TARGET.pods, maxMs: TARGET.maxMs, minRatio: TARGET.minRatio, measuredMs, measuredRatio, met },
-    };
-    // A quick run is a smoke test: it writes nothing over the last full run's figures.
-    if (!QUICK) {
-      await mkdir(join(ROOT, 'bench/results'), { recursive: true });
-      await writeFile(join(ROOT, 'bench/results/inspect.json'), `${JSON.stringify(out, null, 2)}\n`);
-    }
-    console.log(table(rows));
-    console.log(`\ntarget: ${TARGET.pods} pods inspected in < ${TARGET.maxMs} ms and ≥ ${TARGET.minRatio}× faster than the naive way: measured ${measuredMs} ms, ${measuredRatio}× — ${met ? 'met' : 'NOT met'}`);
-    console.log(QUICK ? '(quick run: nothing written)' : 'wrote bench/results/inspect.json');
-  }, leftovers, tmp);
 }
 
 /** The results as a Markdown table. */
@@ -282,4 +210,51 @@ function table(rows: readonly Row[]): string {
   ].join('\n');
 }
 
-process.exitCode = await main();
+/** Runs the whole benchmark and writes the results. */
+await runBenchmark({ name: 'inspect', needsRoot: 'it creates network namespaces', leftovers: () => labLeftovers(labsUsed) }, async (ctx) => {
+  ({ guard, tmp } = ctx);
+  const loadBefore = os.loadavg();
+  const results = [];
+  const rows: Row[] = [];
+  for (const n of SIZES) {
+    const m = await measure(n);
+    const pm = podnetMedian(m.podnet);
+    const um = podnetMedian(m.unscoped);
+    const nm = { ms: round(median(m.naive.map((x) => x.ms))) };
+    const row: Row = {
+      pods: n,
+      podnet: { median: pm, commands: median(m.podnet.map((s) => s.commands)), shells: median(m.podnet.map((s) => s.shells)) },
+      podnetUnscoped: { median: um, commands: median(m.unscoped.map((s) => s.commands)), shells: median(m.unscoped.map((s) => s.shells)), namespaces: median(m.unscoped.map((s) => s.namespaces)) },
+      naive: { median: nm, processes: median(m.naive.map((s) => s.processes)) },
+      ratio: { naiveOverPodnet: round(nm.ms / pm.ms), naiveOverUnscoped: round(nm.ms / um.ms) },
+    };
+    rows.push(row);
+    results.push({
+      ...row,
+      podnet: { ...row.podnet, samples: m.podnet.map(roundPodnet) },
+      podnetUnscoped: { ...row.podnetUnscoped, samples: m.unscoped.map(roundPodnet) },
+      naive: { ...row.naive, samples: m.naive.map((s) => ({ ...s, ms: round(s.ms) })) },
+    });
+  }
+  const at = rows.find((r) => r.pods === TARGET.pods);
+  const measuredMs = at?.podnet.median.ms;
+  const measuredRatio = at?.ratio.naiveOverPodnet;
+  const met = measuredMs !== undefined && measuredRatio !== undefined && measuredMs < TARGET.maxMs && measuredRatio >= TARGET.minRatio;
+  const out = {
+    date: new Date().toISOString(),
+    machine: { ...machineFacts(), loadavgBefore: loadBefore.map(round), loadavgAfter: os.loadavg().map(round) },
+    quick: QUICK,
+    repetitions: REPS,
+    what: {
+      podnet: 'identify(await scanHost(new ShellRunner(8), { host: netnsNamed(node), only: [node, ...pods] }), defaultEvidence(stateRoot)) then resolvePeers(snapshot); a fresh ShellRunner per sample',
+      podnetUnscoped: 'the same without `only`: every namespace on the machine',
+      naive: 'per namespace (node, then each pod) `ip -n NS -json -d link show`, `ip -n NS -json addr show`, `ip -n NS -json route show`, `ip -n NS -json neigh show`, plus `bridge -n NODE -json fdb show`; each an execFile awaited before the next; host veths found by parsing the link dumps',
+      commands: 'podnet: commands the runner ran (plus `shells` persistent sh processes); naive: processes exec\'d',
+    },
+    results,
+    target: { pods: TARGET.pods, maxMs: TARGET.maxMs, minRatio: TARGET.minRatio, measuredMs, measuredRatio, met },
+  };
+  await ctx.write(out);
+  console.log(table(rows));
+  console.log(`\ntarget: ${TARGET.pods} pods inspected in < ${TARGET.maxMs} ms and ≥ ${TARGET.minRatio}× faster than the naive way: measured ${measuredMs} ms, ${measuredRatio}× — ${met ? 'met' : 'NOT met'}`);
+});

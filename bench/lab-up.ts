@@ -4,22 +4,17 @@
 // Usage (root): `npm run bench`, or `node dist/bench/lab-up.js [--quick]` (--quick: 1 repetition).
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Host } from '../src/host/host.js';
 import { ExecRunner } from '../src/host/runner.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
-import { CountingRunner, Guard, hex, labLeftovers, median, random, round } from './common.js';
+import { CountingRunner, QUICK, ROOT, hex, labLeftovers, machineFacts, median, random, round, runBenchmark, type Guard } from './common.js';
 import { labDown, labUp } from '../src/lab/lifecycle.js';
 import { type LabDeps } from '../src/lab/deps.js';
 import { LOOPBACK_NETWORK, podNetwork, resolvePlan } from '../src/lab/plan.js';
 import { defaultTopology, parseTopology } from '../src/model/topology.js';
 import { ReferenceRun } from './reference.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const QUICK = process.argv.includes('--quick');
 const SIZES = [1, 10, 100];
 const REPS = (n: number) => (QUICK ? 1 : n >= 100 ? 3 : 5);
 const TARGET = { pods: 100, ratio: 10 };
@@ -33,14 +28,12 @@ interface PodnetSample extends Sample { spawnsUp: number; spawnsDown: number }
 
 const medians = (xs: readonly Sample[]): Sample => ({ up: round(median(xs.map((x) => x.up))), down: round(median(xs.map((x) => x.down))), total: round(median(xs.map((x) => x.total))) });
 
-// Everything this run creates: lab names and reference prefixes (checked for leftovers at the end),
-// and undo actions for what is live right now (run on a second SIGINT/SIGTERM).
+// Everything this run creates: lab names and reference prefixes (checked for leftovers at the end);
+// the run's guard (undo actions for what is live right now) and temp dir, set by runBenchmark.
 const labsUsed: string[] = [];
 const prefixesUsed: string[] = [];
-const guard = new Guard();
+let guard: Guard;
 let tmp = '';
-
-
 
 /** podnet in process: labUp then labDown of a one-node lab with `n` pods. */
 async function podnetSample(n: number): Promise<PodnetSample> {
@@ -128,69 +121,6 @@ async function spawnCost(count = 50): Promise<number[]> {
   return costs;
 }
 
-/** Namespaces and processes this run made that are still there (should be none). */
-async function leftovers(): Promise<string[]> {
-  return labLeftovers(labsUsed, prefixesUsed);
-}
-
-/** Runs the whole benchmark and writes the results. */
-async function main(): Promise<number> {
-  if (process.getuid?.() !== 0) {
-    console.error('the benchmark needs root (it creates network namespaces)');
-    return 1;
-  }
-  tmp = await mkdtemp(join(os.tmpdir(), 'podnet-bench-'));
-  guard.onSignals(() => tmp);
-  return guard.conclude(async () => {
-    const spawnBefore = await spawnCost();
-    console.error('warming up (one unrecorded 1-pod sample of each path)');
-    await podnetSample(1);
-    await referenceSample(1);
-    const results = [];
-    for (const n of SIZES) {
-      const podnet: PodnetSample[] = [];
-      const reference: Sample[] = [];
-      for (let r = 0; r < REPS(n); r++) {
-        console.error(`N=${n} repetition ${r + 1}/${REPS(n)}`);
-        // Alternate which path goes first, so drift in the machine hits both alike.
-        if (r % 2 === 0) { podnet.push(await podnetSample(n)); reference.push(await referenceSample(n)); }
-        else { reference.push(await referenceSample(n)); podnet.push(await podnetSample(n)); }
-      }
-      const cli = await cliSample(n);
-      const pm = medians(podnet);
-      const ref = medians(reference);
-      results.push({
-        pods: n,
-        podnet: { median: pm, samples: podnet.map(roundSample), spawns: { up: median(podnet.map((s) => s.spawnsUp)), down: median(podnet.map((s) => s.spawnsDown)) } },
-        reference: { median: ref, samples: reference.map(roundSample) },
-        cli: 'skipped' in cli ? cli : roundSample(cli),
-        ratio: { up: round(ref.up / pm.up), down: round(ref.down / pm.down), total: round(ref.total / pm.total) },
-      });
-    }
-    const spawnAfter = await spawnCost();
-    const at = results.find((r) => r.pods === TARGET.pods);
-    const out = {
-      date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, kernel: os.release(), node: process.version },
-      quick: QUICK,
-      repetitions: Object.fromEntries(SIZES.map((n) => [n, REPS(n)])),
-      spawnCostMs: round3(median(spawnBefore)),
-      spawnCost: { calls: spawnBefore.length, what: "synchronous part of child_process.spawn('true'), per call", medianMs: round3(median(spawnBefore)), meanMs: round3(mean(spawnBefore)), medianMsAtEnd: round3(median(spawnAfter)) },
-      results,
-      target: { pods: TARGET.pods, ratio: TARGET.ratio, measured: at?.ratio.total, met: (at?.ratio.total ?? 0) >= TARGET.ratio },
-    };
-    // A quick run is a smoke test: it writes nothing over the last full run's figures.
-    if (!QUICK) {
-      await mkdir(join(ROOT, 'bench/results'), { recursive: true });
-      await writeFile(join(ROOT, 'bench/results/lab-up.json'), `${JSON.stringify(out, null, 2)}\n`);
-    }
-    console.log(table(results));
-    console.log(`\nNode spawn() main-thread cost: ${out.spawnCostMs} ms per child (median of ${spawnBefore.length}; ${out.spawnCost.medianMsAtEnd} ms at the end)`);
-    console.log(`target: ${TARGET.pods} pods ≥ ${TARGET.ratio}× faster than the reference: measured ${out.target.measured}× — ${out.target.met ? 'met' : 'NOT met'}`);
-    console.log(QUICK ? '(quick run: nothing written)' : 'wrote bench/results/lab-up.json');
-  }, leftovers, tmp);
-}
-
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const roundSample = <T extends Sample>(s: T): T => ({ ...s, up: round(s.up), down: round(s.down), total: round(s.total) });
@@ -202,4 +132,48 @@ function table(results: { pods: number; podnet: { median: Sample }; reference: {
   return ['| pods | podnet up / down / total ms | reference up / down / total ms | reference ÷ podnet (total) | podnet CLI (includes Node start-up), ms |', '|---|---|---|---|---|', ...rows].join('\n');
 }
 
-process.exitCode = await main();
+/** Runs the whole benchmark and writes the results. */
+await runBenchmark({ name: 'lab-up', needsRoot: 'it creates network namespaces', leftovers: () => labLeftovers(labsUsed, prefixesUsed) }, async (ctx) => {
+  ({ guard, tmp } = ctx);
+  const spawnBefore = await spawnCost();
+  console.error('warming up (one unrecorded 1-pod sample of each path)');
+  await podnetSample(1);
+  await referenceSample(1);
+  const results = [];
+  for (const n of SIZES) {
+    const podnet: PodnetSample[] = [];
+    const reference: Sample[] = [];
+    for (let r = 0; r < REPS(n); r++) {
+      console.error(`N=${n} repetition ${r + 1}/${REPS(n)}`);
+      // Alternate which path goes first, so drift in the machine hits both alike.
+      if (r % 2 === 0) { podnet.push(await podnetSample(n)); reference.push(await referenceSample(n)); }
+      else { reference.push(await referenceSample(n)); podnet.push(await podnetSample(n)); }
+    }
+    const cli = await cliSample(n);
+    const pm = medians(podnet);
+    const ref = medians(reference);
+    results.push({
+      pods: n,
+      podnet: { median: pm, samples: podnet.map(roundSample), spawns: { up: median(podnet.map((s) => s.spawnsUp)), down: median(podnet.map((s) => s.spawnsDown)) } },
+      reference: { median: ref, samples: reference.map(roundSample) },
+      cli: 'skipped' in cli ? cli : roundSample(cli),
+      ratio: { up: round(ref.up / pm.up), down: round(ref.down / pm.down), total: round(ref.total / pm.total) },
+    });
+  }
+  const spawnAfter = await spawnCost();
+  const at = results.find((r) => r.pods === TARGET.pods);
+  const out = {
+    date: new Date().toISOString(),
+    machine: machineFacts(),
+    quick: QUICK,
+    repetitions: Object.fromEntries(SIZES.map((n) => [n, REPS(n)])),
+    spawnCostMs: round3(median(spawnBefore)),
+    spawnCost: { calls: spawnBefore.length, what: "synchronous part of child_process.spawn('true'), per call", medianMs: round3(median(spawnBefore)), meanMs: round3(mean(spawnBefore)), medianMsAtEnd: round3(median(spawnAfter)) },
+    results,
+    target: { pods: TARGET.pods, ratio: TARGET.ratio, measured: at?.ratio.total, met: (at?.ratio.total ?? 0) >= TARGET.ratio },
+  };
+  await ctx.write(out);
+  console.log(table(results));
+  console.log(`\nNode spawn() main-thread cost: ${out.spawnCostMs} ms per child (median of ${spawnBefore.length}; ${out.spawnCost.medianMsAtEnd} ms at the end)`);
+  console.log(`target: ${TARGET.pods} pods ≥ ${TARGET.ratio}× faster than the reference: measured ${out.target.measured}× — ${out.target.met ? 'met' : 'NOT met'}`);
+});

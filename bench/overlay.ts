@@ -12,10 +12,8 @@
 // Usage (root): `npm run bench:overlay`, or `node dist/bench/overlay.js [--quick]` (--quick: one short
 // iperf3 run per path and one lab of each kind; writes nothing).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Host } from '../src/host/host.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
 import { processRunning } from '../src/host/process.js';
@@ -25,11 +23,9 @@ import { type LabDeps } from '../src/lab/deps.js';
 import { readFile } from 'node:fs/promises';
 import { LOOPBACK_NETWORK, podNetwork, resolvePlan } from '../src/lab/plan.js';
 import { parseTopology, type Topology } from '../src/model/topology.js';
-import { Guard, exec, hex, labLeftovers, median, random, round, sleep, waitFor, type Exit } from './common.js';
+import { QUICK, exec, hex, labLeftovers, machineFacts, median, random, round, runBenchmark, sleep, waitFor, type Exit, type Guard } from './common.js';
 import { ReferenceRun, netnsNames } from './reference.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const QUICK = process.argv.includes('--quick');
 /** iperf3: `reps` runs per path of one TCP stream, `seconds` measured after `omit` seconds left out (slow start). */
 const IPERF = QUICK ? { reps: 1, seconds: 1, omit: 0 } : { reps: 7, seconds: 3, omit: 1 };
 const PORT = 5201;
@@ -40,7 +36,8 @@ const TARGET = { what: 'cross-node pod-to-pod TCP throughput, podnet ÷ hand-bui
 /** Every command but iperf3's client is bounded by this. */
 const CMD_MS = 30_000;
 
-const guard = new Guard();
+/** The run's guard (undo actions for what is live, interrupted?) and temp dir, set by runBenchmark. */
+let guard: Guard;
 let tmp = '';
 /** Everything this run creates, checked for leftovers at the end: lab names, namespace prefixes, PIDs. */
 const made = { labs: [] as string[], prefixes: [] as string[], pids: [] as number[] };
@@ -140,7 +137,7 @@ type PathKey = 'podnet' | 'handBuilt' | 'handBuiltMasq' | 'labSameNode' | 'rawVe
 /** One path iperf3 measures; `vxlanNode`: the client's node, whose flannel.1 must carry the bytes. */
 interface DataPath { key: PathKey; label: string; client: Endpoint; server: Endpoint; vxlanNode?: string }
 
-/** flannel's `--ip-masq` rules (k3s-networking-facts.md §4) for a node with pod CIDR 10.42.X.0/24, in
+/** flannel's `--ip-masq` rules (docs/facts.md#flannel) for a node with pod CIDR 10.42.X.0/24, in
  * nft: the masquerade chain on postrouting and the accept chain on forward. */
 const flannelMasqRules = (podCIDR: string) => `table ip flannel {
   chain FLANNEL-POSTRTG {
@@ -582,48 +579,41 @@ async function leftovers(): Promise<string[]> {
   return [...(await labLeftovers(made.labs, made.prefixes)), ...iperfs];
 }
 
-/** Runs every measurement and writes the results. */
-async function main(): Promise<number> {
-  if (process.getuid?.() !== 0) {
-    console.error('the benchmark needs root (it creates network namespaces)');
-    return 1;
-  }
-  const version = await exec(['iperf3', '--version'], '', undefined, CMD_MS).catch(() => undefined);
-  if (!version || version.code !== 0) {
-    console.error('iperf3 is missing: install it (`npm run setup` does)');
-    return 1;
-  }
-  tmp = await mkdtemp(join(os.tmpdir(), 'podnet-bench-overlay-'));
-  guard.onSignals(() => tmp);
-  return guard.conclude(async () => {
-    const loadBefore = os.loadavg();
-    const sections: Record<string, Section & { loadavg: { before: number[]; after: number[] } }> = {};
-    for (const m of MEASUREMENTS) {
-      if (guard.interrupted) throw new Error('interrupted');
-      console.error(`\n== ${m.title}`);
-      const before = os.loadavg().map(round);
-      const s = await m.run();
-      sections[m.key] = { ...s, loadavg: { before, after: os.loadavg().map(round) } };
-    }
-    const targets = Object.values(sections).flatMap((s) => (s.target ? [s.target] : []));
-    const out = {
-      date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, kernel: os.release(), node: process.version, iperf3: version.stdout.split('\n')[0].trim(), loadavgBefore: loadBefore.map(round), loadavgAfter: os.loadavg().map(round) },
-      quick: QUICK,
-      results: Object.fromEntries(Object.entries(sections).map(([k, s]) => [k, { ...s.results, loadavg: s.loadavg }])),
-      targets,
-      met: targets.every((t) => t.met),
-    };
-    for (const m of MEASUREMENTS) console.log(`\n### ${m.title}\n\n${sections[m.key].table.join('\n')}`);
-    console.log(`\nload average: ${out.machine.loadavgBefore.join(' ')} before, ${out.machine.loadavgAfter.join(' ')} after`);
-    for (const t of targets) console.log(`target: ${t.what} ${t.min !== undefined ? `≥ ${t.min}` : `≤ ${t.max}`}: measured ${t.measured} — ${t.met ? 'met' : 'NOT met'}`);
-    // A quick run is a smoke test: it writes nothing over the last full run's figures.
-    if (!QUICK) {
-      await mkdir(join(ROOT, 'bench/results'), { recursive: true });
-      await writeFile(join(ROOT, 'bench/results/overlay.json'), `${JSON.stringify(out, null, 2)}\n`);
-    }
-    console.log(QUICK ? '(quick run: nothing written)' : 'wrote bench/results/overlay.json');
-  }, leftovers, tmp);
-}
+/** The iperf3 version line, or undefined when iperf3 cannot run. */
+let iperf3Version: string | undefined;
 
-process.exitCode = await main();
+/** Runs every measurement and writes the results. */
+await runBenchmark({
+  name: 'overlay',
+  needsRoot: 'it creates network namespaces',
+  async check() {
+    const version = await exec(['iperf3', '--version'], '', undefined, CMD_MS).catch(() => undefined);
+    iperf3Version = version?.code === 0 ? version.stdout.split('\n')[0].trim() : undefined;
+    return iperf3Version === undefined ? 'iperf3 is missing: install it (`npm run setup` does)' : undefined;
+  },
+  leftovers,
+}, async (ctx) => {
+  ({ guard, tmp } = ctx);
+  const loadBefore = os.loadavg();
+  const sections: Record<string, Section & { loadavg: { before: number[]; after: number[] } }> = {};
+  for (const m of MEASUREMENTS) {
+    if (guard.interrupted) throw new Error('interrupted');
+    console.error(`\n== ${m.title}`);
+    const before = os.loadavg().map(round);
+    const s = await m.run();
+    sections[m.key] = { ...s, loadavg: { before, after: os.loadavg().map(round) } };
+  }
+  const targets = Object.values(sections).flatMap((s) => (s.target ? [s.target] : []));
+  const out = {
+    date: new Date().toISOString(),
+    machine: { ...machineFacts(), iperf3: iperf3Version, loadavgBefore: loadBefore.map(round), loadavgAfter: os.loadavg().map(round) },
+    quick: QUICK,
+    results: Object.fromEntries(Object.entries(sections).map(([k, s]) => [k, { ...s.results, loadavg: s.loadavg }])),
+    targets,
+    met: targets.every((t) => t.met),
+  };
+  for (const m of MEASUREMENTS) console.log(`\n### ${m.title}\n\n${sections[m.key].table.join('\n')}`);
+  console.log(`\nload average: ${out.machine.loadavgBefore.join(' ')} before, ${out.machine.loadavgAfter.join(' ')} after`);
+  for (const t of targets) console.log(`target: ${t.what} ${t.min !== undefined ? `≥ ${t.min}` : `≤ ${t.max}`}: measured ${t.measured} — ${t.met ? 'met' : 'NOT met'}`);
+  await ctx.write(out);
+});

@@ -6,7 +6,7 @@
 // Usage: `node dist/bench/trace-decode.js [--quick]` (--quick: 100k packets, 1 repetition).
 // Internal: `node dist/bench/trace-decode.js --worker FILE [--print]` is one podnet sample as a process.
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,21 +15,14 @@ import { decodeFrame } from '../src/trace/decode.js';
 import { writePcap } from '../src/trace/pcap.js';
 import type { CapturedFrame } from '../src/model/packet.js';
 import { arp, captured, eth, icmp, icmpEcho, ipv4, padded, tcp, udp, vxlan } from '../test/fixtures/trace/frames.js';
+import { QUICK, machineFacts, median, round, runBenchmark } from './common.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
-const QUICK = process.argv.includes('--quick');
 const PACKETS = QUICK ? 100_000 : 1_000_000;
 const REPS = QUICK ? 1 : 3;
 /** From the issue: decoding a capture is faster than tshark printing the same fields. */
 const TARGET = { minRatio: 1 };
 const TSHARK_FIELDS = ['-T', 'fields', '-e', 'frame.number', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'ip.proto', '-e', 'frame.len'];
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const round = (x: number) => Math.round(x * 10) / 10;
 
 /** A row of what tshark prints: frame number, source, destination, protocol, length. */
 type Row = [number, string, string, number | undefined, number];
@@ -170,13 +163,11 @@ function sample(path: string, rep: number, packets: number): Sample {
   return Object.assign({}, ...order.map((run) => run())) as Sample;
 }
 
-function main(): number {
-  if (spawnSync('tshark', ['--version']).status !== 0) {
-    console.error('tshark is not installed: apt-get install tshark (or run `npm run setup`)');
-    return 1;
-  }
-  const tmp = mkdtempSync(join(os.tmpdir(), 'podnet-bench-trace-'));
-  try {
+/** The benchmark: the file, a check that podnet and tshark agree, then REPS rotating samples. Exits 1
+ * when the target is not met. */
+function main(): Promise<never> {
+  const tshark = () => (spawnSync('tshark', ['--version']).status !== 0 ? 'tshark is not installed: apt-get install tshark (or run `npm run setup`)' : undefined);
+  return runBenchmark({ name: 'trace-decode', check: tshark }, async ({ tmp, guard, write }) => {
     const path = join(tmp, 'mix.pcap');
     const file = makeFile(path, PACKETS);
     console.error(`wrote ${PACKETS} packets (${(file.bytes / 1e6).toFixed(1)} MB, ${file.avgLen} bytes a frame on average) to ${path}`);
@@ -190,6 +181,7 @@ function main(): number {
     const loadBefore = os.loadavg();
     const samples: Sample[] = [];
     for (let rep = 0; rep < REPS; rep++) {
+      if (guard.interrupted) throw new Error('interrupted');
       const s = sample(path, rep, PACKETS);
       samples.push(s);
       console.error(`rep ${rep + 1}: podnet ${round(s.podnetMs)} ms (process ${round(s.podnetProcessMs)}, printing ${round(s.podnetPrintMs)}), tshark ${round(s.tsharkMs)} ms`);
@@ -203,7 +195,7 @@ function main(): number {
     };
     const out = {
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, kernel: os.release(), node: process.version, loadavgBefore: loadBefore.map(round), loadavgAfter: os.loadavg().map(round) },
+      machine: { ...machineFacts(), loadavgBefore: loadBefore.map(round), loadavgAfter: os.loadavg().map(round) },
       tshark: spawnSync('tshark', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0],
       quick: QUICK,
       repetitions: REPS,
@@ -219,10 +211,7 @@ function main(): number {
       samples: samples.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v as number)]))),
       target: { minRatio: TARGET.minRatio, measuredRatio: ratio.tsharkOverPodnet, met: ratio.tsharkOverPodnet > TARGET.minRatio },
     };
-    if (!QUICK) {
-      mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-      writeFileSync(join(ROOT, 'bench/results/trace-decode.json'), `${JSON.stringify(out, null, 2)}\n`);
-    }
+    await write(out);
     const pps = (ms: number) => `${(PACKETS / ms / 1000).toFixed(2)} M/s`;
     console.log(`| ${PACKETS} packets (${(file.bytes / 1e6).toFixed(0)} MB) | median of ${REPS} | packets/s | tshark ÷ this |`);
     console.log('|---|---:|---:|---:|');
@@ -230,15 +219,13 @@ function main(): number {
     console.log(`| podnet as a process (node startup included) | ${med.podnetProcessMs} ms | ${pps(med.podnetProcessMs)} | ${ratio.tsharkOverPodnetProcess}× |`);
     console.log(`| podnet as a process, printing the fields | ${med.podnetPrintMs} ms | ${pps(med.podnetPrintMs)} | ${ratio.tsharkOverPodnetPrinting}× |`);
     console.log(`| tshark -T fields (frame.number ip.src ip.dst ip.proto frame.len) | ${med.tsharkMs} ms | ${pps(med.tsharkMs)} | 1× |`);
-    console.log(`\ntarget: faster than tshark — measured ${ratio.tsharkOverPodnet}× — ${out.target.met ? 'met' : 'NOT met'}${QUICK ? ' (quick run: nothing written)' : '\nwrote bench/results/trace-decode.json'}`);
+    console.log(`\ntarget: faster than tshark — measured ${ratio.tsharkOverPodnet}× — ${out.target.met ? 'met' : 'NOT met'}`);
     return out.target.met ? 0 : 1;
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 }
 
 if (process.argv[1] === SELF) {
   const w = process.argv.indexOf('--worker');
   if (w >= 0) worker(process.argv[w + 1], process.argv.includes('--print'));
-  else process.exitCode = main();
+  else await main();
 }

@@ -5,11 +5,8 @@
 // layout). The targets are absolute
 // (the issue's): topology under 1 s, trace under 1.5 s; there is no reference UI to run beside it.
 // Usage: `node dist/bench/ui.js [--quick]`. Writes bench/results/ui.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Host } from '../src/host/host.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
@@ -20,11 +17,9 @@ import { Layouter } from '../src/web/layouter.js';
 import { scanTarget } from '../src/web/scan.js';
 import { startUi, type UiServer } from '../src/web/server.js';
 import { buildTopology } from '../src/web/topology.js';
-import { Guard, hex, labLeftovers, median, random, round } from './common.js';
+import { QUICK, hex, labLeftovers, machineFacts, median, random, round, runBenchmark, type Guard } from './common.js';
 import { resolveTarget } from '../src/lab/target.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const QUICK = process.argv.includes('--quick');
 const REPS = QUICK ? 3 : 10;
 const FIRSTS = QUICK ? 1 : 3;
 const TARGET = { topologyMs: 1000, traceMs: 1500 };
@@ -38,8 +33,9 @@ const SIZES: Size[] = [
   { name: '250 pods', nodes: ['server'], pods: 250, trace: ['pod1', 'pod2'] },
 ];
 
+// Labs this run made (checked for leftovers at the end); the run's guard and temp dir, set by runBenchmark.
 const labsUsed: string[] = [];
-const guard = new Guard();
+let guard: Guard;
 let tmp = '';
 
 /** Marks, in the page's own clock (0 = the navigation's start: the request of the login URL), when
@@ -168,56 +164,34 @@ async function measure(browser: Browser, size: Size) {
   }
 }
 
-/** Namespaces and processes this run made that are still there (should be none). */
-async function leftovers(): Promise<string[]> {
-  return labLeftovers(labsUsed);
-}
-
-async function main(): Promise<number> {
-  if (process.getuid?.() !== 0) {
-    console.error('the UI benchmark needs root (it brings labs up)');
-    return 1;
+await runBenchmark({ name: 'ui', needsRoot: 'it brings labs up', leftovers: () => labLeftovers(labsUsed) }, async (ctx) => {
+  ({ guard, tmp } = ctx);
+  const loadBefore = os.loadavg();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 30_000 });
+  const runs = [];
+  try {
+    for (const size of SIZES) runs.push(await measure(browser, size));
+  } finally {
+    await browser.close();
   }
-  tmp = await mkdtemp(join(os.tmpdir(), 'podnet-bench-ui-'));
-  guard.onSignals(() => tmp);
-  let browser: Browser | undefined;
-  return guard.conclude(async () => {
-    const loadBefore = os.loadavg();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 30_000 });
-    const runs = [];
-    try {
-      for (const size of SIZES) runs.push(await measure(browser, size));
-    } finally {
-      await browser.close();
-    }
-    const rows = runs.map((r) => ({
-      size: r.size.name, nodes: r.size.nodes.length, pods: r.size.pods, boxes: r.boxes,
-      topologyMs: { first: round(median(r.first)), later: round(median(r.warm)) },
-      traceMs: { click: round(median(r.trace.map((t) => t.ms))), server: round(median(r.trace.map((t) => t.serverMs))), events: r.trace[0]?.events ?? 0 },
-      serverMs: r.share,
-      samplesMs: { first: r.first.map(round), later: r.warm.map(round), trace: r.trace.map((t) => round(t.ms)) },
-    }));
-    const met = {
-      topology: rows.every((r) => r.topologyMs.later < TARGET.topologyMs && r.topologyMs.first < TARGET.topologyMs),
-      trace: rows.every((r) => r.traceMs.click < TARGET.traceMs),
-    };
-    console.log('| lab | boxes | topology: first load ms | topology: later loads ms | trace click → first hop ms (server) | server scan / layout ms |');
-    console.log('|---|---:|---:|---:|---:|---|');
-    for (const r of rows) console.log(`| ${r.size} | ${r.boxes} | ${r.topologyMs.first} | ${r.topologyMs.later} | ${r.traceMs.click} (${r.traceMs.server}) | ${r.serverMs.scanMs} / ${r.serverMs.layoutMs} |`);
-    console.log(`\ntargets: topology under ${TARGET.topologyMs} ms — ${met.topology ? 'met' : 'NOT met'}; trace under ${TARGET.traceMs} ms — ${met.trace ? 'met' : 'NOT met'}`);
-    if (!QUICK) {
-      mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-      writeFileSync(join(ROOT, 'bench/results/ui.json'), `${JSON.stringify({
-        date: new Date().toISOString(),
-        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, kernel: os.release(), node: process.version, chromium: browser.version(), loadBefore, loadAfter: os.loadavg() },
-        repetitions: REPS, firstLoads: FIRSTS, rows, target: { ...TARGET, met },
-      }, null, 2)}\n`);
-      console.log('wrote bench/results/ui.json');
-    }
-  }, leftovers, tmp);
-}
-
-main().then((code) => process.exit(code), (e: unknown) => {
-  console.error(`bench/ui: ${(e as Error).message}`);
-  process.exit(1);
+  const rows = runs.map((r) => ({
+    size: r.size.name, nodes: r.size.nodes.length, pods: r.size.pods, boxes: r.boxes,
+    topologyMs: { first: round(median(r.first)), later: round(median(r.warm)) },
+    traceMs: { click: round(median(r.trace.map((t) => t.ms))), server: round(median(r.trace.map((t) => t.serverMs))), events: r.trace[0]?.events ?? 0 },
+    serverMs: r.share,
+    samplesMs: { first: r.first.map(round), later: r.warm.map(round), trace: r.trace.map((t) => round(t.ms)) },
+  }));
+  const met = {
+    topology: rows.every((r) => r.topologyMs.later < TARGET.topologyMs && r.topologyMs.first < TARGET.topologyMs),
+    trace: rows.every((r) => r.traceMs.click < TARGET.traceMs),
+  };
+  console.log('| lab | boxes | topology: first load ms | topology: later loads ms | trace click → first hop ms (server) | server scan / layout ms |');
+  console.log('|---|---:|---:|---:|---:|---|');
+  for (const r of rows) console.log(`| ${r.size} | ${r.boxes} | ${r.topologyMs.first} | ${r.topologyMs.later} | ${r.traceMs.click} (${r.traceMs.server}) | ${r.serverMs.scanMs} / ${r.serverMs.layoutMs} |`);
+  console.log(`\ntargets: topology under ${TARGET.topologyMs} ms — ${met.topology ? 'met' : 'NOT met'}; trace under ${TARGET.traceMs} ms — ${met.trace ? 'met' : 'NOT met'}`);
+  await ctx.write({
+    date: new Date().toISOString(),
+    machine: { ...machineFacts(), chromium: browser.version(), loadBefore, loadAfter: os.loadavg() },
+    repetitions: REPS, firstLoads: FIRSTS, rows, target: { ...TARGET, met },
+  });
 });

@@ -1,18 +1,21 @@
-// Shared helpers for the kernel tier: unique names, LabDeps on a temp state root, and independent
+// Shared helpers for the kernel tier: unique names, LabDeps on a temp state root, a lab of a test
+// file's own (withLab: up in `before`, down and checked from kernel state in `after`), and independent
 // reads of what the kernel holds (`ip -n NS -json -details …`, `bridge -n NS -json …`, /proc), made
 // straight through child_process — never through podnet's own readers. Every wait is bounded.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { Host } from '../../src/host/host.js';
 import { ExecRunner } from '../../src/host/runner.js';
 import type { LabDeps } from '../../src/lab/deps.js';
 import { LabDir, type LabState } from '../../src/lab/state.js';
 import { resolveTarget, type Target } from '../../src/lab/target.js';
-import { requireUp } from '../../src/lab/lifecycle.js';
+import { labUp, requireUp, type LabUpOptions } from '../../src/lab/lifecycle.js';
+import { defaultTopology, parseTopology } from '../../src/model/topology.js';
 
 type Json = Record<string, unknown>;
 
@@ -304,4 +307,81 @@ export async function labTarget(stateRoot: string, lab: string, node?: string): 
 /** The state of a lab that is up. */
 export function labState(stateRoot: string, lab: string): Promise<LabState> {
   return requireUp(new LabDir(stateRoot, lab), lab);
+}
+
+/** A lab of a test file's own (see withLab). */
+export interface LabFixture {
+  /** The lab's name: `<prefix>` + 6 random hex digits. */
+  readonly lab: string;
+  /** Its state root, a temp dir of its own (made in the `before` hook, removed in `after`). */
+  readonly root: string;
+  /** LabDeps on that root, as the CLI builds them (ExecRunner). */
+  readonly deps: LabDeps;
+  /** The lab's state file, read now (readState). */
+  state(): LabState;
+  /** The target `podnet inspect --name LAB [NODE]` resolves to. */
+  target(node?: string): Promise<Target>;
+  /** Resolves once the lab is up (brings it up if withLab's own hook has not yet): a file's `before`
+   * that needs the lab awaits this first — node 20 runs a file's top-level `before` hooks at once,
+   * not one after the other (inside a `describe` they do run in order). */
+  ready(): Promise<void>;
+  /** Registers `fn` to run in the tear-down before the lab goes down, the last registered first:
+   * for what reads the lab (a UI server, a browser, shells). Its failure fails the file. */
+  cleanup(fn: () => unknown): void;
+}
+
+/** How withLab brings its lab up. */
+export interface WithLabOptions {
+  /** The lab name's prefix (default `kt`). */
+  prefix?: string;
+  /** labUp's options: the lease store, the agents' lease TTL. */
+  up?: LabUpOptions;
+  /** Runs in the `before` hook before the lab comes up (e.g. an etcd of the user's that the lab uses). */
+  beforeUp?: () => Promise<unknown>;
+  /** Runs in the `after` hook once the lab is down and checked, whatever happened before (e.g. that
+   * etcd stopped). Its failure fails the file. */
+  afterDown?: () => Promise<unknown>;
+}
+
+/** A lab for the tests of a file (or of a `describe`, when called inside one): `topology` (a number
+ * of pods on the default node `server`, or a topology as written; default 2 pods) comes up in a
+ * `before` hook under a fresh state root; an `after` hook runs the cleanups, takes the lab down, checks
+ * from kernel state that no `podnet-<lab>-` namespace and no process of the lab is left (removing
+ * them by force if one is, and failing the file), and removes the state root. A `before` of the file
+ * that needs the lab awaits `ready()`; `after` hooks run in the order they were registered, so one
+ * registered after withLab runs once the lab is down. Nothing happens at the call itself, so a
+ * skipped `describe` makes nothing. */
+export function withLab(label: string, topology: number | object = 2, opts: WithLabOptions = {}): LabFixture {
+  const lab = uniqueName(opts.prefix ?? 'kt');
+  const root = join(tmpdir(), `podnet-kernel-${label}-${randomBytes(4).toString('hex')}`);
+  const deps = labDeps(root);
+  const cleanups: (() => unknown)[] = [];
+  let up: Promise<void> | undefined;
+  const ready = () => (up ??= (async () => {
+    await mkdir(root, { mode: 0o700 }); // fails if the name exists: the root is this fixture's own
+    await opts.beforeUp?.();
+    await labUp(deps, lab, parseTopology(typeof topology === 'number' ? defaultTopology(topology) : topology), opts.up);
+  })());
+  before(ready);
+  after(async () => {
+    const problems: string[] = [];
+    const attempt = async (what: string, fn: () => unknown) => {
+      try {
+        await fn();
+      } catch (e) {
+        problems.push(`${what}: ${(e as Error).message}`);
+      }
+    };
+    for (const fn of cleanups.splice(0).reverse()) await attempt('cleanup', fn);
+    await attempt('tear-down', () => tearDownLabs(deps, [lab], [root]));
+    if (opts.afterDown) await attempt('after the lab went down', opts.afterDown);
+    if (problems.length) throw new Error(problems.join('; '));
+  });
+  return {
+    lab, root, deps,
+    state: () => readState(root, lab),
+    target: (node) => labTarget(root, lab, node),
+    ready,
+    cleanup: (fn) => { cleanups.push(fn); },
+  };
 }

@@ -1,29 +1,20 @@
 // inspect on a podnet lab: the snapshot's joins equal what the kernel says, read independently here.
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExecRunner } from '../../../src/host/runner.js';
 import { ShellRunner } from '../../../src/host/shell-runner.js';
-import { labUp } from '../../../src/lab/lifecycle.js';
-import { defaultTopology, parseTopology } from '../../../src/model/topology.js';
 import { inspectTarget } from '../../../src/inspect/inspect.js';
 import { peerKey, resolvePeers, type Snapshot } from '../../../src/model/snapshot.js';
-import { inet, labDeps, link, links, readState, tearDownLabs, tempDir, uniqueName, labTarget } from '../helpers.js';
+import { inet, link, links, readState, withLab } from '../helpers.js';
 import { Host } from '../../../src/host/host.js';
 
 const T = { timeout: 60_000 };
-let root = '';
-let lab = '';
+const { lab, root, target, ready } = withLab('inspect-lab', 3, { prefix: 'ki' });
 let snap: Snapshot;
 
 before(async () => {
-  root = await tempDir('inspect-lab');
-  lab = uniqueName('ki');
-  await labUp(labDeps(root), lab, parseTopology(defaultTopology(3)));
-  snap = await inspectTarget(new Host(new ShellRunner()), await labTarget(root, lab, 'server'), root);
-});
-
-after(async () => {
-  await tearDownLabs(labDeps(root), [lab], [root]);
+  await ready();
+  snap = await inspectTarget(new Host(new ShellRunner()), await target('server'), root);
 });
 
 test('the node is the host and every namespace of the lab is there, named from the lab state', T, () => {

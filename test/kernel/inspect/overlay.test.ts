@@ -4,35 +4,23 @@
 // `ip -json` / `bridge -json` report, joined to the node that owns the IP and MAC (read here from
 // each node's own eth0 and flannel.1); a deleted FDB entry shows in the status; FDB and neighbour
 // views name the remote nodes; a real node's subnet.env names the host.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ShellRunner } from '../../../src/host/shell-runner.js';
-import { labUp } from '../../../src/lab/lifecycle.js';
-import { parseTopology } from '../../../src/model/topology.js';
 import { inspectLab } from '../../../src/inspect/inspect.js';
 import { subnetEnvNode } from '../../../src/inspect/nodes.js';
 import { graphModel, inspectFdb, inspectNeigh, inspectOverlay } from '../../../src/views/index.js';
-import { bridgeJson, inet, ipJson, labDeps, readState, run, tearDownLabs, tempDir, uniqueName, labState } from '../helpers.js';
+import { bridgeJson, inet, ipJson, readState, run, labState, withLab } from '../helpers.js';
 import { Host } from '../../../src/host/host.js';
 
 const T = { timeout: 60_000 };
 const NODES = ['server', 'agent1', 'agent2'];
-let root = '';
-let lab = '';
+const { lab, root, cleanup } = withLab('inspect-overlay', { nodes: NODES.map((name) => ({ name })), pods: [{ name: 'pod1' }, { name: 'pod2' }, { name: 'pod3' }, { name: 'pod4' }] }, { prefix: 'kw' });
 const shells = new ShellRunner(8);
 const runner = new Host(shells);
-
-before(async () => {
-  root = await tempDir('inspect-overlay');
-  lab = uniqueName('kw');
-  await labUp(labDeps(root), lab, parseTopology({ nodes: NODES.map((name) => ({ name })), pods: [{ name: 'pod1' }, { name: 'pod2' }, { name: 'pod3' }, { name: 'pod4' }] }));
-});
-after(async () => {
-  shells.close();
-  await tearDownLabs(labDeps(root), [lab], [root]);
-});
+cleanup(() => shells.close());
 
 const nodeNs = (node: string) => `podnet-${lab}-${node}`;
 /** Who has an underlay IP and a VTEP MAC, read from each node's own interfaces. */

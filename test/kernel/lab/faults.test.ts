@@ -16,11 +16,11 @@ import { ExecRunner, type Command, type Runner } from '../../../src/host/runner.
 import { defaultTopology, parseTopology } from '../../../src/model/topology.js';
 import {
   WatchedChild, alive, distModules, forceRemoveLab, inet, labDeps, labNetns, labProcesses, link, netInodeOf, readState, run,
-  statInode, tearDownLabs, tempDir, sleep, uniqueName, waitFor, within,
+  statInode, tearDownLabs, tempDir, sleep, uniqueName, waitFor, within, withLab,
 } from '../helpers.js';
 
 const T = { timeout: 60_000 };
-/** Every lab this file makes, with its deps and state root, for the final tear-down. */
+/** Every lab a test below makes itself (the running lab is withLab's), with its deps and state root, for the final tear-down. */
 const made: { lab: string; deps: LabDeps; root: string }[] = [];
 let scripts = '';
 
@@ -121,11 +121,7 @@ after(async () => {
 });
 
 describe('a running lab', () => {
-  let main: { lab: string; deps: LabDeps; root: string };
-  before(async () => {
-    main = await newLab('main');
-    await labUp(main.deps, main.lab, parseTopology(defaultTopology(2)));
-  });
+  const main = withLab('faults-main', 2);
 
   test('lab up of a lab that is up → UserError "already up", nothing changed', T, async () => {
     const before = footprint(main.lab);

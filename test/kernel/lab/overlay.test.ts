@@ -2,28 +2,18 @@
 // at 1422-byte DF pings (1450 − 28) and refuses one byte more, and each node holds exactly the
 // state flannel makes (flannel.1, permanent neighbours, FDB entries to the node IPs, onlink routes),
 // from leases in the lab's file store; nodes join and leave with `node add`/`node delete`.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labUp } from '../../../src/lab/lifecycle.js';
 import { nodeAdd, nodeDelete } from '../../../src/lab/nodes.js';
 import { podRun } from '../../../src/lab/pods.js';
 import { overlayProblems } from './overlay-check.js';
-import { parseTopology } from '../../../src/model/topology.js';
-import { ipJson, labDeps, readState, run, runStatus, tearDownLabs, tempDir, uniqueName } from '../helpers.js';
+import { ipJson, labDeps, readState, run, runStatus, withLab } from '../helpers.js';
 
 const T = { timeout: 90_000 };
-let root = '';
-let lab = '';
 const NODES = ['server', 'agent1', 'agent2'];
-
-before(async () => {
-  root = await tempDir('overlay');
-  lab = uniqueName('ko');
-  await labUp(labDeps(root), lab, parseTopology({ nodes: NODES.map((name) => ({ name })), pods: Array.from({ length: 6 }, (_, i) => ({ name: `pod${i + 1}` })) }));
-});
-after(async () => tearDownLabs(labDeps(root), [lab], [root]));
+const { lab, root } = withLab('overlay', { nodes: NODES.map((name) => ({ name })), pods: Array.from({ length: 6 }, (_, i) => ({ name: `pod${i + 1}` })) }, { prefix: 'ko' });
 
 const ping = (netns: string, ip: string, extra: string[] = []) =>
   runStatus(['nsenter', `--net=/run/netns/${netns}`, 'ping', '-c', '1', '-W', '2', ...extra, ip]);

@@ -1,26 +1,22 @@
 // `lab up` of the default topology (the blog's K3s node `server`, pods pod1 and pod2), checked
 // against what the kernel reports, read independently with `ip -json -details` / `bridge -json`,
 // sysctl through nsenter and /proc; then `lab down` removes all of it.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { labDown, labUp } from '../../../src/lab/lifecycle.js';
-import { type LabDeps } from '../../../src/lab/deps.js';
+import { labDown } from '../../../src/lab/lifecycle.js';
 import type { LabState, PodState } from '../../../src/lab/state.js';
-import { defaultTopology, parseTopology } from '../../../src/model/topology.js';
 import {
-  alive, bridgeJson, cmdline, inet, ipJson, kindOf, labDeps, labNetns, labProcesses, link, links, netInodeOf, nsSysctl,
-  readState, run, statInode, tearDownLabs, tempDir, uniqueName, waitFor,
+  alive, bridgeJson, cmdline, inet, ipJson, kindOf, labNetns, labProcesses, link, links, netInodeOf, nsSysctl,
+  run, statInode, waitFor, withLab,
 } from '../helpers.js';
 
 type Json = Record<string, unknown>;
 
-const lab = uniqueName('kt');
+const { lab, root: stateRoot, deps, state: readLabState, ready } = withLab('up', 2);
 const nodeNs = `podnet-${lab}-server`;
 const underlayNs = `podnet-${lab}-underlay`;
-let stateRoot = '';
-let deps: LabDeps;
 let state: LabState;
 let pods: PodState[] = [];
 
@@ -32,15 +28,9 @@ const pod = (name: string) => {
 };
 
 before(async () => {
-  stateRoot = await tempDir('up');
-  deps = labDeps(stateRoot);
-  await labUp(deps, lab, parseTopology(defaultTopology(2)));
-  state = readState(stateRoot, lab);
+  await ready();
+  state = readLabState();
   pods = state.pods;
-});
-
-after(async () => {
-  await tearDownLabs(deps, [lab], [stateRoot]);
 });
 
 describe(`lab up (default topology, 2 pods)`, () => {

@@ -3,27 +3,23 @@
 // agents then run in podnet's own namespace, each managing its node's namespace (`--netns`), since
 // the lab's underlay cannot reach the machine's loopback. Leases land in that etcd and leave it with
 // `lab down`; the pods talk across the overlay.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { labDown, labUp } from '../../../src/lab/lifecycle.js';
-import { parseTopology } from '../../../src/model/topology.js';
+import { labDown } from '../../../src/lab/lifecycle.js';
 import { EtcdLeaseStore } from '../../../src/overlay/etcd-store.js';
-import { alive, labDeps, netInodeOf, readState, runStatus, statInode, tearDownLabs, tempDir, uniqueName, waitFor, WatchedChild } from '../helpers.js';
+import { alive, labDeps, netInodeOf, readState, runStatus, statInode, tempDir, waitFor, WatchedChild, within, withLab } from '../helpers.js';
 import { overlayProblems } from '../lab/overlay-check.js';
 
 const T = { timeout: 60_000 };
-let root = '';
 let data = '';
-let lab = '';
 let etcd: WatchedChild | undefined;
 const port = randomInt(21000, 29000);
 
-before(async () => {
-  root = await tempDir('etcd-ext');
+/** The user's etcd: started before the lab comes up, stopped once the lab is down. */
+async function startEtcd(): Promise<void> {
   data = await tempDir('etcd-ext-data');
-  lab = uniqueName('kx');
   etcd = new WatchedChild(['etcd', '--name', 'ext', '--data-dir', data, '--listen-client-urls', `http://127.0.0.1:${port}`, '--advertise-client-urls', `http://127.0.0.1:${port}`,
     '--listen-peer-urls', `http://127.0.0.1:${port + 1}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${port + 1}`, '--initial-cluster', `ext=http://127.0.0.1:${port + 1}`]);
   const store = new EtcdLeaseStore([`http://127.0.0.1:${port}`]);
@@ -32,16 +28,15 @@ before(async () => {
   } finally {
     await store.close();
   }
-  await labUp(labDeps(root), lab, parseTopology({ nodes: [{ name: 'server' }, { name: 'agent1' }], pods: [{ name: 'pod1' }, { name: 'pod2' }] }), { store: { kind: 'etcd', endpoint: `etcd://127.0.0.1:${port}` }, leaseTtl: 30 });
-});
-after(async () => {
-  try {
-    await tearDownLabs(labDeps(root), [lab], [root]);
-  } finally {
-    if (etcd && alive(etcd.pid)) process.kill(etcd.pid, 'SIGTERM');
-    await etcd?.exited;
-    await rm(data, { recursive: true, force: true });
-  }
+}
+async function stopEtcd(): Promise<void> {
+  if (etcd && alive(etcd.pid)) process.kill(etcd.pid, 'SIGTERM');
+  if (etcd && (await within(etcd.exited, 10_000, 'timeout')) === 'timeout') await etcd.kill();
+  if (data) await rm(data, { recursive: true, force: true });
+}
+
+const { lab, root } = withLab('etcd-ext', { nodes: [{ name: 'server' }, { name: 'agent1' }], pods: [{ name: 'pod1' }, { name: 'pod2' }] }, {
+  prefix: 'kx', up: { store: { kind: 'etcd', endpoint: `etcd://127.0.0.1:${port}` }, leaseTtl: 30 }, beforeUp: startEtcd, afterDown: stopEtcd,
 });
 
 test('agents run in podnet\'s namespace, each managing its node; pods talk across the overlay', T, () => {

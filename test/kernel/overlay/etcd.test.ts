@@ -4,12 +4,11 @@
 // kernel (ip/bridge -json) hold: flannel's key layout with TTL leases, a full mesh, convergence after
 // node add/delete, an agent restart that keeps subnet and VTEP MAC, etcd going away and coming back,
 // racing agents, a lease let expire and reclaimed, and a corrupt lease skipped with a clear line.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { labUp } from '../../../src/lab/lifecycle.js';
 import { nodeAdd, nodeDelete } from '../../../src/lab/nodes.js';
 import { LabDir, type LabState } from '../../../src/lab/state.js';
 import { startAgent, startEtcd } from '../../../src/lab/cluster.js';
@@ -18,21 +17,13 @@ import { EtcdLeaseStore } from '../../../src/overlay/etcd-store.js';
 import { Host } from '../../../src/host/host.js';
 import { ExecRunner } from '../../../src/host/runner.js';
 import { CURRENT_NETNS } from '../../../src/host/netns.js';
-import { parseTopology } from '../../../src/model/topology.js';
-import { alive, ipJson, labDeps, netInodeOf, readState, run, runStatus, statInode, tearDownLabs, tempDir, uniqueName, waitFor } from '../helpers.js';
+import { alive, ipJson, labDeps, netInodeOf, readState, run, runStatus, statInode, tempDir, waitFor, withLab } from '../helpers.js';
 import { overlayProblems, vtepProblems } from '../lab/overlay-check.js';
 
 const T = { timeout: 60_000 };
 const TTL = 4;
-let root = '';
-let lab = '';
-
-before(async () => {
-  root = await tempDir('etcd');
-  lab = uniqueName('ke');
-  await labUp(labDeps(root), lab, parseTopology({ nodes: [{ name: 'server' }, { name: 'agent1' }, { name: 'agent2' }], pods: [{ name: 'pod1' }, { name: 'pod2' }, { name: 'pod3' }] }), { store: { kind: 'etcd' }, leaseTtl: TTL });
-});
-after(async () => tearDownLabs(labDeps(root), [lab], [root]));
+const { lab, root } = withLab('etcd', { nodes: [{ name: 'server' }, { name: 'agent1' }, { name: 'agent2' }], pods: [{ name: 'pod1' }, { name: 'pod2' }, { name: 'pod3' }] },
+  { prefix: 'ke', up: { store: { kind: 'etcd' }, leaseTtl: TTL } });
 
 const state = (): LabState => readState(root, lab);
 const etcdIP = () => state().overlay!.etcd!.ip.split('/')[0];

@@ -7,16 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labUp } from '../../../src/lab/lifecycle.js';
-import { parseTopology } from '../../../src/model/topology.js';
 import { startUi, type UiServer } from '../../../src/web/server.js';
 import type { ElementDetails, Journey, TopologyDoc } from '../../../src/web/api.js';
-import { bridgeJson, ipJson, labDeps, labNetns, links, readState, tearDownLabs, tempDir, uniqueName, labTarget } from '../helpers.js';
+import { bridgeJson, ipJson, labNetns, links, readState, withLab } from '../helpers.js';
 import { EventStream, login, request, type Answer } from './client.js';
 
 const T = { timeout: 60_000 };
-let root = '';
-let lab = '';
+const { lab, root, deps, target, ready, cleanup } = withLab('web-api', { nodes: [{ name: 'server' }, { name: 'agent1' }], pods: [{ name: 'pod1', node: 'server' }, { name: 'pod2', node: 'server' }, { name: 'pod3', node: 'agent1' }] }, { prefix: 'kw' });
 let ro: UiServer;
 let rw: UiServer;
 let roCookie = '';
@@ -24,20 +21,19 @@ let rwCookie = '';
 const errors: unknown[] = [];
 
 before(async () => {
-  root = await tempDir('web-api');
-  lab = uniqueName('kw');
-  const deps = labDeps(root);
-  await labUp(deps, lab, parseTopology({ nodes: [{ name: 'server' }, { name: 'agent1' }], pods: [{ name: 'pod1', node: 'server' }, { name: 'pod2', node: 'server' }, { name: 'pod3', node: 'agent1' }] }));
+  await ready();
   const log = (e: unknown) => errors.push(e);
-  ro = await startUi({ deps, target: await labTarget(deps.stateRoot, lab), allowChanges: false, port: 0, log });
-  rw = await startUi({ deps, target: await labTarget(deps.stateRoot, lab), allowChanges: true, port: 0, log, tickMs: 100 });
+  ro = await startUi({ deps, target: await target(), allowChanges: false, port: 0, log });
+  rw = await startUi({ deps, target: await target(), allowChanges: true, port: 0, log, tickMs: 100 });
   roCookie = await login(ro.url);
   rwCookie = await login(rw.url);
 });
-after(async () => {
+// The servers stop before the lab goes down; the check of their errors runs once it is down.
+cleanup(async () => {
   await ro?.close();
   await rw?.close();
-  await tearDownLabs(labDeps(root), [lab], [root]);
+});
+after(() => {
   assert.deepEqual(errors, [], 'no unexpected server errors');
 });
 
@@ -242,6 +238,8 @@ describe('POST /api/trace and the pcapng', () => {
     jsonError(await post({ src: '$(reboot)', dst: 'pod2', protocol: 'icmp' }), 400, /^src must be/);
     jsonError(await post({ src: 'pod1', dst: 'pod2', protocol: 'icmp', extra: 1 }), 400, /unknown field "extra"/);
     jsonError(await post([1, 2]), 400);
+    jsonError(await post([]), 400, /^the body must be a JSON object like \{"src": "pod1", .*\}, not a list$/);
+    jsonError(await post({ src: 'pod1', dst: 'pod2', protocol: 'tcp', port: '8080; id' }), 400, /^port must be a number, not the text "8080; id"$/);
     jsonError(await post({ src: 'nosuchpod', dst: 'pod2', protocol: 'icmp' }), 404, /unknown pod "nosuchpod"/);
     jsonError(await api('/api/trace', { method: 'POST', raw: '{"src":', headers: { 'content-type': 'application/json' } }), 400, /not valid JSON/);
     jsonError(await api('/api/trace', { method: 'POST', raw: 'src=pod1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415);
@@ -284,7 +282,7 @@ describe('lab controls', () => {
       jsonError(await apiRw('/api/pods/nosuchpod', { method: 'DELETE' }), 404, /unknown pod/);
 
       const netns = readState(root, lab).pods.find((p) => p.name === 'pod4')!.netns;
-      const del = await apiRw('/api/pods/pod4', { method: 'DELETE' });
+      const del = await apiRw('/api/pods/pod4', { method: 'DELETE' }); // no body, no Content-Type (docs/ui.md)
       assert.equal(del.status, 200, del.text);
       assert.ok(!labNetns(lab).includes(netns), 'its namespace is gone');
       assert.ok(await events.waitFor((d) => !d.nodes.some((n) => n.graph.pods.some((p) => p.name === 'pod4')), 3000), 'and it leaves the topology');

@@ -4,18 +4,16 @@
 // offers the pcapng; a trace across nodes shows the overlay's hops and VXLAN's outer and inner
 // headers; a pod added and deleted from the page comes and goes. Screenshots go to
 // test-output/ui/ (UPDATE_SCREENSHOTS=1 also refreshes docs/ui.png for the README).
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { labUp } from '../../../src/lab/lifecycle.js';
-import { parseTopology } from '../../../src/model/topology.js';
 import { startUi, type UiServer } from '../../../src/web/server.js';
 import { WEB_DIST } from '../../../src/web/static.js';
 import type { TopologyDoc } from '../../../src/web/api.js';
-import { bridgeJson, ipJson, labDeps, labNetns, links, readState, tearDownLabs, tempDir, uniqueName, waitFor, labTarget } from '../helpers.js';
+import { bridgeJson, ipJson, labNetns, links, readState, waitFor, withLab, type LabFixture } from '../helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -25,6 +23,8 @@ const WAIT = { timeout: 10_000 };
 const skip = !existsSync(CHROMIUM) ? 'chromium is not installed (scripts/setup.mjs installs it as root)'
   : !existsSync(join(WEB_DIST, 'index.html')) ? 'the front end is not built (npm run build:web; scripts/setup.mjs builds it)' : false;
 
+// The lab is made by withLab inside the describe (nothing is made when it is skipped).
+let fixture: LabFixture;
 let root = '';
 let lab = '';
 let ui: UiServer | undefined;
@@ -45,24 +45,23 @@ const shot = (name: string) => page.screenshot({ path: join(OUT, `${name}.png`) 
 const topology = async () => (await page.request.get('/api/topology')).json() as Promise<TopologyDoc>;
 
 describe('podnet ui in Chromium', { skip }, () => {
+  fixture = withLab('web-ui', { nodes: [{ name: 'server' }, { name: 'agent1' }], pods: [{ name: 'pod1', node: 'server' }, { name: 'pod2', node: 'server' }, { name: 'pod3', node: 'agent1' }] }, { prefix: 'kb' });
+  ({ root, lab } = fixture);
+  // The browser and the server stop before the lab goes down.
+  fixture.cleanup(async () => {
+    await browser?.close();
+    await ui?.close();
+  });
   before(async () => {
     mkdirSync(OUT, { recursive: true });
-    root = await tempDir('web-ui');
-    lab = uniqueName('kb');
-    const deps = labDeps(root);
-    await labUp(deps, lab, parseTopology({ nodes: [{ name: 'server' }, { name: 'agent1' }], pods: [{ name: 'pod1', node: 'server' }, { name: 'pod2', node: 'server' }, { name: 'pod3', node: 'agent1' }] }));
-    ui = await startUi({ deps, target: await labTarget(deps.stateRoot, lab), allowChanges: true, port: 0, log: (e) => problems.push(`server: ${String(e)}`) });
+    await fixture.ready();
+    ui = await startUi({ deps: fixture.deps, target: await fixture.target(), allowChanges: true, port: 0, log: (e) => problems.push(`server: ${String(e)}`) });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 30_000 });
     const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, baseURL: `http://127.0.0.1:${ui.port}` });
     page = await context.newPage();
     page.setDefaultTimeout(WAIT.timeout);
     page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  });
-  after(async () => {
-    await browser?.close();
-    await ui?.close();
-    await tearDownLabs(labDeps(root), [lab], [root]);
   });
 
   test('the page loads without errors and draws every pod with the kernel\'s address', T, async () => {
