@@ -91,7 +91,8 @@ export interface TracedPacket {
   icmpCode?: number;
   /** TCP flags, in the order SYN FIN RST PSH ACK URG ECE CWR. */
   tcpFlags?: string[];
-  /** Where it was seen, in path order (ties in time broken by position). */
+  /** Where it was seen, in causal order along the path (a hop after the hop it came from; capture
+   * times, which are per interface, may run backwards). */
   hops: TraceHop[];
 }
 
@@ -171,7 +172,7 @@ export interface FdbSeen {
 /** Orders capture times. */
 export const cmpBig = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** One hop of the whole trace, in time order across packets. */
+/** One hop of the whole trace, in the timeline's order. */
 export interface TimelineEntry {
   packet: TracedPacket;
   packetIndex: number;
@@ -179,10 +180,36 @@ export interface TimelineEntry {
   hopIndex: number;
 }
 
-/** Every hop of every packet in time order (ties: packet order, then hop order). */
+/** Every hop of every packet: each packet's hops in their (causal) order, the packets merged by time —
+ * the next hop listed is, of each packet's next hop, the one captured first (ties: packet order). So
+ * separate packets follow each other in time (a reply after its request, an ARP exchange in the middle
+ * of the packet that waited for it), while one packet's hops keep the path's order even where a point
+ * stamped its copy later than the next one did. */
 export function timeline(packets: readonly TracedPacket[]): TimelineEntry[] {
-  const all = packets.flatMap((packet, packetIndex) => packet.hops.map((hop, hopIndex) => ({ packet, packetIndex, hop, hopIndex })));
-  return all.sort((a, b) => cmpBig(a.hop.tsNs, b.hop.tsNs) || a.packetIndex - b.packetIndex || a.hopIndex - b.hopIndex);
+  const next = packets.map(() => 0);
+  const out: TimelineEntry[] = [];
+  const total = packets.reduce((n, p) => n + p.hops.length, 0);
+  while (out.length < total) {
+    let best = -1;
+    for (let i = 0; i < packets.length; i++) {
+      const hop = packets[i].hops[next[i]];
+      if (hop && (best < 0 || hop.tsNs < packets[best].hops[next[best]].tsNs)) best = i;
+    }
+    const hopIndex = next[best]++;
+    out.push({ packet: packets[best], packetIndex: best, hop: packets[best].hops[hopIndex], hopIndex });
+  }
+  return out;
+}
+
+/** True when a hop of the timeline shows an earlier capture time than a hop listed before it (capture
+ * times are per interface: they are not the order of the path). */
+export function timesOutOfOrder(entries: readonly TimelineEntry[]): boolean {
+  let latest: bigint | undefined;
+  for (const { hop } of entries) {
+    if (latest !== undefined && hop.tsNs < latest) return true;
+    if (latest === undefined || hop.tsNs > latest) latest = hop.tsNs;
+  }
+  return false;
 }
 
 /** Milliseconds with 3 decimals, from ns. */

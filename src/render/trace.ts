@@ -1,7 +1,8 @@
-// What `podnet trace` prints: a timeline (one aligned line per hop, in time order, with the reason
-// for each; hops seen inside VXLAN marked so), a Mermaid sequence diagram shaped like the blog's
-// request/reply figure, and the JSON document. Pure: drawn from the trace types in src/model/trace.ts.
-import { formatMs, timeline, type FdbSeen, type TraceHop, type TracedPacket, type TraceResult } from '../model/trace.js';
+// What `podnet trace` prints: a timeline (one aligned line per hop, each packet's hops in causal
+// order along the path, packets by time, with the reason for each; hops seen inside VXLAN marked so;
+// reasons wrapped under their hops on a narrow terminal), a Mermaid sequence diagram shaped like the
+// blog's request/reply figure, the JSON document, and what `--watch` prints per journey. Pure: drawn from the trace types in src/model/trace.ts.
+import { formatMs, timeline, timesOutOfOrder, type FdbSeen, type TraceHop, type TracedPacket, type TraceResult } from '../model/trace.js';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 /** The ditto mark: same packet as the line above. */
@@ -22,11 +23,47 @@ const arrowOf = (p: TracedPacket, h: TraceHop) => `${p.direction === 'request' ?
 /** ` in VXLAN` for a hop seen encapsulated (its outer headers are in the explanation and the JSON). */
 const wrapped = (h: TraceHop) => (h.outer ? ' in VXLAN' : '');
 
-/** The header, one line per hop of every packet in time order — `+0.006 ms  server/cni0  →  ″  forwarded to …`
- * (time since the first frame, capture point, → request / ← reply / ↺ hairpin reflection, the packet
- * or ″ for the same packet as the line above, `in VXLAN` when seen encapsulated, the explanation) —
- * then the verdict. */
-export function renderTimeline(r: TraceResult): string {
+/** The line under a timeline whose times run backwards somewhere (docs/trace.md, "Causal order"). */
+export const OUT_OF_ORDER_NOTE = 'note: hops are in causal (path) order; times are per-interface capture stamps and may run backwards';
+
+/** Options of the text renderers: the width lines must fit (undefined: no limit, nothing wrapped). */
+export interface TextOptions {
+  width?: number;
+}
+
+/** `text` cut into lines of at most `width` characters at spaces (a word longer than a line is split),
+ * the first line after `first` characters already used, the others starting with `indent`. */
+export function wrapText(text: string, width: number, indent = '', first = 0): string[] {
+  const lines: string[] = [];
+  let line = '';
+  let room = Math.max(1, width - first);
+  const next = () => {
+    lines.push(line);
+    line = '';
+    room = Math.max(1, width - indent.length);
+  };
+  for (let word of text.split(' ').filter((w) => w !== '')) {
+    if (line && line.length + 1 + word.length > room) next();
+    while (word.length > room) {
+      if (line) next();
+      line = word.slice(0, room);
+      word = word.slice(room);
+      next();
+    }
+    if (word) line = line ? `${line} ${word}` : word;
+  }
+  if (line || lines.length === 0) lines.push(line);
+  return lines.map((l, i) => (i === 0 ? l : indent + l));
+}
+
+/** A line that fits `width` (wrapped, the rest indented by two), or the line itself without a width. */
+const fit = (line: string, width: number | undefined) => (width === undefined || line.length <= width ? [line] : wrapText(line, width, '  '));
+
+/** One aligned line per hop of every packet in timeline order (time since the first frame, capture
+ * point, → request / ← reply / ↺ hairpin reflection, the packet or ″ for the same packet as the line
+ * above, `in VXLAN` when seen encapsulated, the explanation). When a line would be wider than
+ * `width`, every explanation goes under its hop, wrapped. */
+function hopLines(r: TraceResult, width: number | undefined): string[] {
   const rows: string[][] = [];
   let prev: TracedPacket | undefined;
   for (const { packet, hop } of timeline(r.packets)) {
@@ -34,8 +71,26 @@ export function renderTimeline(r: TraceResult): string {
     prev = packet;
   }
   const widths = [0, 1, 2, 3].map((i) => Math.max(0, ...rows.map((row) => row[i].length)));
-  const lines = rows.map((row) => [row[0].padStart(widths[0]), ...[1, 2, 3].map((i) => row[i].padEnd(widths[i])), row[4]].join('  ').trimEnd());
-  return [traceHeader(r), ...(lines.length ? lines : ['(no packets captured)']), r.verdict].join('\n') + '\n';
+  const head = (row: string[]) => [row[0].padStart(widths[0]), ...[1, 2, 3].map((i) => row[i].padEnd(widths[i]))].join('  ');
+  const lines = rows.map((row) => `${head(row)}  ${row[4]}`.trimEnd());
+  if (width === undefined || lines.every((l) => l.length <= width)) return lines;
+  const indent = ' '.repeat(Math.min(widths[0] + 2, Math.floor(width / 3)));
+  const under = (text: string) => (text ? wrapText(text, width, indent, indent.length).map((l, i) => (i === 0 ? indent + l : l)) : []);
+  return rows.flatMap((row) => [...fit(head(row).trimEnd(), width), ...under(row[4])]);
+}
+
+/** The hops, the note when their times run backwards, the verdict: a timeline without its header. */
+export function timelineBody(r: TraceResult, o: TextOptions = {}): string[] {
+  const lines = hopLines(r, o.width);
+  const note = timesOutOfOrder(timeline(r.packets)) ? fit(OUT_OF_ORDER_NOTE, o.width) : [];
+  return [...(lines.length ? lines : ['(no packets captured)']), ...note, ...fit(r.verdict, o.width)];
+}
+
+/** The header, one line per hop of every packet — each packet's hops in causal order along the path,
+ * packets by time (see `timeline`) — a note when capture times run backwards, then the verdict. With
+ * `width`, no line is wider: explanations go under their hops, wrapped. */
+export function renderTimeline(r: TraceResult, o: TextOptions = {}): string {
+  return [...fit(traceHeader(r), o.width), ...timelineBody(r, o)].join('\n') + '\n';
 }
 
 /** Text safe inside a Mermaid message or note (Mermaid's entity codes for what would end or break it). */
@@ -128,4 +183,37 @@ export function traceJson(r: TraceResult): object {
     fdbBefore: r.fdbBefore.map(fdbJson),
     fdbAfter: r.fdbAfter.map(fdbJson),
   };
+}
+
+/** What a watch captures, for its first line: `watching pod1 (10.42.0.2) <-> pod2 (10.42.0.3): …`. */
+export interface WatchView {
+  path: TraceResult['path'];
+  protocol?: TraceResult['protocol'];
+  port?: number;
+  count?: number;
+}
+
+/** The first line of a watch: the two ends, what is captured, on how many points, and when it stops. */
+export function watchHeader(w: WatchView): string {
+  const { src, dst } = w.path;
+  const to = dst.owner === dst.ip ? dst.ip : `${dst.owner} (${dst.ip})`;
+  const what = w.protocol ? `${w.protocol}${w.port !== undefined ? ` port ${w.port}` : ''} and ARP` : 'all traffic and ARP';
+  const until = w.count !== undefined ? `stops after ${w.count} journey${w.count === 1 ? '' : 's'} (Ctrl-C before)` : 'Ctrl-C stops';
+  return `watching ${src.owner} (${src.ip}) <-> ${to}: ${what} on ${w.path.points.length} capture points; ${until}`;
+}
+
+/** `14:03:07.118` (local time) of an epoch in ns. */
+const clock = (ns: bigint) => {
+  const d = new Date(Number(ns / 1_000_000n));
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+};
+
+/** One journey of a watch: `journey 2 at 14:03:07.118: pod1 -> pod2, ICMP echo request`, its hops
+ * (times since its first frame) and its verdict. */
+export function renderJourney(index: number, r: TraceResult, o: TextOptions = {}): string {
+  const first = r.packets.find((p) => p.kind !== 'arp') ?? r.packets[0];
+  const start = r.packets.flatMap((p) => p.hops).reduce<bigint | undefined>((m, h) => (m === undefined || h.tsNs < m ? h.tsNs : m), undefined);
+  const head = `journey ${index}${start !== undefined ? ` at ${clock(start)}` : ''}: ${r.path.src.owner} -> ${r.path.dst.owner}, ${first?.label ?? first?.summary ?? 'nothing captured'}`;
+  return [...fit(head, o.width), ...timelineBody(r, o)].join('\n') + '\n';
 }

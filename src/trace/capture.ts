@@ -8,7 +8,7 @@ import type { Host } from '../host/host.js';
 import { netnsAt } from '../host/netns.js';
 import { tcpdumpStart, tcpdumpStop, tcpdumpWaitReady } from '../host/tcpdump.js';
 import { ipToInt } from '../model/ip.js';
-import type { CapturePoint } from '../model/trace.js';
+import type { CapturePoint, TraceProtocol } from '../model/trace.js';
 
 /** The owner mark on capture and probe processes (PODNET_LAB=podnet-trace). */
 export const TRACE_OWNER = 'podnet-trace';
@@ -21,22 +21,46 @@ export interface Capture {
 }
 
 /** The tcpdump filter for a trace: the flow between the two addresses, and ARP. */
-export function captureFilter(protocol: 'icmp' | 'tcp' | 'udp', a: string, b: string, port?: number): string {
+export function captureFilter(protocol: TraceProtocol, a: string, b: string, port?: number): string {
   const flow = protocol === 'icmp' ? 'icmp' : `${protocol}${port ? ` port ${port}` : ''}`;
   // ICMP errors (port unreachable) about a UDP/TCP probe come back as ICMP.
   const errors = protocol === 'icmp' ? '' : ' or icmp';
   return `((${flow}${errors}) and host ${a} and host ${b}) or arp`;
 }
 
+/** The tcpdump filter of a live watch (--watch, --count): the traffic between the two addresses (of
+ * one protocol and port when given, with the ICMP errors about it but not pings), and ARP that asks
+ * for or answers one of them. */
+export function watchFilter(protocol: TraceProtocol | undefined, a: string, b: string, port?: number): string {
+  const arp = `(arp and (host ${a} or host ${b}))`;
+  if (!protocol) return `(host ${a} and host ${b}) or ${arp}`;
+  const errors = 'icmp and icmp[icmptype] != icmp-echo and icmp[icmptype] != icmp-echoreply';
+  const flow = protocol === 'icmp' ? 'icmp' : `${protocol}${port ? ` port ${port}` : ''} or (${errors})`;
+  return `((${flow}) and host ${a} and host ${b}) or ${arp}`;
+}
+
+/** The watch's filter for a node uplink or the underlay: the pair inside VXLAN, of one protocol (with
+ * ICMP errors but not pings: the inner ICMP type is at 50 when the inner IPv4 header has no options). */
+export function vxlanWatchFilter(protocol: TraceProtocol | undefined, a: string, b: string, vxlanPort: number): string {
+  if (protocol === undefined || protocol === 'icmp') return vxlanFilter(protocol ?? 'any', a, b, vxlanPort);
+  return `${vxlanFilter('any', a, b, vxlanPort)} and (udp[39] = ${protocol === 'tcp' ? 6 : 17} or (udp[39] = 1 and udp[50] != 8 and udp[50] != 0))`;
+}
+
 /** The tcpdump filter for a node uplink or the underlay: UDP to the VXLAN port carrying an IPv4 packet
- * of the flow between the two addresses. Offsets count from the outer UDP header: 8 bytes of UDP,
- * 8 of VXLAN and 14 of inner Ethernet put the inner ethertype at 28 and the inner IPv4 header at 30
- * (protocol at 39, addresses at 42 and 46). */
-export function vxlanFilter(protocol: 'icmp' | 'tcp' | 'udp', a: string, b: string, vxlanPort: number): string {
+ * of the flow between the two addresses (of any protocol for 'any'). Offsets count from the outer UDP
+ * header: 8 bytes of UDP, 8 of VXLAN and 14 of inner Ethernet put the inner ethertype at 28 and the
+ * inner IPv4 header at 30 (protocol at 39, addresses at 42 and 46). */
+export function vxlanFilter(protocol: TraceProtocol | 'any', a: string, b: string, vxlanPort: number): string {
   const hex = (ip: string) => `0x${ipToInt(ip).toString(16).padStart(8, '0')}`;
-  const proto = protocol === 'icmp' ? 'udp[39] = 1' : `(udp[39] = ${protocol === 'tcp' ? 6 : 17} or udp[39] = 1)`;
+  const proto = protocol === 'any' ? '' : protocol === 'icmp' ? 'udp[39] = 1 and ' : `(udp[39] = ${protocol === 'tcp' ? 6 : 17} or udp[39] = 1) and `;
   const pair = `((udp[42:4] = ${hex(a)} and udp[46:4] = ${hex(b)}) or (udp[42:4] = ${hex(b)} and udp[46:4] = ${hex(a)}))`;
-  return `udp dst port ${vxlanPort} and udp[28:2] = 0x0800 and ${proto} and ${pair}`;
+  return `udp dst port ${vxlanPort} and udp[28:2] = 0x0800 and ${proto}${pair}`;
+}
+
+/** Each point's filter: `flow` on pods, veths, bridges and VXLAN devices; on uplinks and the underlay,
+ * where the flow travels inside VXLAN, `vxlan`. */
+export function filterByRole(flow: string, vxlan: string): (p: CapturePoint) => string {
+  return (p) => (p.role === 'node-uplink' || p.role === 'underlay' ? vxlan : flow);
 }
 
 /** Starts tcpdump on every point, each inside its namespace, and resolves when each has written its

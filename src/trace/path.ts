@@ -114,6 +114,16 @@ function underlaySwitch(a: NodeView, up: Link, b: NodeView, bUp: Link): { ns: Ne
   return x && y && x.ns.id === y.ns.id && x.bridge === y.bridge ? x : undefined;
 }
 
+/** A trace from a pod to its own address (or to loopback): the packet never leaves the pod, the kernel
+ * delivers it on `lo`, so no capture point sees it. Not a mistake of the user's: `podnet trace` prints
+ * the message and exits 0 (a UserError of kind 'usage' for other callers, such as the UI). */
+export class OwnAddress extends UserError {
+  constructor(readonly pod: string, readonly ip: string, dst: string) {
+    super('usage', `${pod} -> ${dst === pod ? `${pod} (${ip})` : ip}: a packet to the pod's own address stays on lo inside ${pod}; there is no hop on the path to capture`);
+    this.name = 'OwnAddress';
+  }
+}
+
 function podsOf(views: readonly NodeView[]): string {
   const names = views.flatMap((v) => v.s.namespaces.filter((p) => p.identity.kind === 'pod').map((p) => p.identity.name));
   return [...new Set(names)].sort(natural).join(', ') || 'none';
@@ -147,6 +157,7 @@ export function tracePath(snapshots: Snapshot | readonly Snapshot[], src: string
     const owner = views.flatMap((v) => v.s.namespaces).find((p) => !views.some((v) => v.host.id === p.id) && p.addrs.some((a) => a.family === 'inet' && a.local === dstIp));
     to = owner ? attachment(views, owner) : undefined;
   }
+  if (dstNs?.id === srcNs.id || dstIp === from.ip || dstIp.startsWith('127.')) throw new OwnAddress(from.owner, dstIp, dst);
   const out = to?.node === from.node ? undefined : crossing(views, from.node, dstIp);
   if (!out && to && to.node !== from.node) {
     throw new UserError('state', `${to.owner} is on ${to.node.name}, but ${from.node.name} does not route ${dstIp} through a VXLAN device (${lookupRoute(from.node.host.routes, dstIp)?.dev ?? 'no route'}): see podnet inspect overlay ${from.node.name}`);

@@ -1,24 +1,13 @@
 // The pcapng format (what Wireshark and dumpcap write; podnet writes it to keep one interface per hop
 // in one file). Reads sections in either byte order: SHB, IDB (if_name, if_description, if_tsresol,
-// if_tsoffset), EPB, SPB and the obsolete PB; skips every other block by its length. Writes SHB, one
-// IDB per interface (nanosecond timestamps) and EPBs. Pure: bytes in, bytes out; frames read are views
-// into the input buffer, never copies.
-import type { CaptureInterface, CapturedFrame } from '../model/packet.js';
+// if_tsoffset), EPB, SPB and the obsolete PB; skips every other block by its length, one function per
+// block type. The writer (SHB, one IDB per interface with nanosecond timestamps, EPBs) is in
+// pcapng-write.ts. Pure: bytes in, bytes out; frames read are views into the input buffer, never copies.
+import type { CaptureInterface } from '../model/packet.js';
 import { plainBytes, type CaptureRead } from './pcap.js';
+import { BYTE_ORDER_MAGIC, EPB, IDB, IF_DESCRIPTION, IF_NAME, IF_TSOFFSET, IF_TSRESOL, OPT_END, PB, SHB, SPB } from './pcapng-format.js';
 
-const SHB = 0x0a0d0d0a;
-const IDB = 0x00000001;
-const PB = 0x00000002;
-const SPB = 0x00000003;
-const EPB = 0x00000006;
-const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
-
-const OPT_END = 0;
-const SHB_USERAPPL = 4;
-const IF_NAME = 2;
-const IF_DESCRIPTION = 3;
-const IF_TSRESOL = 9;
-const IF_TSOFFSET = 14;
+export { writePcapng, type PcapngWriteOptions } from './pcapng-write.js';
 
 /** True when `buf` starts with a pcapng Section Header Block. */
 export function isPcapng(buf: Uint8Array): boolean {
@@ -30,138 +19,149 @@ interface TsConv { mul: bigint; div: bigint; shift: bigint; offsetNs: bigint; ns
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+/** The state of one read: the input, what was read, the current section's byte order and interfaces. */
+interface Reader {
+  buf: Uint8Array;
+  view: DataView;
+  out: CaptureRead;
+  le: boolean;
+  /** Index in out.interfaces of this section's interface 0. */
+  base: number;
+  conv: TsConv[];
+  // The high 32 bits of a timestamp change rarely: their BigInt is made once per change.
+  lastHi: number;
+  hiTicks: bigint;
+}
+
+/** One block's place in the buffer: its start, type, body and the end of its body. */
+interface Block { off: number; type: number; body: number; bodyEnd: number }
+
 /** Reads a pcapng file: every packet of every section, in file order; `frames[i].ifIndex` indexes
  * `interfaces` across all sections. Never throws: a corrupt block (bad or mismatched length, a block
  * running past the end, a packet on an undefined interface) ends the read with `error` naming its
  * byte offset; what was read before it is kept. Simple Packet Blocks carry no timestamp: tsNs 0. */
 export function readPcapng(input: Uint8Array): CaptureRead {
   const buf = plainBytes(input);
-  const out: CaptureRead = { format: 'pcapng', interfaces: [], frames: [] };
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const end = buf.length;
-  const frames = out.frames;
-  let le = true;
+  const r: Reader = {
+    buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), out: { format: 'pcapng', interfaces: [], frames: [] },
+    le: true, base: 0, conv: [], lastHi: -1, hiTicks: 0n,
+  };
   let inSection = false;
-  let base = 0; // index in out.interfaces of this section's interface 0
-  let conv: TsConv[] = [];
   let off = 0;
-  // The high 32 bits of a timestamp change rarely: their BigInt is made once per change.
-  let lastHi = -1;
-  let hiTicks = 0n;
-  const fail = (msg: string) => { out.error = `pcapng: block at offset ${off}: ${msg}`; };
-  while (off < end) {
-    if (end - off < 12) {
-      fail(`truncated: ${end - off} bytes left, a block takes at least 12`);
+  while (off < buf.length) {
+    const block = nextBlock(r, off, inSection);
+    const problem = typeof block === 'string' ? block : readBlock(r, block);
+    if (problem !== undefined) {
+      r.out.error = problem.startsWith('pcapng: ') ? problem : `pcapng: block at offset ${off}: ${problem}`;
       break;
     }
-    const rawType = view.getUint32(off, le);
-    if (rawType === SHB) {
-      const magic = view.getUint32(off + 8, true);
-      if (magic === BYTE_ORDER_MAGIC) le = true;
-      else if (magic === 0x4d3c2b1a) le = false;
-      else {
-        fail(`section header with bad byte-order magic 0x${magic.toString(16).padStart(8, '0')}`);
-        break;
-      }
-    } else if (!inSection) {
-      out.error = `pcapng: not a pcapng file: the first block (type 0x${rawType.toString(16)}) is not a section header`;
-      break;
-    }
-    const len = view.getUint32(off + 4, le);
-    if (len < 12 || len % 4 !== 0) {
-      fail(`bad total length ${len} (must be a multiple of 4, at least 12)`);
-      break;
-    }
-    if (len > end - off) {
-      fail(`total length ${len} runs past the end of the file (${end - off} bytes left)`);
-      break;
-    }
-    const trailing = view.getUint32(off + len - 4, le);
-    if (trailing !== len) {
-      fail(`trailing length ${trailing} differs from the leading length ${len}`);
-      break;
-    }
-    const body = off + 8;
-    const bodyEnd = off + len - 4;
-    const bodyLen = bodyEnd - body;
-    if (rawType === EPB || rawType === PB) {
-      if (bodyLen < 20) {
-        fail(`packet block body of ${bodyLen} bytes is shorter than its 20-byte header`);
-        break;
-      }
-      const ifId = rawType === EPB ? view.getUint32(body, le) : view.getUint16(body, le);
-      const c = conv[ifId];
-      if (c === undefined) {
-        fail(`packet on interface ${ifId}, but this section defines ${conv.length} interface(s)`);
-        break;
-      }
-      const capLen = view.getUint32(body + 12, le);
-      if (capLen > bodyLen - 20) {
-        fail(`captured length ${capLen} exceeds the block (${bodyLen - 20} bytes of packet data)`);
-        break;
-      }
-      const hi = view.getUint32(body + 4, le);
-      const lo = view.getUint32(body + 8, le);
-      if (hi !== lastHi) {
-        lastHi = hi;
-        hiTicks = BigInt(hi) << 32n;
-      }
-      const start = body + 20;
-      const iface = out.interfaces[base + ifId];
-      frames.push({
-        tsNs: toNs(c, hiTicks + BigInt(lo)), linkType: iface.linkType, data: buf.subarray(start, start + capLen),
-        origLen: view.getUint32(body + 16, le), ifIndex: base + ifId,
-      });
-    } else if (rawType === SPB) {
-      if (bodyLen < 4) {
-        fail(`simple packet block body of ${bodyLen} bytes is shorter than its 4-byte header`);
-        break;
-      }
-      if (conv.length === 0) {
-        fail('simple packet block before any interface description block');
-        break;
-      }
-      const iface = out.interfaces[base];
-      const origLen = view.getUint32(body, le);
-      let capLen = Math.min(origLen, bodyLen - 4);
-      if (iface.snapLen > 0) capLen = Math.min(capLen, iface.snapLen);
-      frames.push({ tsNs: 0n, linkType: iface.linkType, data: buf.subarray(body + 4, body + 4 + capLen), origLen, ifIndex: base });
-    } else if (rawType === IDB) {
-      if (bodyLen < 8) {
-        fail(`interface description body of ${bodyLen} bytes is shorter than its 8-byte header`);
-        break;
-      }
-      const iface: CaptureInterface = { linkType: view.getUint16(body, le), snapLen: view.getUint32(body + 4, le), tsResolution: 1e6 };
-      let tsresol = 6;
-      let offsetSec = 0n;
-      forOptions(buf, view, le, body + 8, bodyEnd, (code, at, n) => {
-        if (code === IF_NAME) iface.name = text(buf, at, n);
-        else if (code === IF_DESCRIPTION) iface.description = text(buf, at, n);
-        else if (code === IF_TSRESOL && n >= 1) tsresol = buf[at];
-        else if (code === IF_TSOFFSET && n >= 8) offsetSec = view.getBigInt64(at, le);
-      });
-      const { conv: c, resolution } = tsConv(tsresol, offsetSec);
-      iface.tsResolution = resolution;
-      out.interfaces.push(iface);
-      conv.push(c);
-    } else if (rawType === SHB) {
-      if (bodyLen < 16) {
-        fail(`section header body of ${bodyLen} bytes is shorter than its 16-byte header`);
-        break;
-      }
-      const major = view.getUint16(body + 4, le);
-      if (major !== 1) {
-        fail(`section header version ${major}.${view.getUint16(body + 6, le)} is not 1.x`);
-        break;
-      }
-      inSection = true;
-      base = out.interfaces.length;
-      conv = [];
-    }
-    // Anything else (name resolution, interface statistics, decryption secrets, custom) is skipped.
-    off += len;
+    const b = block as Block;
+    if (b.type === SHB) inSection = true;
+    off = b.bodyEnd + 4;
   }
-  return out;
+  return r.out;
+}
+
+/** The block at `off` (its byte order settled by a section header), or what is wrong with it. */
+function nextBlock(r: Reader, off: number, inSection: boolean): Block | string {
+  const { view } = r;
+  const left = r.buf.length - off;
+  if (left < 12) return `truncated: ${left} bytes left, a block takes at least 12`;
+  const type = view.getUint32(off, r.le);
+  if (type === SHB) {
+    const magic = view.getUint32(off + 8, true);
+    if (magic === BYTE_ORDER_MAGIC) r.le = true;
+    else if (magic === 0x4d3c2b1a) r.le = false;
+    else return `section header with bad byte-order magic 0x${magic.toString(16).padStart(8, '0')}`;
+  } else if (!inSection) {
+    return `pcapng: not a pcapng file: the first block (type 0x${type.toString(16)}) is not a section header`;
+  }
+  const len = view.getUint32(off + 4, r.le);
+  if (len < 12 || len % 4 !== 0) return `bad total length ${len} (must be a multiple of 4, at least 12)`;
+  if (len > left) return `total length ${len} runs past the end of the file (${left} bytes left)`;
+  const trailing = view.getUint32(off + len - 4, r.le);
+  if (trailing !== len) return `trailing length ${trailing} differs from the leading length ${len}`;
+  return { off, type, body: off + 8, bodyEnd: off + len - 4 };
+}
+
+/** Reads one block into `r.out`; returns what is wrong with it, if anything. Blocks of other types
+ * (name resolution, interface statistics, decryption secrets, custom) are skipped. */
+function readBlock(r: Reader, b: Block): string | undefined {
+  if (b.type === EPB || b.type === PB) return readPacket(r, b);
+  if (b.type === SPB) return readSimplePacket(r, b);
+  if (b.type === IDB) return readInterface(r, b);
+  if (b.type === SHB) return readSection(r, b);
+  return undefined;
+}
+
+/** An Enhanced Packet Block (or the obsolete Packet Block): interface, timestamp, lengths, data. */
+function readPacket(r: Reader, b: Block): string | undefined {
+  const { view, le } = r;
+  const bodyLen = b.bodyEnd - b.body;
+  if (bodyLen < 20) return `packet block body of ${bodyLen} bytes is shorter than its 20-byte header`;
+  const ifId = b.type === EPB ? view.getUint32(b.body, le) : view.getUint16(b.body, le);
+  const c = r.conv[ifId];
+  if (c === undefined) return `packet on interface ${ifId}, but this section defines ${r.conv.length} interface(s)`;
+  const capLen = view.getUint32(b.body + 12, le);
+  if (capLen > bodyLen - 20) return `captured length ${capLen} exceeds the block (${bodyLen - 20} bytes of packet data)`;
+  const hi = view.getUint32(b.body + 4, le);
+  const lo = view.getUint32(b.body + 8, le);
+  if (hi !== r.lastHi) {
+    r.lastHi = hi;
+    r.hiTicks = BigInt(hi) << 32n;
+  }
+  const start = b.body + 20;
+  const iface = r.out.interfaces[r.base + ifId];
+  r.out.frames.push({
+    tsNs: toNs(c, r.hiTicks + BigInt(lo)), linkType: iface.linkType, data: r.buf.subarray(start, start + capLen),
+    origLen: view.getUint32(b.body + 16, le), ifIndex: r.base + ifId,
+  });
+  return undefined;
+}
+
+/** A Simple Packet Block: on the section's first interface, no timestamp. */
+function readSimplePacket(r: Reader, b: Block): string | undefined {
+  const bodyLen = b.bodyEnd - b.body;
+  if (bodyLen < 4) return `simple packet block body of ${bodyLen} bytes is shorter than its 4-byte header`;
+  if (r.conv.length === 0) return 'simple packet block before any interface description block';
+  const iface = r.out.interfaces[r.base];
+  const origLen = r.view.getUint32(b.body, r.le);
+  let capLen = Math.min(origLen, bodyLen - 4);
+  if (iface.snapLen > 0) capLen = Math.min(capLen, iface.snapLen);
+  r.out.frames.push({ tsNs: 0n, linkType: iface.linkType, data: r.buf.subarray(b.body + 4, b.body + 4 + capLen), origLen, ifIndex: r.base });
+  return undefined;
+}
+
+/** An Interface Description Block: link type, snap length, name, description, timestamp units. */
+function readInterface(r: Reader, b: Block): string | undefined {
+  const { buf, view, le } = r;
+  const bodyLen = b.bodyEnd - b.body;
+  if (bodyLen < 8) return `interface description body of ${bodyLen} bytes is shorter than its 8-byte header`;
+  const iface: CaptureInterface = { linkType: view.getUint16(b.body, le), snapLen: view.getUint32(b.body + 4, le), tsResolution: 1e6 };
+  let tsresol = 6;
+  let offsetSec = 0n;
+  forOptions(buf, view, le, b.body + 8, b.bodyEnd, (code, at, n) => {
+    if (code === IF_NAME) iface.name = text(buf, at, n);
+    else if (code === IF_DESCRIPTION) iface.description = text(buf, at, n);
+    else if (code === IF_TSRESOL && n >= 1) tsresol = buf[at];
+    else if (code === IF_TSOFFSET && n >= 8) offsetSec = view.getBigInt64(at, le);
+  });
+  const { conv: c, resolution } = tsConv(tsresol, offsetSec);
+  iface.tsResolution = resolution;
+  r.out.interfaces.push(iface);
+  r.conv.push(c);
+  return undefined;
+}
+
+/** A Section Header Block: version 1.x; the interfaces that follow are this section's. */
+function readSection(r: Reader, b: Block): string | undefined {
+  const bodyLen = b.bodyEnd - b.body;
+  if (bodyLen < 16) return `section header body of ${bodyLen} bytes is shorter than its 16-byte header`;
+  const major = r.view.getUint16(b.body + 4, r.le);
+  if (major !== 1) return `section header version ${major}.${r.view.getUint16(b.body + 6, r.le)} is not 1.x`;
+  r.base = r.out.interfaces.length;
+  r.conv = [];
+  return undefined;
 }
 
 /** Calls `each(code, valueOffset, valueLength)` for each option in [at, end); stops quietly at
@@ -203,90 +203,4 @@ function toNs(c: TsConv, ticks: bigint): bigint {
   if (c.shift !== 0n) t >>= c.shift;
   if (c.div !== 1n) t /= c.div;
   return t + c.offsetNs;
-}
-
-/** Options of {@link writePcapng}. */
-export interface PcapngWriteOptions {
-  /** shb_userappl: the application that wrote the file (default "podnet"). */
-  application?: string;
-}
-
-const enc = new TextEncoder();
-const pad4 = (n: number) => (n + 3) & ~3;
-
-/** Writes a little-endian pcapng file: one section, one IDB per interface (if_name, if_description,
- * if_tsresol 9: nanoseconds) and one EPB per frame, in the order given, on interface `frame.ifIndex`.
- * Throws when a frame names an interface that is not given or has another link type. */
-export function writePcapng(interfaces: readonly CaptureInterface[], frames: readonly CapturedFrame[], options: PcapngWriteOptions = {}): Uint8Array {
-  const appl = enc.encode(options.application ?? 'podnet');
-  const names = interfaces.map((i) => (i.name === undefined ? undefined : enc.encode(i.name)));
-  const descs = interfaces.map((i) => (i.description === undefined ? undefined : enc.encode(i.description)));
-  const opt = (v: Uint8Array | undefined) => (v === undefined ? 0 : 4 + pad4(v.length));
-
-  let size = 28 + opt(appl) + 4;
-  for (let i = 0; i < interfaces.length; i++) size += 20 + opt(names[i]) + opt(descs[i]) + 8 + 4;
-  for (const f of frames) {
-    const iface = interfaces[f.ifIndex];
-    if (iface === undefined) throw new Error(`writePcapng: frame on interface ${f.ifIndex}, but ${interfaces.length} interface(s) given`);
-    if (iface.linkType !== f.linkType) {
-      throw new Error(`writePcapng: frame link type ${f.linkType} differs from interface ${f.ifIndex}'s ${iface.linkType}`);
-    }
-    size += 32 + pad4(f.data.length);
-  }
-
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  let off = 0;
-  const u16 = (v: number) => { view.setUint16(off, v, true); off += 2; };
-  const u32 = (v: number) => { view.setUint32(off, v, true); off += 4; };
-  const option = (code: number, v: Uint8Array | undefined) => {
-    if (v === undefined) return;
-    u16(code);
-    u16(v.length);
-    out.set(v, off);
-    off += pad4(v.length);
-  };
-  const block = (type: number, body: () => void) => {
-    const start = off;
-    off += 8;
-    body();
-    const len = off + 4 - start;
-    view.setUint32(start, type, true);
-    view.setUint32(start + 4, len, true);
-    u32(len);
-  };
-
-  block(SHB, () => {
-    u32(BYTE_ORDER_MAGIC);
-    u16(1);
-    u16(0);
-    u32(0xffffffff); // section length: not given
-    u32(0xffffffff);
-    option(SHB_USERAPPL, appl);
-    u32(OPT_END);
-  });
-  interfaces.forEach((iface, i) => block(IDB, () => {
-    u16(iface.linkType);
-    u16(0);
-    u32(iface.snapLen);
-    option(IF_NAME, names[i]);
-    option(IF_DESCRIPTION, descs[i]);
-    option(IF_TSRESOL, Uint8Array.of(9));
-    u32(OPT_END);
-  }));
-  for (const f of frames) {
-    const n = f.data.length;
-    const len = 32 + pad4(n);
-    view.setUint32(off, EPB, true);
-    view.setUint32(off + 4, len, true);
-    view.setUint32(off + 8, f.ifIndex, true);
-    view.setUint32(off + 12, Number(f.tsNs >> 32n) >>> 0, true);
-    view.setUint32(off + 16, Number(f.tsNs & 0xffffffffn), true);
-    view.setUint32(off + 20, n, true);
-    view.setUint32(off + 24, Math.max(f.origLen, n), true);
-    out.set(f.data, off + 28);
-    view.setUint32(off + len - 4, len, true);
-    off += len;
-  }
-  return out;
 }

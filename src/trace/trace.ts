@@ -12,7 +12,7 @@ import { readCapture } from './capture-file.js';
 import { decodeFrame } from './decode.js';
 import { writePcapng } from './pcapng.js';
 import { answered, correlate, explainL2, verdict } from './correlate.js';
-import { captureFilter, readCaptures, startCaptures, stopCaptures, vxlanFilter } from './capture.js';
+import { captureFilter, filterByRole, readCaptures, startCaptures, stopCaptures, vxlanFilter } from './capture.js';
 import { forget, learnedFdb, sourceDecision } from './explain.js';
 import { sendProbe } from './probe.js';
 import { tracePath } from './path.js';
@@ -42,8 +42,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Each point's capture filter: the flow (and ARP), or on uplinks and the underlay the flow inside VXLAN. */
 function filters(path: TracePath, req: TraceRequest): (p: CapturePoint) => string {
   const flow = captureFilter(req.protocol, path.src.ip, path.dst.ip, req.port);
-  const vxlan = vxlanFilter(req.protocol, path.src.ip, path.dst.ip, path.overlay?.request?.from.port ?? 8472);
-  return (p) => (p.role === 'node-uplink' || p.role === 'underlay' ? vxlan : flow);
+  return filterByRole(flow, vxlanFilter(req.protocol, path.src.ip, path.dst.ip, path.overlay?.request?.from.port ?? 8472));
 }
 
 /** Runs a trace. Everything it starts (tcpdump, a listener) is stopped before it returns, also on failure. */

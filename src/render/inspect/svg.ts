@@ -40,32 +40,38 @@ interface Box {
 /** A box's size for its lines of text. */
 const size = (lines: string[]) => ({ w: Math.ceil(Math.max(...lines.map((l) => cut(l).length)) * CH + 2 * PAD), h: lines.length * LINE + 2 * PAD - 4 });
 
-/** Draws the host's topology as an SVG document. */
-export function renderGraphSvg(g: GraphModel): string {
-  const shapes: string[] = [];
-  const wires: string[] = [];
-  let right = 0;
-  const box = (b: Box, cls: string, lines: string[], opts: { bold?: number[]; dim?: number[] } = {}) => {
-    right = Math.max(right, b.x + b.w);
+/** What has been drawn so far: boxes and texts, wires, and how far right anything reaches. */
+class Canvas {
+  readonly shapes: string[] = [];
+  readonly wires: string[] = [];
+  right = 0;
+
+  /** A box with its lines of text (whole in its tooltip). */
+  box(b: Box, cls: string, lines: string[], opts: { bold?: number[]; dim?: number[] } = {}): void {
+    this.right = Math.max(this.right, b.x + b.w);
     const text = lines.map((l, i) => {
       const c = opts.bold?.includes(i) ? ' class="name"' : opts.dim?.includes(i) ? ' class="dim"' : '';
       return `<text x="${r1(b.x + PAD)}" y="${r1(b.y + PAD + 10 + i * LINE)}"${c}>${xmlEscape(cut(l))}</text>`;
     }).join('');
-    shapes.push(`<g><title>${xmlEscape(lines.join('\n'))}</title><rect class="${cls}" x="${r1(b.x)}" y="${r1(b.y)}" width="${b.w}" height="${b.h}" rx="6"/>${text}</g>`);
-  };
-  const line = (cls: string, ...pts: [number, number][]) =>
-    wires.push(pts.length === 2
+    this.shapes.push(`<g><title>${xmlEscape(lines.join('\n'))}</title><rect class="${cls}" x="${r1(b.x)}" y="${r1(b.y)}" width="${b.w}" height="${b.h}" rx="6"/>${text}</g>`);
+  }
+
+  /** A line through two points, or a polyline through more. */
+  line(cls: string, ...pts: [number, number][]): void {
+    this.wires.push(pts.length === 2
       ? `<line class="${cls}" x1="${r1(pts[0][0])}" y1="${r1(pts[0][1])}" x2="${r1(pts[1][0])}" y2="${r1(pts[1][1])}"/>`
       : `<polyline class="${cls}" points="${pts.map(([x, y]) => `${r1(x)},${r1(y)}`).join(' ')}"/>`);
+  }
+}
 
-  // Row 0: host interfaces (the uplink first), each followed by the VXLAN devices it carries, each
-  // of those by its remote nodes (their tunnels rise higher the further they go, so none overlap).
-  const title = `${g.node}: pod network`;
-  right = M + title.length * 8.4;
-  const top = M + 40;
-  const uplink = g.bridges.find((b) => b.uplink)?.uplink ?? '';
+/** One box of the top row. */
+interface TopBox { id: string; cls: string; lines: string[]; under?: string; lift?: number }
+
+/** The top row: host interfaces (the uplink first), each followed by the VXLAN devices it carries, each
+ * of those by its remote nodes. */
+function topRow(g: GraphModel, uplink: string): TopBox[] {
   const ifaces = [...g.interfaces].sort((a, b) => Number(b.id === uplink) - Number(a.id === uplink));
-  const row0: { id: string; cls: string; lines: string[]; under?: string; lift?: number }[] = [];
+  const row0: TopBox[] = [];
   const vxlan = (x: GraphModel['vxlans'][number], under?: string) => {
     row0.push({ id: x.id, cls: 'overlay', lines: vxlanLines(x), ...(under ? { under } : {}) });
     g.remotes.filter((r) => r.vxlan === x.id).forEach((r, k) => row0.push({ id: r.id, cls: 'remote', lines: remoteLines(r), under: x.id, lift: 4 + Math.min(k, 6) * 4 }));
@@ -75,98 +81,135 @@ export function renderGraphSvg(g: GraphModel): string {
     for (const x of g.vxlans.filter((v) => v.underlay === i.id)) vxlan(x, i.id);
   }
   for (const x of g.vxlans.filter((v) => !ifaces.some((i) => i.id === v.underlay))) vxlan(x);
-  const podOf = new Map(g.pods.flatMap((p) => p.ifaces.map((i) => [i.id, { pod: p, iface: i }] as const)));
+  return row0;
+}
+
+/** Draws the top row at `top` (remote nodes' tunnels rise higher the further they go, so none
+ * overlap); returns where each box went and the y below the row. */
+function drawTopRow(c: Canvas, row0: TopBox[], top: number): { placed: Map<string, Box>; y: number } {
   const placed = new Map<string, Box>();
   let x = M;
-  let y = top;
   const row0h = Math.max(0, ...row0.map((r) => size(r.lines).h));
   for (const r of row0) {
-    const b = { x, y, ...size(r.lines) };
-    box(b, r.cls, r.lines, { bold: [0] });
+    const b = { x, y: top, ...size(r.lines) };
+    c.box(b, r.cls, r.lines, { bold: [0] });
     placed.set(r.id, b);
     x += b.w + 24;
     const u = r.under !== undefined ? placed.get(r.under) : undefined;
     if (u) {
       const rise = u.y - 12 - (r.lift ?? 0);
-      line('tunnel', [u.x + u.w / 2, u.y], [u.x + u.w / 2, rise], [b.x + b.w / 2, rise], [b.x + b.w / 2, b.y]);
+      c.line('tunnel', [u.x + u.w / 2, u.y], [u.x + u.w / 2, rise], [b.x + b.w / 2, rise], [b.x + b.w / 2, b.y]);
     }
   }
-  y = row0.length ? top + row0h + 28 : top;
+  return { placed, y: row0.length ? top + row0h + 28 : top };
+}
 
+type Column = ReturnType<typeof column>;
+
+/** Columns as wide as their boxes, packed into bands no wider than MAX_WIDTH: the indexes of each band. */
+function bandsOf(widths: number[]): number[][] {
+  const bands: number[][] = [[]];
+  let used = COL0;
+  widths.forEach((w, i) => {
+    const band = bands[bands.length - 1];
+    if (band.length && used + w > MAX_WIDTH - M) {
+      bands.push([]);
+      used = COL0;
+    }
+    bands[bands.length - 1].push(i);
+    used += w + GAP;
+  });
+  return bands;
+}
+
+/** Draws the columns (veth above its pod) of one bridge's section from `y`, band by band, each band
+ * on a bus from the bridge; returns the y below the section. */
+function drawColumns(c: Canvas, cols: Column[], onBridge: boolean, y: number): number {
+  const widths = cols.map((col) => Math.max(col.veth.w, col.pod.w));
+  const busTop = y - 16;
+  let lastBus = busTop;
+  for (const band of bandsOf(widths)) {
+    const bus = y;
+    const vh = Math.max(...band.map((i) => cols[i].veth.h));
+    const ph = Math.max(...band.map((i) => cols[i].pod.h));
+    let left = COL0;
+    let lastCx = COL0;
+    for (const i of band) {
+      const col = cols[i];
+      const cx = left + widths[i] / 2;
+      const vb = { x: cx - col.veth.w / 2, y: bus + 14, w: col.veth.w, h: col.veth.h };
+      const pb = { x: cx - col.pod.w / 2, y: bus + 14 + vh + 20, w: col.pod.w, h: col.pod.h };
+      if (onBridge) c.line('wire', [cx, bus], [cx, vb.y]);
+      c.box(vb, 'veth', col.veth.lines, { dim: [1] });
+      c.line(col.paired ? 'pair' : 'wire', [cx, vb.y + vb.h], [cx, pb.y]);
+      c.box(pb, col.pod.cls, col.pod.lines, { bold: col.paired ? [0] : [], dim: col.paired ? [] : [0] });
+      left += widths[i] + GAP;
+      lastCx = cx;
+    }
+    if (onBridge) c.line('wire', [BUS, bus], [lastCx, bus]);
+    lastBus = bus;
+    y = bus + 14 + vh + 20 + ph + 28;
+  }
+  if (onBridge) c.line('wire', [BUS, busTop], [BUS, lastBus]);
+  return y;
+}
+
+/** Draws one section from `y`: its bridge (or the note for veths on no bridge), then its columns.
+ * Returns the y below it and, when the bridge hangs on the uplink, the y of its stub to the trunk. */
+function drawSection(c: Canvas, g: GraphModel, sec: { bridge?: GraphModel['bridges'][number]; veths: GraphVeth[] }, placed: Map<string, Box>, y: number): { y: number; stub?: number } {
+  let stub: number | undefined;
+  if (sec.bridge) {
+    const lines = [`${sec.bridge.name} Bridge`, ...sec.bridge.ips];
+    const b = { x: BRIDGE_X, y, ...size(lines) };
+    c.box(b, 'bridge', lines, { bold: [0] });
+    if (sec.bridge.uplink && placed.has(sec.bridge.uplink)) {
+      c.line('wire', [TRUNK, b.y + b.h / 2], [b.x, b.y + b.h / 2]);
+      stub = b.y + b.h / 2;
+    }
+    y += b.h + 16;
+  } else {
+    c.shapes.push(`<text x="${BRIDGE_X}" y="${y + 12}" class="dim">${xmlEscape('veths on no bridge')}</text>`);
+    y += 24;
+  }
+  const podOf = new Map(g.pods.flatMap((p) => p.ifaces.map((i) => [i.id, { pod: p, iface: i }] as const)));
+  const cols = sec.veths.map((v) => column(v, podOf.get(v.iface)));
+  return { y: cols.length ? drawColumns(c, cols, !!sec.bridge, y) : y, ...(stub !== undefined ? { stub } : {}) };
+}
+
+/** Draws the host's topology as an SVG document. */
+export function renderGraphSvg(g: GraphModel): string {
+  const c = new Canvas();
+  const title = `${g.node}: pod network`;
+  c.right = M + title.length * 8.4;
+  const uplink = g.bridges.find((b) => b.uplink)?.uplink ?? '';
+  const top = drawTopRow(c, topRow(g, uplink), M + 40);
+  let y = top.y;
   // One section per bridge, then one for the veths on no bridge.
   const sections = [...g.bridges.map((b) => ({ bridge: b, veths: g.veths.filter((v) => v.bridge === b.id) })),
     { bridge: undefined, veths: g.veths.filter((v) => !g.bridges.some((b) => b.id === v.bridge)) }].filter((s) => s.bridge || s.veths.length);
   let lastStub = -1;
   for (const sec of sections) {
-    if (sec.bridge) {
-      const lines = [`${sec.bridge.name} Bridge`, ...sec.bridge.ips];
-      const b = { x: BRIDGE_X, y, ...size(lines) };
-      box(b, 'bridge', lines, { bold: [0] });
-      if (sec.bridge.uplink && placed.has(sec.bridge.uplink)) {
-        line('wire', [TRUNK, b.y + b.h / 2], [b.x, b.y + b.h / 2]);
-        lastStub = b.y + b.h / 2;
-      }
-      y += b.h + 16;
-    } else {
-      shapes.push(`<text x="${BRIDGE_X}" y="${y + 12}" class="dim">${xmlEscape('veths on no bridge')}</text>`);
-      y += 24;
-    }
-    const cols = sec.veths.map((v) => column(v, podOf.get(v.iface)));
-    if (!cols.length) continue;
-    // Columns as wide as their boxes, packed into bands no wider than MAX_WIDTH.
-    const widths = cols.map((c) => Math.max(c.veth.w, c.pod.w));
-    const bands: number[][] = [[]];
-    let used = COL0;
-    cols.forEach((_, i) => {
-      const band = bands[bands.length - 1];
-      if (band.length && used + widths[i] > MAX_WIDTH - M) {
-        bands.push([]);
-        used = COL0;
-      }
-      bands[bands.length - 1].push(i);
-      used += widths[i] + GAP;
-    });
-    const busTop = y - 16;
-    let lastBus = busTop;
-    for (const band of bands) {
-      const bus = y;
-      const vh = Math.max(...band.map((i) => cols[i].veth.h));
-      const ph = Math.max(...band.map((i) => cols[i].pod.h));
-      let left = COL0;
-      let lastCx = COL0;
-      for (const i of band) {
-        const c = cols[i];
-        const cx = left + widths[i] / 2;
-        const vb = { x: cx - c.veth.w / 2, y: bus + 14, w: c.veth.w, h: c.veth.h };
-        const pb = { x: cx - c.pod.w / 2, y: bus + 14 + vh + 20, w: c.pod.w, h: c.pod.h };
-        if (sec.bridge) line('wire', [cx, bus], [cx, vb.y]);
-        box(vb, 'veth', c.veth.lines, { dim: [1] });
-        line(c.paired ? 'pair' : 'wire', [cx, vb.y + vb.h], [cx, pb.y]);
-        box(pb, c.pod.cls, c.pod.lines, { bold: c.paired ? [0] : [], dim: c.paired ? [] : [0] });
-        left += widths[i] + GAP;
-        lastCx = cx;
-      }
-      if (sec.bridge) line('wire', [BUS, bus], [lastCx, bus]);
-      lastBus = bus;
-      y = bus + 14 + vh + 20 + ph + 28;
-    }
-    if (sec.bridge) line('wire', [BUS, busTop], [BUS, lastBus]);
+    const drawn = drawSection(c, g, sec, top.placed, y);
+    y = drawn.y;
+    if (drawn.stub !== undefined) lastStub = drawn.stub;
   }
   if (lastStub >= 0 && uplink) {
-    const u = placed.get(uplink);
-    if (u) line('wire', [TRUNK, u.y + u.h], [TRUNK, lastStub]);
+    const u = top.placed.get(uplink);
+    if (u) c.line('wire', [TRUNK, u.y + u.h], [TRUNK, lastStub]);
   }
+  return svgDocument(c, title, Math.ceil(c.right + M), Math.ceil(y + M));
+}
 
-  const width = Math.ceil(right + M);
-  const height = Math.ceil(y + M);
+/** The SVG document around what was drawn. */
+function svgDocument(c: Canvas, title: string, width: number, height: number): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, 'DejaVu Sans Mono', monospace" font-size="12">`,
     `<title>${xmlEscape(`${title} (podnet graph)`)}</title>`,
     `<style>${STYLE}</style>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${M}" y="${M + 14}" class="title">${xmlEscape(title)}</text>`,
-    `<g>${wires.join('\n')}</g>`,
-    `<g>${shapes.join('\n')}</g>`,
+    `<g>${c.wires.join('\n')}</g>`,
+    `<g>${c.shapes.join('\n')}</g>`,
     '</svg>',
   ].join('\n') + '\n';
 }

@@ -80,6 +80,44 @@ test('TCP: SYN, SYN-ACK, ACK through a listener podnet starts', T, async () => {
   assert.equal(result.answered, true);
 });
 
+/** The host veth of each pod, as the kernel pairs them: the one-node path's five points. */
+function forwardPath(): string[] {
+  const state = readState(root, lab);
+  const veth = (pod: string) => {
+    const ns = state.pods.find((p) => p.name === pod)!.netns;
+    const eth0 = links(ns).find((l) => l.ifname === 'eth0')!;
+    return links(`podnet-${lab}-server`).find((l) => l.ifindex === eth0.link_index)!.ifname;
+  };
+  return ['pod1/eth0', `server/${veth('pod1')}`, 'server/cni0', `server/${veth('pod2')}`, 'pod2/eth0'];
+}
+
+test('TCP: every segment crosses veth → cni0 → veth in causal order, each hop with its own capture time', T, async () => {
+  const { result } = await trace({ protocol: 'tcp', port: 8080 });
+  const forward = forwardPath();
+  const tcp = result.packets.filter((p) => p.kind === 'tcp');
+  assert.ok(tcp.length >= 3, 'SYN, SYN-ACK, ACK at least');
+  for (const p of tcp) {
+    assert.deepEqual(p.hops.map((h) => h.point), p.direction === 'request' ? forward : [...forward].reverse(), `${p.label}: ${p.hops.map((h) => `${h.point}@${h.sinceStartNs}`).join(' ')}`);
+  }
+  // tcpdump hands the bridge's copy of a forwarded frame to cni0 after the egress port has sent it:
+  // the times say so, the order does not.
+  const all = tcp.flatMap((p) => p.hops);
+  assert.ok(all.every((h) => Number.isInteger(h.sinceStartNs) && h.sinceStartNs >= 0));
+});
+
+test('--cold to an address nobody has: each ARP (and its retry) enters through the veth before cni0 floods it', T, async () => {
+  const { result } = await trace({ dst: '10.42.0.251', cold: true });
+  const arps = result.packets.filter((p) => p.kind === 'arp' && p.direction === 'request');
+  assert.ok(arps.length >= 1);
+  const veth1 = forwardPath()[1];
+  for (const p of arps) {
+    const order = p.hops.map((h) => `${h.point}${h.reflected ? '↺' : ''}`);
+    assert.deepEqual(order.slice(0, 3), ['pod1/eth0', veth1, 'server/cni0'], order.join(' '));
+    assert.ok(order.indexOf(`${veth1}↺`) < 0 || order.indexOf(`${veth1}↺`) > 2, 'the reflection after the bridge');
+  }
+  assert.match(result.verdict, /^no reply, ARP who-has 10\.42\.0\.251 unanswered/);
+});
+
 test('a destination that does not exist: no reply, last seen …, within the bound', T, async () => {
   const t0 = Date.now();
   const { result } = await trace({ dst: '10.42.0.250' });
