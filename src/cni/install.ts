@@ -24,6 +24,9 @@ my $type = ${perlString(type)};
 my $socket = $ENV{PODNET_CNI_SOCKET} // ${perlString(socket)};
 my $s;
 if (socket($s, 1, 1, 0) && connect($s, pack('S Z108', 1, $socket))) {
+  # A daemon that closes the connection (over its connection limit, stopping) must not kill us with
+  # SIGPIPE: the write fails, the read finds no answer, and we say so in the spec's words.
+  $SIG{PIPE} = 'IGNORE';
   binmode STDIN; binmode STDOUT;
   my $in = do { local $/; <STDIN> } // '';
   my $start = ''; if (open(my $st, '<', '/proc/self/stat')) { local $/; my $t = <$st>; $start = (split ' ', substr($t, rindex($t, ')') + 2))[19] // ''; }

@@ -9,6 +9,13 @@
 // namespace. A client that disconnects before the answer never saw an ADD succeed, so its runtime
 // will call DEL: the daemon undoes that ADD itself at once (DEL of the same attachment), leaving no
 // interface without a reservation and no reservation without an interface.
+//
+// A killed client's request goes on in the daemon while its runtime moves on: it DELs the attachment
+// (as after any failed ADD), may ADD it again, or runs GC without it. So requests are ordered
+// (RequestOrder): those of one attachment run one after another, each to its end (an abandoned ADD
+// with its undo), and a GC runs alone — otherwise the runtime's DEL could release an address the
+// abandoned ADD was about to give eth0, the undo could remove what a later ADD of the same attachment
+// made, and GC could release an address an abandoned ADD still held (two pods with one IP).
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -25,8 +32,9 @@ import { CniError, ErrorCode } from './spec.js';
 import { DEFAULT_SOCKET } from './socket.js';
 import { formatAnswer, parseRequest, ProtocolError, type ServeRequest } from './serve-protocol.js';
 
-/** Limits of the daemon: how long a client may take to send its request, how many connections it
- * serves at once (more wait in the kernel's backlog). */
+/** Limits of the daemon: how long a client may take to send its request, and how many connections it
+ * holds at once. A connection beyond that is closed as soon as it is accepted (Node's
+ * `server.maxConnections`): its client reads no answer and prints the spec's code 11, try again later. */
 export interface ServeLimits {
   requestTimeoutMs: number;
   maxConnections: number;
@@ -35,6 +43,48 @@ export interface ServeLimits {
 }
 
 const DEFAULTS: ServeLimits = { requestTimeoutMs: 10_000, maxConnections: 128, log: (l) => process.stderr.write(`podnet cni serve: ${l}\n`) };
+
+/** Orders requests so that no two act on one attachment at once. A request with a key (CNI_CONTAINERID
+ * and CNI_IFNAME: ADD, CHECK, DEL) waits for the requests of the same key that arrived before it; a GC
+ * (exclusive) waits for every request that arrived before it, and every request arriving after it
+ * waits for it; the others (VERSION, STATUS) run at once. Pure bookkeeping over promises. */
+export class RequestOrder {
+  private readonly last = new Map<string, Promise<void>>();
+  private readonly pending = new Set<Promise<void>>();
+  private barrier: Promise<void> = Promise.resolve();
+
+  /** Runs `fn` in its turn. */
+  run<T>(turn: { key: string } | { exclusive: true } | Record<string, never>, fn: () => Promise<T>): Promise<T> {
+    const settled = (p: Promise<unknown> | undefined) => (p ?? Promise.resolve()).then(() => undefined, () => undefined);
+    let before: Promise<unknown>;
+    if ('exclusive' in turn) before = Promise.all([this.barrier, ...this.pending]);
+    else if ('key' in turn) before = Promise.all([this.barrier, settled(this.last.get(turn.key))]);
+    else before = Promise.resolve();
+    const result = before.then(fn);
+    const done = settled(result);
+    this.pending.add(done);
+    void done.then(() => this.pending.delete(done));
+    if ('exclusive' in turn) this.barrier = done;
+    if ('key' in turn) {
+      this.last.set(turn.key, done);
+      void done.then(() => { if (this.last.get(turn.key) === done) this.last.delete(turn.key); });
+    }
+    return result;
+  }
+
+  /** Requests arrived and not yet finished. */
+  get size(): number {
+    return this.pending.size;
+  }
+}
+
+/** A request's turn: its attachment, GC alone, or none. */
+function turnOf(req: ServeRequest): { key: string } | { exclusive: true } | Record<string, never> {
+  const command = req.env.CNI_COMMAND;
+  if (command === 'GC') return { exclusive: true };
+  if (command === 'ADD' || command === 'DEL' || command === 'CHECK') return { key: `${req.env.CNI_CONTAINERID ?? ''}\n${req.env.CNI_IFNAME ?? ''}` };
+  return {};
+}
 
 const errorAnswer = (e: unknown) => {
   const err = e instanceof CniError ? e : new CniError(e instanceof ProtocolError ? ErrorCode.DecodeFailure : ErrorCode.Internal, (e as Error).message);
@@ -49,21 +99,29 @@ export async function serveCni(runner: Runner, socket = DEFAULT_SOCKET, limits: 
   await mkdir(dirname(socket), { recursive: true, mode: 0o700 });
   await rm(socket, { force: true });
 
-  /** Runs one request in the client's held namespace; `gone()` says whether the client has left. */
+  const order = new RequestOrder();
+
+  /** Runs one request in the client's held namespace, in its turn; `gone()` says whether the client has left. */
   const handle = async (req: ServeRequest, gone: () => boolean): Promise<InvokeOutcome> => {
+    // Held from arrival: the namespace stays valid while the request waits for its turn.
     const held = await netnsHold(req.pid, req.start);
     if (!held) throw new CniError(ErrorCode.TryAgainLater, `the plugin client (pid ${req.pid}) went away before its request started: try again`);
     try {
-      const ns = held.inode === self ? CURRENT_NETNS : held.ns;
-      const ctx = execContext(new Host(runner), ns, registry, (n) => new Uint8Array(randomBytes(n)));
-      const plugin = registry.get(pluginTypeOf(req.type));
-      const out = await invokePlugin(plugin, req.env, req.stdin, ctx);
-      if (gone() && req.env.CNI_COMMAND === 'ADD' && out.exitCode === 0) {
-        // The runtime never saw this ADD succeed: undo it now rather than leave it to a DEL that may not come.
-        const undo = await invokePlugin(plugin, { ...req.env, CNI_COMMAND: 'DEL' }, req.stdin, ctx);
-        o.log(`client ${req.pid} left during ADD of ${req.env.CNI_CONTAINERID ?? '?'}: undone${undo.exitCode === 0 ? '' : ` — the undo FAILED: ${undo.stdout.trim()}`}`);
-      }
-      return out;
+      return await order.run(turnOf(req), async () => {
+        const isAdd = req.env.CNI_COMMAND === 'ADD';
+        // An ADD whose client left while it waited is not started: nobody would see it, and its undo would follow.
+        if (isAdd && gone()) throw new CniError(ErrorCode.TryAgainLater, `the plugin client (pid ${req.pid}) went away before its ADD started`);
+        const ns = held.inode === self ? CURRENT_NETNS : held.ns;
+        const ctx = execContext(new Host(runner), ns, registry, (n) => new Uint8Array(randomBytes(n)));
+        const plugin = registry.get(pluginTypeOf(req.type));
+        const out = await invokePlugin(plugin, req.env, req.stdin, ctx);
+        if (gone() && isAdd && out.exitCode === 0) {
+          // The runtime never saw this ADD succeed: undo it now, in the same turn, rather than leave it to a DEL that may not come.
+          const undo = await invokePlugin(plugin, { ...req.env, CNI_COMMAND: 'DEL' }, req.stdin, ctx);
+          o.log(`client ${req.pid} left during ADD of ${req.env.CNI_CONTAINERID ?? '?'}: undone${undo.exitCode === 0 ? '' : ` — the undo FAILED: ${undo.stdout.trim()}`}`);
+        }
+        return out;
+      });
     } finally {
       await held.release();
     }
