@@ -2,17 +2,17 @@
 // Kubernetes objects in a lab, as kubectl users expect them. podnet's `--name` always names the lab;
 // the Service `expose` makes is named with `--service` (kubectl's `--name`).
 import type { Command } from 'commander';
-import { DEFAULT_LAB, labName, lazy, portNumber, type GlobalOptions } from './flags.js';
+import { DEFAULT_LAB, labName, lazy, lazyUnder, portNumber, type GlobalOptions } from './flags.js';
 
 const actions = () => import('./actions/k8s.js');
 
 /** Registers `apply`, `expose`, `get svc`, `get endpoints`, `delete svc` and `delete -f`. */
 export function k8sCommands(program: Command, global: () => GlobalOptions): void {
   program.command('apply')
-    .description('create the Pods and Services of Kubernetes manifests (YAML, several documents) in a lab: all or nothing')
+    .description('create the Pods, Services, NetworkPolicies and Namespaces of Kubernetes manifests (YAML, several documents) in a lab: all or nothing (an existing NetworkPolicy or Namespace is replaced)')
     .requiredOption('-f, --file <file>', 'the manifest file (- for stdin)')
     .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
-    .addHelpText('after', '\nExamples:\n  podnet apply -f web.yaml\n  cat web.yaml | podnet apply -f -')
+    .addHelpText('after', '\nExamples:\n  podnet apply -f web.yaml\n  podnet apply -f deny-all.yaml     a NetworkPolicy (docs/networkpolicy.md)\n  cat web.yaml | podnet apply -f -')
     .action(lazy(actions, (m) => m.applyVerb, global));
 
   program.command('expose')
@@ -53,13 +53,12 @@ export function k8sGetCommands(get: Command, global: () => GlobalOptions): void 
 /** Adds `delete svc NAME` and `delete -f FILE` to `delete`. */
 export function k8sDeleteCommands(del: Command, global: () => GlobalOptions): void {
   del.option('-f, --file <file>', 'delete the objects a manifest names (- for stdin)')
-    .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
     .addHelpText('after', '\nExamples:\n  podnet delete pod pod3\n  podnet delete svc web\n  podnet delete -f web.yaml')
     .action(lazy(actions, (m) => m.deleteFileVerb, global));
   del.command('service <service>').alias('services').alias('svc')
     .description('delete a Service: its rules go from every node, its DNS name from the cluster DNS')
-    .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
     .option('-n, --namespace <ns>', 'its Kubernetes namespace', 'default')
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', '\nExample:\n  podnet delete svc web')
-    .action(lazy(actions, (m) => m.deleteServiceVerb, global));
+    .action(lazyUnder(actions, (m) => m.deleteServiceVerb, global));
 }

@@ -69,7 +69,7 @@ export class CniRuntime {
     if (path && !this.dryRun) {
       await ensureDir(this.resultsDir!);
       const cniArgs = Object.entries({ IgnoreUnknown: '1', ...a.args });
-      const body = JSON.stringify({ kind: 'cniCacheV1', containerId: a.containerId, config: list, ifName: a.ifname, networkName: list.name, netns: a.netns, cniArgs, result: prev });
+      const body = JSON.stringify({ kind: 'cniCacheV1', containerId: a.containerId, config: list, ifName: a.ifname, networkName: list.name, netns: a.netns, cniArgs, ...(a.capabilityArgs ? { capabilityArgs: a.capabilityArgs } : {}), result: prev });
       await writeFile(`${path}.tmp`, body, { mode: 0o600 });
       await rename(`${path}.tmp`, path);
     }

@@ -28,6 +28,14 @@ export function attachedArgv(ns: Netns, argv: readonly string[]): string[] {
   return ['nsenter', `--net=${ns.path}`, '--', ...argv];
 }
 
+/** argv that runs `argv` in a mount namespace of its own in which `file` is bind-mounted on
+ * /etc/resolv.conf — how a pod's processes see the resolv.conf kubelet wrote for them while the
+ * machine's own file stays untouched (the mount dies with the namespace; nothing propagates back).
+ * Equivalent to: `unshare --mount --propagation private -- sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' FILE ARGV…`. */
+export function withResolvConf(file: string, argv: readonly string[]): string[] {
+  return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', file, ...argv];
+}
+
 /** Runs `argv` inside `ns` with this terminal passed through (stdin, stdout, stderr) and resolves with
  * its exit code; a command killed by a signal ends as a shell reports it, 128 + the signal's number;
  * a program that cannot be started, 127 (and `onError` hears why). Equivalent to: `nsenter --net=PATH -- ARGV…`. */

@@ -9,6 +9,7 @@ import { now, type LabDeps } from './deps.js';
 import { requireUp } from './lifecycle.js';
 import { withLabLock } from './lock.js';
 import { podOf, removeFrom, run } from './pods.js';
+import { applyNetpolObject, deleteNetpolObject, type AppliedObject } from './netpol.js';
 import { LabDir, type LabState } from './state.js';
 import { podMetaOf, syncServices } from './sync.js';
 
@@ -42,9 +43,14 @@ export function applyManifests(deps: LabDeps, lab: string, manifests: readonly M
     checkNew(state, manifests);
     const made: Manifest[] = [];
     const lines: string[] = [];
+    const objects: AppliedObject[] = [];
     try {
       for (const m of manifests) {
-        if (m.kind === 'Pod') {
+        if (m.kind === 'NetworkPolicy' || m.kind === 'Namespace') {
+          objects.push(applyNetpolObject(state, m));
+          lines.push(objects[objects.length - 1].line);
+          if (!deps.host.dryRun) await dir.write(state);
+        } else if (m.kind === 'Pod') {
           const p = await run(deps, dir, state, m.meta.name, m.node, m.meta);
           lines.push(`pod/${m.meta.name} created on ${p.node}: ${p.ip ?? '?'}`);
         } else {
@@ -56,6 +62,7 @@ export function applyManifests(deps: LabDeps, lab: string, manifests: readonly M
         made.push(m);
       }
     } catch (e) {
+      for (const o of objects.reverse()) o.undo(state);
       await undo(deps, dir, state, made);
       throw e;
     }
@@ -68,7 +75,8 @@ export function applyManifests(deps: LabDeps, lab: string, manifests: readonly M
 function checkNew(state: LabState, manifests: readonly Manifest[]): void {
   const seen = new Set<string>();
   for (const m of manifests) {
-    const key = m.kind === 'Pod' ? `pod/${m.meta.name}` : `service/${m.namespace}/${m.name}`;
+    const key = m.kind === 'Pod' ? `pod/${m.meta.name}` : m.kind === 'Service' ? `service/${m.namespace}/${m.name}`
+      : m.kind === 'Namespace' ? `namespace/${m.name}` : `networkpolicy/${m.policy.namespace}/${m.policy.name}`;
     if (seen.has(key)) throw new UserError('conflict', `${key} is given twice`);
     seen.add(key);
     if (m.kind === 'Pod' && state.pods.some((p) => p.name === m.meta.name)) throw new UserError('exists', `pod "${m.meta.name}" already exists in lab "${state.lab}"`);
@@ -79,7 +87,7 @@ function checkNew(state: LabState, manifests: readonly Manifest[]): void {
 async function undo(deps: LabDeps, dir: LabDir, state: LabState, made: readonly Manifest[]): Promise<void> {
   for (const m of [...made].reverse()) {
     if (m.kind === 'Pod') await removeFrom(deps, dir, state, m.meta.name).catch(() => undefined);
-    else state.services = (state.services ?? []).filter((s) => !(s.namespace === m.namespace && s.name === m.name));
+    else if (m.kind === 'Service') state.services = (state.services ?? []).filter((s) => !(s.namespace === m.namespace && s.name === m.name));
   }
   if (!deps.host.dryRun) await dir.write(state);
 }
@@ -91,7 +99,9 @@ export function deleteManifests(deps: LabDeps, lab: string, manifests: readonly 
     const state = await requireUp(dir, lab, true);
     const lines: string[] = [];
     for (const m of manifests) {
-      if (m.kind === 'Pod') {
+      if (m.kind === 'NetworkPolicy' || m.kind === 'Namespace') {
+        lines.push(deleteNetpolObject(state, m));
+      } else if (m.kind === 'Pod') {
         if (!state.pods.some((p) => p.name === m.meta.name)) lines.push(`pod/${m.meta.name} not found`);
         else {
           await removeFrom(deps, dir, state, m.meta.name);

@@ -1,11 +1,14 @@
 // What follows a change of a lab's pods or Services, as kube-proxy and the cluster DNS follow the
 // API server: the endpoints are computed again (from the pods that run and the Services' selectors),
 // and every part of the node that depends on them is brought to the new set — kube-proxy's rules on
-// every node, the DNS records. Each part receives the whole picture and changes only what differs.
+// every node, the DNS records, kube-router's policy rules (which follow pods, labels and policies). Each part receives the whole picture and changes only what differs.
 import { processOwner } from '../host/process.js';
 import { serviceEndpoints, type PodEndpointSource, type PodMeta, type ServicePortEndpoints } from '../model/k8s.js';
 import type { LabDeps } from './deps.js';
 import type { LabDir, LabState, PodState } from './state.js';
+import { dnsSyncer, resolvConfWrapper } from './dns.js';
+import { kubeProxySyncer } from './proxy.js';
+import { kubeRouterSyncer } from './policy.js';
 
 /** The pods of a lab as Kubernetes sees them. */
 export function podMetaOf(p: PodState): PodMeta {
@@ -27,7 +30,7 @@ export interface ServiceSyncer {
 }
 
 /** The parts that follow the Services, in the order they are brought up to date. */
-const SYNCERS: readonly ServiceSyncer[] = [];
+const SYNCERS: readonly ServiceSyncer[] = [kubeProxySyncer, dnsSyncer, kubeRouterSyncer];
 
 /** Brings every registered part to the lab's current Services and endpoints. */
 export async function syncServices(deps: LabDeps, dir: LabDir, state: LabState): Promise<void> {
@@ -41,7 +44,7 @@ export async function syncServices(deps: LabDeps, dir: LabDir, state: LabState):
 export type ArgvWrapper = (deps: LabDeps, dir: LabDir, state: LabState, pod: PodState, argv: readonly string[]) => Promise<string[]>;
 
 /** The wrappers of pods' process argv, applied in order. */
-const WRAPPERS: readonly ArgvWrapper[] = [];
+const WRAPPERS: readonly ArgvWrapper[] = [resolvConfWrapper];
 
 /** The argv a pod's process runs with: `argv`, as every registered wrapper makes it. */
 export async function podArgv(deps: LabDeps, dir: LabDir, state: LabState, pod: PodState, argv: readonly string[]): Promise<string[]> {

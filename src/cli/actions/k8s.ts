@@ -51,7 +51,7 @@ export async function applyVerb(g: GlobalOptions, o: { file: string; name: strin
 
 /** `podnet delete -f FILE` (a `delete` without a kind). */
 export async function deleteFileVerb(g: GlobalOptions, o: { file?: string; name: string }): Promise<void> {
-  if (!o.file) throw new UserError('usage', 'say what to delete: podnet delete pod NAME, podnet delete svc NAME or podnet delete -f FILE');
+  if (!o.file) throw new UserError('usage', 'say what to delete: podnet delete pod NAME, podnet delete svc NAME, podnet delete netpol NAME or podnet delete -f FILE');
   const manifests = await readManifests(o.file);
   requireRoot('delete');
   const { deps } = labDeps(g);

@@ -34,8 +34,10 @@ export interface Step {
   stdin?: string;
   /** The index of the step whose result becomes `prevResult` (CHECK, DEL). */
   prevResult?: number;
-  /** Call the IPAM plugin itself instead of the bridge plugin. */
-  plugin?: 'bridge' | 'ipam';
+  /** Call the IPAM plugin itself, or the portmap plugin (chained after the bridge), instead of the bridge plugin. */
+  plugin?: 'bridge' | 'ipam' | 'portmap';
+  /** A prevResult written out (portmap cases without a bridge ADD). */
+  prevJson?: unknown;
   /** Kernel changes before this step (drift, a namespace going away). */
   before?: (w: World) => void | Promise<void>;
   /** Read the kernel after this step too (not only at the end). */
@@ -53,6 +55,8 @@ export interface OnlyPodnet {
 export interface CaseRunView {
   steps: { exit: number; json?: Record<string, unknown>; msg?: string }[];
   ipamFiles: string[];
+  /** The host namespace's nat table (iptables-save lines). */
+  nat?: string[];
 }
 
 /** One case of the table. */
@@ -64,6 +68,8 @@ export interface Case {
   /** Config overrides for every step. */
   net?: Record<string, unknown>;
   ipam?: Record<string, unknown>;
+  /** The config of portmap steps (`runtimeConfig`, `snat`, …). */
+  portmap?: Record<string, unknown>;
   /** cniVersion (default 1.0.0, the reference's newest). */
   version?: string;
   /** Kernel state made before the first step (a pre-set bridge, an eth0 already there). */
@@ -273,7 +279,7 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
   { id: 'two-ipv4-gateways', cases: ['two-range-sets', 'two-range-sets-force'], field: /^(s\d+\.ADD\.|kernel\.)/,
     podnet: 'both gateways (10.22.0.1/24, 10.23.0.1/24) on cni0; every ADD succeeds', reference: 'without forceAddress: every ADD fails "already has an IP address different from 10.23.0.1/24" (veth left); with it: 10.22.0.1 is removed, only 10.23.0.1 stays',
     reason: 'A reference limitation: ensureAddr treats the first IPv4 gateway as "a different address". podnet does not count the gateways of the same ADD as different.' },
-  { id: 'del-masq-netns-gone', cases: ['del-netns-gone'], field: /^kernel\.ns\.H\.nat$/,
+  { id: 'del-masq-netns-gone', cases: ['del-netns-gone'], field: /^kernel\.ns\.H\.iptables\.nat$/,
     podnet: 'the CNI-… chain and its POSTROUTING jump are removed', reference: 'they stay (leak)',
     reason: 'Deliberate (docs/cni.md): the reference only tears down masquerading for addresses it finds on the interface, which is gone with the namespace.' },
 ];

@@ -11,11 +11,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { netnsWithPrefix, runStatus } from '../helpers.js';
-import { CASES, KNOWN_DIFFERENCES, NETWORK, SUBNET, type Case, type CaseRunView } from './conformance-cases.js';
+import { CASES as BRIDGE_CASES, KNOWN_DIFFERENCES as BRIDGE_DIFFERENCES, NETWORK, SUBNET, type Case, type CaseRunView } from './conformance-cases.js';
+import { PORTMAP_CASES, PORTMAP_DIFFERENCES } from './conformance-portmap.js';
 import {
   Daemon, diff, execPlugin, findInPath, flatten, implementations, installPodnet, Normalizer, runPrefix, snapshot, World,
   type FieldDiff, type Impl, type ImplId, type Snapshot,
 } from './conformance-world.js';
+
+/** The bridge and host-local cases, then the portmap cases; their known differences together. */
+const CASES = [...BRIDGE_CASES, ...PORTMAP_CASES];
+const KNOWN_DIFFERENCES = [...BRIDGE_DIFFERENCES, ...PORTMAP_DIFFERENCES];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const prefix = runPrefix();
@@ -55,6 +60,11 @@ function stdinFor(c: Case, i: number, impl: Impl, w: World, prev?: unknown): str
   if (s.stdin !== undefined) return s.stdin;
   const ipam = { type: impl.ipamType, ranges: [[{ subnet: SUBNET }]], dataDir: w.dataDir, ...c.ipam, ...s.ipam };
   const version = s.version ?? c.version ?? '1.0.0';
+  if (s.plugin === 'portmap') {
+    const pm: Record<string, unknown> = { cniVersion: version, name: NETWORK, type: impl.portmapType, ...c.portmap, ...s.net };
+    if (prev !== undefined || s.prevJson !== undefined) pm.prevResult = prev ?? s.prevJson;
+    return JSON.stringify(pm);
+  }
   const conf: Record<string, unknown> = s.plugin === 'ipam'
     ? { cniVersion: version, name: NETWORK, type: impl.ipamType, ipam, ...c.net, ...s.net }
     : { cniVersion: version, name: NETWORK, type: impl.bridgeType, bridge: 'cni0', isGateway: true, ...c.net, ...s.net, ipam };
@@ -84,7 +94,7 @@ async function runCase(c: Case, impl: Impl): Promise<CaseRun> {
         CNI_PATH: impl.cniPath.join(':'), ...impl.env,
       };
       for (const [k, v] of Object.entries(s.env?.(w) ?? {})) env[k] = v;
-      const type = s.plugin === 'ipam' ? impl.ipamType : impl.bridgeType;
+      const type = typeOf(s.plugin, impl);
       const exe = findInPath(type, impl.cniPath);
       assert.ok(exe, `${type} is on ${impl.cniPath.join(':')}`);
       const prev = s.prevResult !== undefined ? run.raw[s.prevResult] : undefined;
@@ -129,9 +139,12 @@ function fields(r: CaseRun): Map<string, string> {
 /** Which known difference explains a field of a case, if any. */
 const explain = (caseId: string, d: FieldDiff) => KNOWN_DIFFERENCES.find((k) => (k.cases === '*' || k.cases.includes(caseId)) && k.field.test(d.field));
 
+/** The plugin type a step calls for an implementation. */
+const typeOf = (plugin: Case['steps'][number]['plugin'], impl: Impl) => (plugin === 'ipam' ? impl.ipamType : plugin === 'portmap' ? impl.portmapType : impl.bridgeType);
+
 /** The exit codes a case wants of an implementation: podnet's or the reference's, by the plugin the case calls. */
 function wantedExits(c: Case, impl: Impl): number[] {
-  const type = c.steps.some((s) => s.plugin === 'ipam') ? impl.ipamType : impl.bridgeType;
+  const type = typeOf(c.steps.find((s) => s.plugin === 'ipam' || s.plugin === 'portmap')?.plugin, impl);
   return type.startsWith('podnet-') ? c.exits : c.referenceExits ?? c.exits;
 }
 
@@ -179,6 +192,7 @@ describe('CNI conformance: podnet vs the reference plugins 1.1.1', () => {
         const view: CaseRunView = {
           steps: r.raw.map((j, i) => ({ exit: r.steps[i].exit, json: j, msg: r.steps[i].msg })),
           ipamFiles: Object.keys(r.kernel.ipam.files ?? {}),
+          nat: r.kernel.ns.H?.iptables?.nat ?? [],
         };
         c.only!.expect(view);
         ranCases.add(c.id);
