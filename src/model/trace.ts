@@ -1,10 +1,14 @@
 // The data of a trace: where it captures, what each capture point saw, and the journey that results.
 // Pure types shared by the path finder, the capture orchestration, the correlator and the renderers.
 import type { DecodedFrame } from './packet.js';
+import type { TraceEvidence } from './trace-evidence.js';
+
+export type { ConntrackSeen, DropSeen, RuleHit, TraceEvidence } from './trace-evidence.js';
 
 /** What a capture point is on the path: a pod's interface, its host veth, the node's bridge, the
- * node's VXLAN device, the node's underlay interface, the underlay switch between nodes. */
-export type PointRole = 'pod-eth0' | 'host-veth' | 'bridge' | 'vxlan' | 'node-uplink' | 'underlay';
+ * node's VXLAN device, the node's underlay interface, the underlay switch between nodes, the interface
+ * of a host outside the cluster (the lab's outside host). */
+export type PointRole = 'pod-eth0' | 'host-veth' | 'bridge' | 'vxlan' | 'node-uplink' | 'underlay' | 'host';
 
 /** One place tcpdump listens: an interface in a namespace, at a position on the path. */
 export interface CapturePoint {
@@ -53,10 +57,30 @@ export interface OverlayLeg {
 /** The capture points between a source and a destination, in order. */
 export interface TracePath {
   src: { owner: string; ip: string; mac: string };
+  /** The host the packet is delivered to: behind a Service, the endpoint the kernel chose. */
   dst: { owner: string; ip: string; mac?: string };
   points: CapturePoint[];
+  /** What the user addressed when it is not `dst` itself: a Service's ClusterIP, a NodePort on a node. */
+  addressed?: AddressedService;
   /** When the path crosses nodes: the crossing of requests (src → dst) and of replies (dst → src). */
   overlay?: { request?: OverlayLeg; reply?: OverlayLeg };
+}
+
+/** A Service (or a NodePort of one) a trace was sent to, and the endpoint behind it. */
+export interface AddressedService {
+  /** `default/web`. */
+  service: string;
+  /** The address and port the probe was sent to: the ClusterIP, or a node's IP for a NodePort. */
+  ip: string;
+  port: number;
+  via: 'cluster-ip' | 'node-port';
+  /** The node a NodePort was sent to. */
+  node?: string;
+  /** Every endpoint the Service had (`10.42.1.2:8080 (w2 on agent1)`), and which of them the kernel chose. */
+  endpoints: string[];
+  chosen?: string;
+  /** The endpoint's port (targetPort resolved). */
+  targetPort?: number;
 }
 
 /** One frame seen at one capture point. */
@@ -113,6 +137,9 @@ export interface TraceHop {
   reflected?: boolean;
   /** The kernel's reason for this hop, filled by the explainer. */
   explanation?: string;
+  /** The packet's addresses here (`10.42.0.2:39738 > 10.42.1.2:8080`), set on every hop of a packet
+   * NAT rewrote on the way (they differ before and after the rewrite). */
+  addrs?: string;
 }
 
 /** The outer headers of a VXLAN-encapsulated frame. */
@@ -133,15 +160,19 @@ export type TraceProtocol = 'icmp' | 'tcp' | 'udp';
 
 /** What a user asks a trace for (the CLI's arguments, the UI's request body). */
 export interface TraceAsk {
-  /** A pod name. */
+  /** A pod name, or `outside` (the lab's outside host). */
   src: string;
-  /** A pod name or an IPv4 address. */
+  /** A pod name, an IPv4 address, a Service (`web`, `web.default`, `web.default.svc.cluster.local`),
+   * `CLUSTERIP:PORT`, a NodePort (`NODEIP:PORT`, `NODE:PORT`) or `outside`. */
   dst: string;
-  protocol: TraceProtocol;
-  /** Required for tcp and udp. */
+  /** Absent: ICMP, or the protocol of the Service port the destination names. */
+  protocol?: TraceProtocol;
+  /** For tcp and udp (a Service or HOST:PORT destination names its own). */
   port?: number;
   /** Flush neighbours and the learned FDB first (ARP, flooding, learning). */
   cold?: boolean;
+  /** Collect no evidence beside the captures (rule tracing, conntrack, drop reasons): faster. */
+  noEvidence?: boolean;
 }
 
 /** What the trace concluded. */
@@ -159,6 +190,10 @@ export interface TraceResult {
   /** Learned FDB entries of the bridges on the path before and after (MAC → port), for --cold explanations. */
   fdbBefore: FdbSeen[];
   fdbAfter: FdbSeen[];
+  /** What the kernel said while the trace ran (rule tracing, connection tracking, drop reasons). */
+  evidence?: TraceEvidence;
+  /** One sentence on why the probe failed, from the evidence: `dropped at agent1/eth0 → kernel: …`. */
+  cause?: string;
 }
 
 /** A learned FDB entry of a bridge on the path: MAC → port, and the bridge's capture point id

@@ -12,10 +12,25 @@ const protocolText = (r: TraceResult) => `${r.protocol}${r.port !== undefined ? 
 
 /** `trace pod1 (10.42.0.2) -> pod2 (10.42.0.3), icmp, warm, 5 capture points`. */
 export function traceHeader(r: TraceResult): string {
-  const { src, dst } = r.path;
-  const to = dst.owner === dst.ip ? dst.ip : `${dst.owner} (${dst.ip})`;
-  const n = r.path.points.length;
+  const { src, dst, addressed: a } = r.path;
+  let to = dst.owner === dst.ip ? dst.ip : `${dst.owner} (${dst.ip})`;
+  if (a) {
+    const via = `${a.service} ${a.via === 'node-port' ? `NodePort ${a.ip}:${a.port} (${a.node})` : `${a.ip}:${a.port}`}`;
+    to = a.chosen ? `${via} → ${dst.owner} (${dst.ip}:${a.targetPort ?? '?'})` : `${via} → no endpoint reached`;
+  }
+  const n = new Set(r.path.points.map((p) => p.id)).size;
   return `trace ${src.owner} (${src.ip}) -> ${to}, ${protocolText(r)}, ${r.cold ? 'cold' : 'warm'}, ${n} capture point${n === 1 ? '' : 's'}`;
+}
+
+/** The lines after the verdict: why a failed probe failed, and the connection tracking entries that
+ * show a NAT (original and reply tuple). */
+export function evidenceLines(r: TraceResult): string[] {
+  const lines = r.cause ? [`cause: ${r.cause}`] : [];
+  for (const c of r.evidence?.conntrack ?? []) {
+    if (c.nat) lines.push(`conntrack on ${c.node}: ${c.proto} ${c.original}, reply ${c.reply} (${c.nat})${c.state ? ` ${c.state}` : ''}`);
+  }
+  for (const n of r.evidence?.notes ?? []) if (!n.startsWith('drop reasons: skb:kfree_skb has no namespace')) lines.push(`note: ${n}`);
+  return lines;
 }
 
 const arrowOf = (p: TracedPacket, h: TraceHop) => `${p.direction === 'request' ? '→' : '←'}${h.reflected ? '↺' : ''}`;
@@ -83,7 +98,7 @@ function hopLines(r: TraceResult, width: number | undefined): string[] {
 export function timelineBody(r: TraceResult, o: TextOptions = {}): string[] {
   const lines = hopLines(r, o.width);
   const note = timesOutOfOrder(timeline(r.packets)) ? fit(OUT_OF_ORDER_NOTE, o.width) : [];
-  return [...(lines.length ? lines : ['(no packets captured)']), ...note, ...fit(r.verdict, o.width)];
+  return [...(lines.length ? lines : ['(no packets captured)']), ...note, ...fit(r.verdict, o.width), ...evidenceLines(r).flatMap((l) => fit(l, o.width))];
 }
 
 /** The header, one line per hop of every packet — each packet's hops in causal order along the path,
@@ -130,6 +145,7 @@ export function renderSequence(r: TraceResult): string {
     if (flood) out.push(`    Note over ${to}: ${mermaidText(hop.explanation?.split('; ').at(-1) ?? 'broadcast: flooded to every port')}`);
   }
   out.push(`    Note over ${span}: ${mermaidText(r.verdict)}`);
+  if (r.cause) out.push(`    Note over ${span}: ${mermaidText(`cause: ${r.cause}`)}`);
   return `${out.join('\n')}\n`;
 }
 
@@ -152,6 +168,7 @@ export function traceJson(r: TraceResult): object {
     ...(first !== undefined ? { startNs: first.toString() } : {}),
     points: r.path.points.map((p) => ({ id: p.id, owner: p.owner, iface: p.iface, role: p.role, position: p.position, netns: p.netns })),
     ...(r.path.overlay ? { overlay: structuredClone(r.path.overlay) } : {}),
+    ...(r.path.addressed ? { addressed: structuredClone(r.path.addressed) } : {}),
     packets: r.packets.map((p) => ({
       key: p.key,
       kind: p.kind,
@@ -176,12 +193,15 @@ export function traceJson(r: TraceResult): object {
         ...(h.outer ? { outer: { ...h.outer } } : {}),
         reflected: h.reflected === true,
         ...(h.explanation !== undefined ? { explanation: h.explanation } : {}),
+        ...(h.addrs !== undefined ? { addrs: h.addrs } : {}),
       })),
     })),
     answered: r.answered,
     verdict: r.verdict,
     fdbBefore: r.fdbBefore.map(fdbJson),
     fdbAfter: r.fdbAfter.map(fdbJson),
+    ...(r.cause ? { cause: r.cause } : {}),
+    ...(r.evidence ? { evidence: structuredClone(r.evidence) } : {}),
   };
 }
 

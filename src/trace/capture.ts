@@ -57,6 +57,18 @@ export function vxlanFilter(protocol: TraceProtocol | 'any', a: string, b: strin
   return `udp dst port ${vxlanPort} and udp[28:2] = 0x0800 and ${proto}${pair}`;
 }
 
+/** The filter of a trace through NAT, on every point: the probe's protocol on its ports (with the
+ * ICMP errors about it) to or from any of `hosts` — the addresses the packet carries before and after
+ * the rewrite — plain or inside VXLAN (inner source and destination both among `hosts`), and ARP. */
+export function natFilter(protocol: TraceProtocol, hosts: readonly string[], ports: readonly number[], vxlanPort: number): string {
+  const hex = (ip: string) => `0x${ipToInt(ip).toString(16).padStart(8, '0')}`;
+  const l4 = protocol === 'icmp' || ports.length === 0 ? protocol : `(${protocol} and (${ports.map((p) => `port ${p}`).join(' or ')}))`;
+  const flow = `(${protocol === 'icmp' ? 'icmp' : `${l4} or icmp`}) and (${hosts.map((h) => `host ${h}`).join(' or ')})`;
+  const inSet = (at: number) => hosts.map((h) => `udp[${at}:4] = ${hex(h)}`).join(' or ');
+  const proto = protocol === 'icmp' ? 'udp[39] = 1' : `(udp[39] = ${protocol === 'tcp' ? 6 : 17} or udp[39] = 1)`;
+  return `(${flow}) or (udp dst port ${vxlanPort} and udp[28:2] = 0x0800 and ${proto} and (${inSet(42)}) and (${inSet(46)})) or arp`;
+}
+
 /** Each point's filter: `flow` on pods, veths, bridges and VXLAN devices; on uplinks and the underlay,
  * where the flow travels inside VXLAN, `vxlan`. */
 export function filterByRole(flow: string, vxlan: string): (p: CapturePoint) => string {

@@ -169,7 +169,7 @@ export function explainL2(path: TracePath, packets: readonly TracedPacket[], fdb
   const s = new L2State(path, fdbBefore);
   walk(s, out, (at) => {
     const role = at.point.role;
-    const text = role === 'pod-eth0' ? podHop(s, at) : role === 'host-veth' ? vethHop(s, at) : role === 'bridge' ? bridgeHop(s, at) : undefined;
+    const text = role === 'pod-eth0' || role === 'host' ? podHop(s, at) : role === 'host-veth' ? vethHop(s, at) : role === 'bridge' ? bridgeHop(s, at) : undefined;
     if (text) at.hop.explanation = at.hop.explanation ? `${at.hop.explanation}; ${text}` : text;
   });
   return out;

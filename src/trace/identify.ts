@@ -9,7 +9,13 @@ const ICMP_NAMES: Record<number, string> = { 0: 'echo reply', 8: 'echo request',
 const UNREACHABLE: Record<number, string> = { 0: 'net', 1: 'host', 2: 'protocol', 3: 'port', 4: 'fragmentation needed', 9: 'net prohibited', 10: 'host prohibited', 13: 'admin prohibited' };
 
 /** What identifies a frame's packet, and what the packet is. */
-export type Identity = Pick<TracedPacket, 'key' | 'kind' | 'label' | 'src' | 'dst' | 'icmpType' | 'icmpCode' | 'tcpFlags'> & { flowTail: string; proto: string };
+export type Identity = Pick<TracedPacket, 'key' | 'kind' | 'label' | 'src' | 'dst' | 'icmpType' | 'icmpCode' | 'tcpFlags'> & {
+  flowTail: string;
+  proto: string;
+  /** What stays the same when NAT rewrites the packet's addresses and ports (and an ICMP echo's id):
+   * the IP id, the TCP sequence number and flags, the ICMP type and sequence number, the UDP length. */
+  match: string;
+};
 
 /** The frame a VXLAN frame carries (the packet the trace follows), or the frame itself. */
 export function innermost(f: DecodedFrame): DecodedFrame {
@@ -32,9 +38,10 @@ export function identify(f: DecodedFrame): Identity {
   if (f.arp) {
     const a = f.arp;
     const base = { kind: 'arp' as const, src: a.senderIp, dst: a.targetIp, flowTail: '', proto: 'arp' };
-    if (a.op === 'request') return { ...base, key: `arp who-has ${a.targetIp} tell ${a.senderIp}`, label: `ARP who-has ${a.targetIp}` };
-    if (a.op === 'reply') return { ...base, key: `arp ${a.senderIp} is-at ${a.senderMac} to ${a.targetIp}`, label: `ARP ${a.senderIp} is-at ${a.senderMac}` };
-    return { ...base, key: `arp op ${a.op} ${a.senderIp}>${a.targetIp}`, label: `ARP op ${a.op}` };
+    const arp = (key: string, label: string) => ({ ...base, key, match: key, label });
+    if (a.op === 'request') return arp(`arp who-has ${a.targetIp} tell ${a.senderIp}`, `ARP who-has ${a.targetIp}`);
+    if (a.op === 'reply') return arp(`arp ${a.senderIp} is-at ${a.senderMac} to ${a.targetIp}`, `ARP ${a.senderIp} is-at ${a.senderMac}`);
+    return arp(`arp op ${a.op} ${a.senderIp}>${a.targetIp}`, `ARP op ${a.op}`);
   }
   if (f.ipv4) {
     const ip = f.ipv4;
@@ -45,6 +52,7 @@ export function identify(f: DecodedFrame): Identity {
       return {
         kind: 'icmp', src: ip.src, dst: ip.dst, icmpType: type, icmpCode: code, proto: 'icmp',
         key: `icmp ${ip.src}>${ip.dst}${echo ? ` id ${id} seq ${seq}` : ''} ${name.replace(/ /g, '-')} ipid ${ip.id}`,
+        match: `icmp${echo ? ` seq ${seq}` : ''} ${name.replace(/ /g, '-')} ipid ${ip.id}`,
         label: `ICMP ${name}`, flowTail: echo ? ` id ${id} seq ${seq}` : '',
       };
     }
@@ -55,6 +63,7 @@ export function identify(f: DecodedFrame): Identity {
       return {
         kind: 'tcp', src: `${ip.src}:${t.srcPort}`, dst: `${ip.dst}:${t.dstPort}`, tcpFlags: flags, proto: 'tcp', flowTail: '',
         key: `tcp ${ip.src}:${t.srcPort}>${ip.dst}:${t.dstPort} seq ${t.seq} ${names} ipid ${ip.id}`, label: `TCP ${names}`,
+        match: `tcp seq ${t.seq} ${names} ipid ${ip.id}`,
       };
     }
     if (f.udp) {
@@ -62,11 +71,21 @@ export function identify(f: DecodedFrame): Identity {
       return {
         kind: 'udp', src: `${ip.src}:${u.srcPort}`, dst: `${ip.dst}:${u.dstPort}`, proto: 'udp', flowTail: '',
         key: `udp ${ip.src}:${u.srcPort}>${ip.dst}:${u.dstPort} ipid ${ip.id}`, label: `UDP ${u.srcPort} > ${u.dstPort}`,
+        match: `udp len ${u.length} ipid ${ip.id}`,
       };
     }
-    return { kind: 'other', src: ip.src, dst: ip.dst, proto: `ip proto ${ip.proto}`, flowTail: '', key: `ip ${ip.src}>${ip.dst} proto ${ip.proto} ipid ${ip.id}`, label: `IP proto ${ip.proto}` };
+    const key = `ip ${ip.src}>${ip.dst} proto ${ip.proto} ipid ${ip.id}`;
+    return { kind: 'other', src: ip.src, dst: ip.dst, proto: `ip proto ${ip.proto}`, flowTail: '', key, match: key, label: `IP proto ${ip.proto}` };
   }
-  return { kind: 'other', proto: 'other', flowTail: '', key: `other ${f.eth?.src ?? '?'}>${f.eth?.dst ?? '?'} ${f.summary}`, label: f.summary };
+  const key = `other ${f.eth?.src ?? '?'}>${f.eth?.dst ?? '?'} ${f.summary}`;
+  return { kind: 'other', proto: 'other', flowTail: '', key, match: key, label: f.summary };
+}
+
+/** `src > dst` of a frame (addresses, with ports for TCP and UDP), or undefined without IPv4. */
+export function addrsOf(f: DecodedFrame): string | undefined {
+  if (!f.ipv4) return undefined;
+  const l4 = f.tcp ?? f.udp;
+  return l4 ? `${f.ipv4.src}:${l4.srcPort} > ${f.ipv4.dst}:${l4.dstPort}` : `${f.ipv4.src} > ${f.ipv4.dst}`;
 }
 
 /** The bare IPv4 address of `ip` or `ip:port`. */

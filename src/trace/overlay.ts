@@ -43,7 +43,10 @@ function switched(leg: OverlayLeg, point: CapturePoint, hop: TraceHop): string {
 function arriving(leg: OverlayLeg, hop: TraceHop): string {
   const o = hop.outer;
   const dev = leg.to.device ?? 'the VXLAN device';
-  const matches = o ? `: UDP ${o.dstPort} is ${dev}'s port${o.vni === leg.to.vni ? ` and VNI ${o.vni} its id` : `, VNI ${o.vni} (${dev} has ${leg.to.vni ?? '?'})`}` : '';
+  if (o && leg.to.vni !== undefined && o.vni !== leg.to.vni) {
+    return `arrives at ${nodeText(leg.to.node, o.dst)}: UDP ${o.dstPort} is ${dev}'s port, but it carries VNI ${o.vni} and ${dev} has VNI ${leg.to.vni}: no VXLAN device takes it, the kernel drops it`;
+  }
+  const matches = o ? `: UDP ${o.dstPort} is ${dev}'s port and VNI ${o.vni} its id` : '';
   return `arrives at ${nodeText(leg.to.node, o?.dst ?? leg.to.ip)}${matches}: the kernel decapsulates it`;
 }
 

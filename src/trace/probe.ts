@@ -1,27 +1,45 @@
-// The packet a trace sends, from inside the source pod: one ICMP echo, a TCP handshake (with a
-// listener podnet starts in the destination if the port has none), or one UDP datagram.
+// The packet a trace sends, from inside the source's namespace (a pod, or the lab's outside host):
+// one ICMP echo, a TCP handshake (with a listener podnet starts where the packet is delivered if the
+// port has none), or one UDP datagram. The probe prints its PID first (`podnet-pid N`, then it execs
+// the program), so drop events the kernel records in its context can be told from other processes'.
 import type { Host } from '../host/host.js';
 import { netnsAt } from '../host/netns.js';
-import { processStopAll } from '../host/process.js';
-import { pingOnce, tcpConnect, tcpListenerStart, udpSend } from '../host/probe.js';
-import type { TracePath, TraceProtocol } from '../model/trace.js';
+import { processRun, processStopAll } from '../host/process.js';
+import { tcpListenerStart } from '../host/probe.js';
+import type { TraceJournal } from '../host/trace-journal.js';
+import type { TraceProtocol } from '../model/trace.js';
 import { TRACE_OWNER } from './capture.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Sends the probe; resolves with what the probing command printed. */
-export async function sendProbe(h: Host, path: TracePath, protocol: TraceProtocol, port: number | undefined, dstNetns: string | undefined): Promise<string> {
-  const src = netnsAt(path.points[0].netns);
-  if (protocol === 'icmp') return pingOnce(h.runner, src, path.dst.ip);
-  const p = port ?? (protocol === 'tcp' ? 8080 : 53);
-  // A listener of podnet's own, unless the port already has one (nc then fails to bind and exits).
-  const listener = protocol === 'tcp' && dstNetns ? await tcpListenerStart(h.runner, netnsAt(dstNetns), p, TRACE_OWNER) : undefined;
+/** What the probe printed, and its PID. */
+export interface ProbeRun {
+  printed: string;
+  pid?: number;
+}
+
+/** The probe's argv: ping, busybox nc, or bash's /dev/udp, behind a shell that prints its PID and execs it. */
+export function probeArgv(protocol: TraceProtocol, dst: string, port: number | undefined): string[] {
+  const p = String(port ?? (protocol === 'tcp' ? 8080 : 53));
+  const cmd = protocol === 'icmp' ? ['ping', '-c', '1', '-W', '1', dst]
+    : protocol === 'tcp' ? ['busybox', 'nc', '-w', '1', dst, p]
+      : ['bash', '-c', 'printf "podnet\\n" > "/dev/udp/$0/$1"', dst, p];
+  return ['sh', '-c', 'echo "podnet-pid $$"; exec "$@"', 'sh', ...cmd];
+}
+
+/** Sends the probe from `srcNetns` to `dst`; TCP listeners of podnet's own go in `listeners` first
+ * (each exits at once when its port already has one) and are stopped by PID afterwards. */
+export async function sendProbe(h: Host, srcNetns: string, dst: string, protocol: TraceProtocol, port: number | undefined,
+  listeners: readonly { netns: string; port: number }[], journal?: TraceJournal): Promise<ProbeRun> {
+  const started = protocol === 'tcp' ? await Promise.all(listeners.map((l) => tcpListenerStart(h.runner, netnsAt(l.netns), l.port, TRACE_OWNER))) : [];
+  await journal?.add(...started.map((pid) => ({ kind: 'process' as const, pid, owner: TRACE_OWNER })));
   try {
-    if (protocol === 'tcp') return await tcpConnect(h.runner, src, path.dst.ip, p);
-    const printed = await udpSend(h.runner, src, path.dst.ip, p);
-    await sleep(200); // time for an answer, or an ICMP port unreachable
-    return printed;
+    const r = await processRun(h.runner, netnsAt(srcNetns), probeArgv(protocol, dst, port), { mutates: false });
+    const out = (r.stdout + r.stderr).trim();
+    const m = /^podnet-pid (\d+)\n?/.exec(out);
+    if (protocol === 'udp') await sleep(200); // time for an answer, or an ICMP port unreachable
+    return { printed: m ? out.slice(m[0].length).trim() : out, ...(m ? { pid: Number(m[1]) } : {}) };
   } finally {
-    if (listener) await processStopAll(h.runner, [listener], TRACE_OWNER, 200);
+    if (started.length) await processStopAll(h.runner, started, TRACE_OWNER, 200);
   }
 }

@@ -33,3 +33,10 @@ export async function traceSnapshots(h: Host, target: Target, stateRoot: string,
   }
   return [await inspectTarget(h, srcNode ? { ...target, node: srcNode } : target, stateRoot)];
 }
+
+/** The snapshots of several nodes of a lab (a trace through a Service: the source's node and every
+ * endpoint's), one scan; elsewhere the one namespace given. */
+export async function snapshotsOfNodes(h: Host, target: Target, stateRoot: string, nodes: readonly string[]): Promise<Snapshot[]> {
+  if (target.kind !== 'lab') return [await inspectTarget(h, target, stateRoot)];
+  return (await inspectLab(h, target.state, stateRoot, { nodes })).nodes.map((n) => n.snapshot);
+}

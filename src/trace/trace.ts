@@ -1,32 +1,43 @@
-// `podnet trace`: one packet's journey, hop by hop. Scan the node (both nodes when the packet
-// crosses the overlay), find the path, (cold: forget what the path learned), capture on every point
-// at once, send the probe from inside the source pod, stop, decode, follow the packets across
-// points, and explain each hop from the kernel's state.
+// `podnet trace`: one packet's journey, hop by hop. Plan (resolve the ends, scan the nodes, find the
+// paths: one, or one per endpoint behind a Service), (cold: forget what the path learned), start the
+// captures on every point and the evidence (drop reasons, rule tracing on every node), send the probe
+// from inside the source, stop, decode, keep the path the packet took, follow the packets across
+// points (and across NAT), explain each hop from the kernel's state and the evidence, and say in one
+// sentence why a failed probe failed.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Host } from '../host/host.js';
+import { TraceJournal } from '../host/trace-journal.js';
 import type { Target } from '../lab/target.js';
+import { Interrupted } from '../lab/deps.js';
 import type { CaptureInterface, CapturedFrame } from '../model/packet.js';
+import type { TraceAsk, TraceEvent, TracePath, TraceResult } from '../model/trace.js';
 import { readCapture } from './capture-file.js';
 import { decodeFrame } from './decode.js';
 import { writePcapng } from './pcapng.js';
 import { answered, correlate, explainL2, verdict } from './correlate.js';
-import { captureFilter, filterByRole, readCaptures, startCaptures, stopCaptures, vxlanFilter } from './capture.js';
+import { readCaptures, startCaptures, stopCaptures, type Capture } from './capture.js';
 import { forget, learnedFdb, sourceDecision } from './explain.js';
-import { sendProbe } from './probe.js';
-import { tracePath } from './path.js';
+import { sendProbe, type ProbeRun } from './probe.js';
 import { explainOverlay } from './overlay.js';
-import { traceSnapshots } from './scope.js';
-import type { CapturePoint, TraceAsk, TraceEvent, TracePath, TraceResult } from '../model/trace.js';
+import { choosePath } from './nat-path.js';
+import { explainNat } from './nat-explain.js';
+import { EvidenceSession } from './evidence.js';
+import { traceFlows } from './rule-trace.js';
+import { planTrace, type TracePlan } from './plan.js';
+import { concludeEvidence } from './conclude.js';
+import { innermost } from './identify.js';
 
-/** What to trace, and where: a lab (its node, or both nodes of a cross-node trace), --host,
- * --netns (as for inspect). */
+/** What to trace, and where: a lab (its node, or the nodes a trace crosses), --host, --netns (as for inspect). */
 export interface TraceRequest extends TraceAsk {
   target: Target;
   stateRoot: string;
   /** How long to wait for the exchange after the probe command ends, ms. */
   settleMs?: number;
+  /** Aborted (Ctrl-C): the trace stops at its next step and removes what it added. */
+  signal?: AbortSignal;
 }
 
 /** The trace, and a pcapng with one interface per capture point (`owner/iface`). */
@@ -38,58 +49,104 @@ export interface TraceOutcome {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 
-/** Each point's capture filter: the flow (and ARP), or on uplinks and the underlay the flow inside VXLAN. */
-function filters(path: TracePath, req: TraceRequest): (p: CapturePoint) => string {
-  const flow = captureFilter(req.protocol, path.src.ip, path.dst.ip, req.port);
-  return filterByRole(flow, vxlanFilter(req.protocol, path.src.ip, path.dst.ip, path.overlay?.request?.from.port ?? 8472));
+/** The captures' frames decoded, with one pcapng interface per capture point. */
+async function decodeAll(caps: readonly Capture[], warnings: string[]): Promise<{ interfaces: CaptureInterface[]; frames: CapturedFrame[]; events: TraceEvent[] }> {
+  const interfaces: CaptureInterface[] = [];
+  const frames: CapturedFrame[] = [];
+  const events: TraceEvent[] = [];
+  for (const [i, { point, bytes }] of (await readCaptures(caps)).entries()) {
+    const file = readCapture(bytes);
+    if (file.error) warnings.push(`${point.id}: ${file.error}`);
+    interfaces.push({ linkType: file.interfaces[0]?.linkType ?? 1, name: point.id, description: `${point.role} ${point.iface} in ${point.netns}`, snapLen: 262144, tsResolution: 1e9 });
+    file.frames.forEach((f, index) => {
+      frames.push({ ...f, ifIndex: i });
+      events.push({ point: point.id, tsNs: f.tsNs, frame: decodeFrame(f), index });
+    });
+  }
+  frames.sort((a, b) => (a.tsNs < b.tsNs ? -1 : a.tsNs > b.tsNs ? 1 : a.ifIndex - b.ifIndex));
+  return { interfaces, frames, events };
 }
 
-/** Runs a trace. Everything it starts (tcpdump, a listener) is stopped before it returns, also on failure. */
+/** The path the probe took: behind a Service, the candidate whose endpoint a captured packet went to. */
+function takenPath(plan: TracePlan, events: readonly TraceEvent[]): TracePath {
+  const dsts = new Set(events.map((e) => innermost(e.frame).ipv4?.dst).filter((d): d is string => d !== undefined));
+  return choosePath(plan.candidates, dsts);
+}
+
+/** Everything started before the probe: captures on every point, the evidence, what the source knew. */
+async function startAll(h: Host, plan: TracePlan, req: TraceRequest, dir: string, journal: TraceJournal | undefined) {
+  const first = plan.candidates[0].path;
+  const all = { ...first, points: plan.points };
+  if (req.cold) await forget(h, all);
+  const evidence = req.noEvidence ? undefined : EvidenceSession.start(h, {
+    nodes: plan.nodes, mode: plan.mode, flows: traceFlows(plan.traceHosts, plan.protocol), tag: `p${process.pid}-${randomBytes(2).toString('hex')}`, ...(journal ? { journal } : {}),
+  });
+  const [fdbBefore, decision, ev, caps] = await Promise.all([
+    learnedFdb(h, all), sourceDecision(h, { ...first, dst: { owner: first.dst.owner, ip: plan.probeIp } }), evidence,
+    startCaptures(h, plan.points, dir, plan.filter).then(async (c) => {
+      await journal?.add(...c.map((x) => ({ kind: 'process' as const, pid: x.pid, owner: 'podnet-trace' })));
+      return c;
+    }),
+  ]).catch(async (e: unknown) => {
+    await (await evidence?.catch(() => undefined))?.abort();
+    throw e;
+  });
+  return { fdbBefore, decision, ev, caps };
+}
+
+/** Runs a trace. Everything it starts (captures, rule tracers, tracing rules, a drop watch, listeners)
+ * is stopped and removed before it returns, also on failure; a killed trace leaves its journal for `podnet clean`. */
 export async function runTrace(h: Host, req: TraceRequest): Promise<TraceOutcome> {
-  const path = tracePath(await traceSnapshots(h, req.target, req.stateRoot, req.src, req.dst), req.src, req.dst);
-  const dstPoint = path.points.find((p) => p.position === path.points.length - 1 && p.role === 'pod-eth0');
-  if (req.cold) await forget(h, path);
-  const [fdbBefore, decision] = await Promise.all([learnedFdb(h, path), sourceDecision(h, path)]);
+  const t0 = Date.now();
+  const tick = (what: string) => { if (process.env.PODNET_TRACE_TIMING) process.stderr.write(`${what} +${Date.now() - t0} ms\n`); };
+  const plan = await planTrace(h, req);
+  tick('plan');
+  const journal = await TraceJournal.open(req.stateRoot).catch(() => undefined);
   const dir = await mkdtemp(join(tmpdir(), 'podnet-trace-'));
   const startedAt = new Date().toISOString();
   const warnings: string[] = [];
+  let stopped = false;
+  let started: Awaited<ReturnType<typeof startAll>> | undefined;
   try {
-    const caps = await startCaptures(h, path.points, dir, filters(path, req));
+    started = await startAll(h, plan, req, dir, journal);
+    tick('started');
+    const { caps, ev } = started;
+    if (req.signal?.aborted) throw new Interrupted();
+    const from = nowNs();
+    let probe: ProbeRun;
     try {
-      await sendProbe(h, path, req.protocol, req.port, dstPoint?.netns);
+      probe = await sendProbe(h, plan.srcNetns, plan.probeIp, plan.protocol, plan.port, plan.listeners, journal);
       await sleep(req.settleMs ?? 50);
     } finally {
       await stopCaptures(h, caps);
+      stopped = true;
     }
-    const interfaces: CaptureInterface[] = [];
-    const frames: CapturedFrame[] = [];
-    const events: TraceEvent[] = [];
-    for (const [i, { point, bytes }] of (await readCaptures(caps)).entries()) {
-      const file = readCapture(bytes);
-      if (file.error) warnings.push(`${point.id}: ${file.error}`);
-      const linkType = file.interfaces[0]?.linkType ?? 1;
-      interfaces.push({ linkType, name: point.id, description: `${point.role} ${point.iface} in ${point.netns}`, snapLen: 262144, tsResolution: 1e9 });
-      file.frames.forEach((f, index) => {
-        frames.push({ ...f, ifIndex: i });
-        events.push({ point: point.id, tsNs: f.tsNs, frame: decodeFrame(f), index });
-      });
+    const to = nowNs();
+    tick('probed');
+    if (req.signal?.aborted) throw new Interrupted();
+    const [decoded, collected] = await Promise.all([decodeAll(caps, warnings), ev?.collect()]);
+    const path = takenPath(plan, decoded.events);
+    let packets = correlate(path, decoded.events);
+    const firstReq = packets.findIndex((p) => p.direction === 'request');
+    if (firstReq >= 0 && packets[firstReq].hops[0]) {
+      packets = packets.map((p, i) => (i !== firstReq ? p : { ...p, hops: p.hops.map((x, j) => (j === 0 ? { ...x, explanation: started!.decision } : x)) }));
     }
-    frames.sort((a, b) => (a.tsNs < b.tsNs ? -1 : a.tsNs > b.tsNs ? 1 : a.ifIndex - b.ifIndex));
-    let packets = correlate(path, events);
-    // The kernel's decision at the source comes first on the first request hop.
-    const first = packets.findIndex((p) => p.direction === 'request');
-    if (first >= 0 && packets[first].hops[0]) {
-      packets = packets.map((p, i) => (i !== first ? p : { ...p, hops: p.hops.map((h, j) => (j === 0 ? { ...h, explanation: decision } : h)) }));
-    }
-    packets = explainL2(path, explainOverlay(path, packets), fdbBefore);
+    packets = explainNat(path, explainL2(path, explainOverlay(path, packets), started.fdbBefore), collected?.rules ?? []);
     const result: TraceResult = {
-      path, protocol: req.protocol, ...(req.port ? { port: req.port } : {}), cold: !!req.cold, startedAt, packets,
-      answered: answered(packets, req.protocol), verdict: verdict(path, packets, req.protocol),
-      fdbBefore, fdbAfter: await learnedFdb(h, path),
+      path, protocol: plan.protocol, ...(plan.port ? { port: plan.port } : {}), cold: !!req.cold, startedAt, packets,
+      answered: answered(packets, plan.protocol), verdict: verdict(path, packets, plan.protocol),
+      fdbBefore: started.fdbBefore, fdbAfter: await learnedFdb(h, { ...path, points: plan.points }),
     };
-    return { result, pcapng: writePcapng(interfaces, frames), warnings };
+    tick('collected');
+    const concluded = collected ? await concludeEvidence(h, plan, result, collected, decoded.events, { fromNs: from, toNs: to, pids: new Set(probe.pid ? [probe.pid] : []) }) : result;
+    tick('concluded');
+    return { result: concluded, pcapng: writePcapng(decoded.interfaces, decoded.frames), warnings };
   } finally {
+    if (started && !stopped) await stopCaptures(h, started.caps).catch(() => undefined);
+    await started?.ev?.abort();
     await rm(dir, { recursive: true, force: true });
+    await journal?.close();
   }
 }

@@ -13,12 +13,16 @@ import type { Host } from '../../host/host.js';
 import { renderJourney, renderSequence, renderTimeline, traceJson, watchHeader, wrapText } from '../../render/trace.js';
 import { renderData } from '../../render/output.js';
 import { labChoice, out, outputFormat, requireRoot, say, terminalWidth, type GlobalOptions } from '../flags.js';
+import { interruptible } from '../interrupt.js';
 
 /** The flags of `podnet trace`. */
 export interface TraceOptions {
   cold?: boolean;
-  tcp?: number;
-  udp?: number;
+  /** A port, or true when the flag was given without one (the destination names it). */
+  tcp?: number | true;
+  udp?: number | true;
+  /** False with --no-evidence. */
+  evidence?: boolean;
   pcap?: string;
   watch?: boolean;
   count?: number;
@@ -34,17 +38,18 @@ type Format = 'text' | 'json' | 'mermaid';
  * trace from a pod to its own address prints why there is nothing to capture, and exits 0. */
 export async function traceVerb(g: GlobalOptions, src: string, dst: string, o: TraceOptions, cmd: Command): Promise<void> {
   const format = outputFormat(o.output, ['text', 'json', 'mermaid'] as const);
-  if (o.tcp && o.udp) throw new UserError('conflict', 'give one of --tcp or --udp');
+  if (o.tcp !== undefined && o.udp !== undefined) throw new UserError('conflict', 'give one of --tcp or --udp');
   const live = o.watch || o.count !== undefined;
   if (live && o.pcap) throw new UserError('conflict', '--pcap writes the file of one trace: leave it out with --watch or --count');
   requireRoot('trace', 'captures packets inside network namespaces');
   const { deps } = labDeps(g, 8);
   const target = await resolveTarget(deps.stateRoot, { ...labChoice(cmd, o.name), host: o.host, netns: o.netns });
-  const protocol = o.tcp ? 'tcp' : o.udp ? 'udp' : live ? undefined : 'icmp';
-  const port = o.tcp ?? o.udp;
+  const protocol = o.tcp !== undefined ? 'tcp' : o.udp !== undefined ? 'udp' : undefined;
+  const given = o.tcp ?? o.udp;
+  const port = typeof given === 'number' ? given : undefined;
   try {
     if (live) await watchVerb(deps.host, { target, stateRoot: deps.stateRoot, src, dst, protocol, port, o, format, verbose: !!g.verbose });
-    else await oneTrace(deps.host, { target, stateRoot: deps.stateRoot, src, dst, protocol: protocol ?? 'icmp', port, o, format });
+    else await oneTrace(deps.host, { target, stateRoot: deps.stateRoot, src, dst, ...(protocol ? { protocol } : {}), port, o, format });
   } catch (e) {
     if (!(e instanceof OwnAddress)) throw e;
     out(`${e.message}\n`);
@@ -61,14 +66,21 @@ interface Run {
   format: Format;
 }
 
-/** One probe, captured on every point, printed once. */
-async function oneTrace(h: Host, r: Run & { protocol: TraceProtocol }): Promise<void> {
+/** One probe, captured on every point, printed once. Ctrl-C / SIGTERM stop it at its next step; what
+ * it added (captures, rule tracers, tracing rules, the drop watch) is removed either way. */
+async function oneTrace(h: Host, r: Run & { protocol?: TraceProtocol }): Promise<void> {
   const { o, format } = r;
-  const { result, pcapng, warnings } = await runTrace(h, { src: r.src, dst: r.dst, protocol: r.protocol, ...(r.port ? { port: r.port } : {}), cold: !!o.cold, target: r.target, stateRoot: r.stateRoot });
+  const outcome = await interruptible('the trace', 'podnet clean', (signal) => runTrace(h, {
+    src: r.src, dst: r.dst, ...(r.protocol ? { protocol: r.protocol } : {}), ...(r.port ? { port: r.port } : {}), cold: !!o.cold,
+    ...(o.evidence === false ? { noEvidence: true } : {}), target: r.target, stateRoot: r.stateRoot, signal,
+  }));
+  if (!outcome) return;
+  const { result, pcapng, warnings } = outcome;
   for (const w of warnings) say(`warning: ${w}`);
   if (o.pcap) {
     await writeFile(o.pcap, pcapng);
-    say(`wrote ${o.pcap}: ${result.path.points.length} capture points (${result.path.points.map((p) => p.id).join(', ')})`);
+    const ids = [...new Set(result.path.points.map((p) => p.id))];
+    say(`wrote ${o.pcap}: ${ids.length} capture points (${ids.join(', ')})`);
   }
   if (format === 'json') out(renderData(traceJson(result), 'json'));
   else out(format === 'mermaid' ? renderSequence(result) : renderTimeline(result, { width: terminalWidth() }));

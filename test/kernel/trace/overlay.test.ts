@@ -142,7 +142,7 @@ test('a missing FDB entry: the packet is last seen at server/flannel.1', T, asyn
     assert.match(result.verdict, /^no reply, last seen at server\/flannel\.1 \(\+\d+\.\d{3} ms\)$/);
     assert.equal(result.path.overlay?.request?.fdb, undefined);
     assert.match(why(packet(result, 'icmp', 'request'), 'server/flannel.1'),
-      new RegExp(`^routed by server: .*; no FDB entry for ${k.agent1.mac}: flannel\\.1 knows no node IP to send it to, and drops it$`));
+      new RegExp(`^routed by server: .*; no FDB entry for ${k.agent1.mac}: flannel\\.1 knows no node IP to send it to, and drops it; then dropped by server → kernel: NO_TX_TARGET \\(vxlan_xmit\\)$`));
   } finally {
     fdb('append');
   }
