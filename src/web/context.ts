@@ -18,6 +18,9 @@ export interface UiContext {
   files: Map<string, StaticFile>;
   /** Where unexpected errors are reported (never to the client). */
   log: (e: unknown) => void;
+  /** Runs work that must not be cut off when the server stops (a trace, a change to the lab): the
+   * server's close() waits for it. Refused once the server is stopping. */
+  mustFinish: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** A JSON error answer. */

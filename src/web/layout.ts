@@ -1,8 +1,10 @@
 // The topology as a graph for ELK's layered layout, and ELK's answer as a drawing (boxes and wires
 // in page coordinates) that the page draws as it is. Each node is a group laid out left to right — its uplink interface on
 // its left border, then cni0 and flannel.1, the host veths, the pods (each pod's eth0 on its own
-// left border) — and the groups sit side by side under the underlay switch, whose ports face them.
-// Nothing here is placed by hand: sizes come from the labels, positions from ELK. Pure.
+// left border) — and the groups sit one under the other right of the underlay switch, whose ports
+// face them: the whole reads left to right, switch → node → bridge → veth → pod, and stays about as
+// wide as one node however many nodes there are (a page fits it to its panel: more nodes make it
+// taller, not wider). Nothing here is placed by hand: sizes come from the labels, positions from ELK. Pure.
 import type { ElkExtendedEdge, ElkNode, ElkPort } from 'elkjs/lib/elk-api.js';
 import type { Box, BoxKind, Drawing, TopologyDoc, Wire } from './api.js';
 
@@ -31,9 +33,9 @@ export function toElk(doc: Pick<TopologyDoc, 'nodes' | 'edges' | 'underlay'>): {
     labels[id] = { kind, lines, ...(owner ? { owner } : {}) };
     return { id, ...size(lines) };
   };
-  const port = (id: string, kind: BoxKind, lines: string[], owner: string, side: 'WEST' | 'NORTH' | 'SOUTH', inside: 'half' | 'whole'): ElkPort => {
+  const port = (id: string, kind: BoxKind, lines: string[], owner: string, side: 'WEST' | 'EAST', inside: 'half' | 'whole'): ElkPort => {
     const p = label(id, kind, lines, owner);
-    const depth = side === 'WEST' ? p.width : p.height;
+    const depth = p.width;
     return { ...p, layoutOptions: { 'elk.port.side': side, 'elk.port.borderOffset': String(-(inside === 'half' ? depth / 2 : depth)) } };
   };
   const home = new Map<string, string>();
@@ -59,15 +61,16 @@ export function toElk(doc: Pick<TopologyDoc, 'nodes' | 'edges' | 'underlay'>): {
     // constraints, would take seconds at 250 pods on a node.
     children.forEach((c, i) => { c.y = i * 1000; });
     for (const c of children) home.set(c.id, n.id);
-    const ports = g.interfaces.map((i) => port(i.id, 'interface', [i.name, ips(i.ips)], n.id, 'NORTH', 'half'));
+    const ports = g.interfaces.map((i) => port(i.id, 'interface', [i.name, ips(i.ips)], n.id, 'WEST', 'half'));
     for (const p of ports) home.set(p.id, n.id);
     labels[n.id] = { kind: 'group', lines: [`node ${n.name}`] };
     return {
       id: n.id, children, ports, edges: [],
       layoutOptions: {
         'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.portConstraints': 'FIXED_SIDE',
-        'elk.padding': `[top=${GROUP_TOP + Math.max(0, ...ports.map((p) => (p.height ?? 0) / 2))},left=12,bottom=12,right=12]`,
-        'elk.portAlignment.north': 'CENTER',
+        // ELK keeps the inner half of a port on the left border clear by itself.
+        'elk.padding': `[top=${GROUP_TOP},left=12,bottom=12,right=12]`,
+        'elk.portAlignment.west': 'CENTER',
         'elk.edgeRouting': 'ORTHOGONAL', 'elk.layered.mergeEdges': 'true', 'elk.spacing.nodeNode': '6', 'elk.spacing.edgeEdge': '4',
         'elk.layered.spacing.nodeNodeBetweenLayers': '28', 'elk.layered.spacing.edgeNodeBetweenLayers': '8',
         'elk.layered.crossingMinimization.strategy': 'INTERACTIVE',
@@ -77,18 +80,18 @@ export function toElk(doc: Pick<TopologyDoc, 'nodes' | 'edges' | 'underlay'>): {
   const root: ElkNode = {
     id: 'root', children: [...groups], edges: [],
     layoutOptions: {
-      'elk.algorithm': 'layered', 'elk.direction': 'DOWN', 'elk.edgeRouting': 'ORTHOGONAL', 'elk.json.edgeCoords': 'ROOT',
-      'elk.spacing.nodeNode': '40', 'elk.layered.spacing.nodeNodeBetweenLayers': '50', 'elk.padding': '[top=16,left=16,bottom=16,right=16]',
+      'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.edgeRouting': 'ORTHOGONAL', 'elk.json.edgeCoords': 'ROOT',
+      'elk.spacing.nodeNode': '24', 'elk.layered.spacing.nodeNodeBetweenLayers': '40', 'elk.padding': '[top=16,left=16,bottom=16,right=16]',
       'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
     },
   };
   const u = doc.underlay;
   if (u) {
     const box = label(u.bridge.id, 'underlay-bridge', [`underlay switch ${u.bridge.name}`, ips(u.bridge.ips)]);
-    const ports = u.ports.map((p) => port(p.id, 'underlay-port', [p.name], u.bridge.id, 'SOUTH', 'half'));
-    // Tall and wide enough for its label above the ports that sit half inside its bottom border.
-    const width = Math.max(box.width, ports.reduce((s, p) => s + (p.width ?? 0) + 12, 12));
-    const height = box.height + Math.max(0, ...ports.map((p) => (p.height ?? 0) / 2)) + 4;
+    const ports = u.ports.map((p) => port(p.id, 'underlay-port', [p.name], u.bridge.id, 'EAST', 'half'));
+    // Wide enough for its label beside the ports that sit half inside its right border, tall enough for them all.
+    const width = box.width + Math.max(0, ...ports.map((p) => (p.width ?? 0) / 2)) + 4;
+    const height = Math.max(box.height, ports.reduce((s, p) => s + (p.height ?? 0) + 8, 8));
     root.children!.unshift({ ...box, width, height, ports, layoutOptions: { 'elk.portConstraints': 'FIXED_SIDE' } });
   }
   // Each edge goes in the group both its ends belong to, else at the root (underlay → node).

@@ -1,5 +1,6 @@
 // Lays topologies out with ELK in a worker thread (src/web/layout-worker.ts), one at a time, started
-// on first use and stopped by close().
+// on first use and stopped by close(): the worker is terminated (a layout in flight is rejected) and
+// none starts again — a worker left running would keep podnet alive after Ctrl-C.
 import { Worker } from 'node:worker_threads';
 import type { ElkNode } from 'elkjs/lib/elk-api.js';
 import type { GraphModel } from '../views/graph.js';
@@ -12,12 +13,14 @@ export class Layouter {
   private worker?: Worker;
   private seq = 0;
   private readonly waiting = new Map<number, { resolve: (n: ElkNode) => void; reject: (e: Error) => void }>();
+  private closed = false;
 
   /** The drawing of a topology. */
   async layout(doc: Pick<TopologyDoc, 'nodes' | 'edges' | 'underlay'>): Promise<Drawing> {
     const { graph, labels } = toElk(doc);
     const seq = ++this.seq;
     const laid = await new Promise<ElkNode>((resolve, reject) => {
+      if (this.closed) throw new Error('the layout worker was stopped');
       this.waiting.set(seq, { resolve, reject });
       this.start().postMessage({ seq, graph });
     });
@@ -68,8 +71,12 @@ export class Layouter {
     this.waiting.clear();
   }
 
-  /** Stops the worker. */
+  /** Stops the worker for good (a layout in flight is rejected; later ones are refused). */
   async close(): Promise<void> {
-    await this.worker?.terminate();
+    this.closed = true;
+    const w = this.worker;
+    this.worker = undefined;
+    this.fail(new Error('the layout worker was stopped'));
+    await w?.terminate();
   }
 }

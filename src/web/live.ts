@@ -3,8 +3,17 @@
 // fingerprint (pinned namespaces, the lab's state file); when it changed in the last `settleMs`, or
 // the last scan is older than `idleRescanMs`, the target is rescanned, and listeners hear of every
 // change. With no listener nothing runs; requests scan on demand when the last scan is too old.
+// close() ends it at once: no scan starts after it, and one in flight is abandoned (its callers get
+// Closed; it is neither waited for nor laid out).
 import { buildTopology, topologyKey, type BuiltTopology, type Scanned } from './topology.js';
 import type { Drawing, TopologyDoc } from './api.js';
+
+/** What a scan or a wait for one ends with once the live topology is closed. */
+export class Closed extends Error {
+  constructor() {
+    super('podnet ui is stopping');
+  }
+}
 
 /** A drawn scan: the document the API serves and the indexes behind it. */
 export interface LiveState extends BuiltTopology {
@@ -41,8 +50,23 @@ export class LiveTopology {
   /** Changes noted so far (a counter: two in one millisecond still count twice). */
   private changes = 0;
   private closed = false;
+  /** Rejects with Closed when close() is called: what a scan in flight is raced against. */
+  private readonly ended: Promise<never>;
+  private end: () => void = () => undefined;
 
-  constructor(private readonly o: LiveOptions) {}
+  constructor(private readonly o: LiveOptions) {
+    this.ended = new Promise<never>((_, reject) => { this.end = () => reject(new Closed()); });
+    this.ended.catch(() => undefined);
+  }
+
+  /** `p`, unless close() comes first: then Closed at once (p goes on unwatched, its failure ignored). */
+  private unlessClosed<T>(p: Promise<T>): Promise<T> {
+    if (this.closed) {
+      p.catch(() => undefined);
+      return Promise.reject(new Closed());
+    }
+    return Promise.race([p, this.ended]);
+  }
 
   /** The latest state, rescanned first when it is older than `maxAgeMs` or than the last poke(). */
   async current(maxAgeMs: number): Promise<LiveState> {
@@ -55,6 +79,7 @@ export class LiveTopology {
 
   /** Rescans now (a scan already running is shared), tells listeners when the drawing changed. */
   refresh(): Promise<LiveState> {
+    if (this.closed) return Promise.reject(new Closed());
     this.inFlight ??= this.rescan().finally(() => { this.inFlight = undefined; });
     return this.inFlight;
   }
@@ -68,12 +93,12 @@ export class LiveTopology {
     const scannedAt = Date.now();
     const changeSeq = this.changes;
     // A change is a fingerprint that differs from the one read just before the last scan.
-    this.lastPrint = await this.o.fingerprint();
-    const built = buildTopology(await this.o.scan());
+    this.lastPrint = await this.unlessClosed(this.o.fingerprint());
+    const built = buildTopology(await this.unlessClosed(this.o.scan()));
     const key = topologyKey(built.doc);
     const changed = key !== this.key;
     if (changed) {
-      this.drawing = await this.o.layout(built.doc);
+      this.drawing = await this.unlessClosed(this.o.layout(built.doc));
       this.key = key;
       this.version++;
     }
@@ -118,15 +143,16 @@ export class LiveTopology {
       if (print !== this.lastPrint) this.noteChange(now);
       if (!this.state || now - this.lastChange < settleMs || now - this.state.scannedAt >= idleRescanMs) await this.refresh();
     } catch (e) {
-      this.o.onError?.(e);
+      if (!(e instanceof Closed)) this.o.onError?.(e);
     }
     if (this.listeners.size && !this.closed) this.schedule(tickMs);
   }
 
-  /** Stops the poll for good. */
+  /** Stops the poll for good and abandons a scan in flight: nothing of this object runs after it. */
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
     this.listeners.clear();
+    this.end();
   }
 }

@@ -4,6 +4,7 @@ import { z, ZodError } from 'zod';
 import { HostError } from '../host/errors.js';
 import { UserError, httpStatusOf } from '../model/errors.js';
 import type { NodeBody, PodBody, TraceBody } from './api.js';
+import { Closed } from './live.js';
 
 /** An error with the HTTP status it answers with. */
 export class HttpError extends Error {
@@ -83,6 +84,7 @@ function zodLine(e: ZodError): string {
 /** Any error → HTTP status and one line. Unknown errors are reported by `log` and answered without detail. */
 export function toHttp(e: unknown, log: (e: unknown) => void): { status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 503; error: string } {
   if (e instanceof HttpError) return { status: e.status, error: e.message };
+  if (e instanceof Closed) return { status: 503, error: e.message };
   if (e instanceof ZodError) return { status: 400, error: zodLine(e) };
   if (e instanceof UserError) return { status: httpStatusOf(e.kind), error: e.message };
   if (e instanceof HostError) {

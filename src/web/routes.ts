@@ -73,10 +73,10 @@ export function traceRoutes(app: Hono, ctx: UiContext): void {
     const node = nodeOf(live);
     if (!node) throw new HttpError(404, `unknown pod "${req.src}" (pods: ${live.doc.nodes.flatMap((n) => n.graph.pods.map((p) => p.name)).join(', ') || 'none'})`);
     // One trace at a time: two captures on the same pods would see each other's packets.
-    const run = queue.then(async () => {
+    const run = ctx.mustFinish(() => queue.then(async () => {
       const target = ctx.target.kind === 'lab' ? { ...ctx.target, state: await requireUp(new LabDir(ctx.deps.stateRoot, ctx.target.lab), ctx.target.lab), node: node.name } : ctx.target;
       return runTrace(ctx.deps.host, { ...req, target, stateRoot: ctx.deps.stateRoot });
-    });
+    }));
     queue = run.catch(() => undefined);
     const { result, pcapng, warnings } = await run;
     const drawn = result.path.points.every((p) => live.points.has(p.id)) ? live : await ctx.live.current(0);
@@ -111,21 +111,21 @@ export function changeRoutes(app: Hono, ctx: UiContext): void {
   app.post('/api/pods', async (c) => {
     const lab = requireChanges();
     const { name, node } = parsePod(await body(c));
-    const pod = await podRun(ctx.deps, lab, name, node);
+    const pod = await ctx.mustFinish(() => podRun(ctx.deps, lab, name, node));
     ctx.live.poke();
     return c.json({ name: pod.name, node: pod.node, ip: pod.ip ?? '', hostVeth: pod.hostVeth ?? '' }, 201);
   });
   app.delete('/api/pods/:name', async (c) => {
     const lab = requireChanges();
     const { name } = parsePod({ name: c.req.param('name') });
-    await podDelete(ctx.deps, lab, name);
+    await ctx.mustFinish(() => podDelete(ctx.deps, lab, name));
     ctx.live.poke();
     return c.json({ deleted: name });
   });
   app.post('/api/nodes', async (c) => {
     const lab = requireChanges();
     const { name } = parseNode(await body(c));
-    const node = await nodeAdd(ctx.deps, lab, name);
+    const node = await ctx.mustFinish(() => nodeAdd(ctx.deps, lab, name));
     ctx.live.poke();
     return c.json({ name: node.name, ip: node.ip, podCIDR: node.podCIDR }, 201);
   });

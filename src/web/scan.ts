@@ -1,14 +1,17 @@
 // Reads what the UI shows with `podnet inspect`'s own scans: for a lab, inspectLab (every node at
 // once, one snapshot per node) and the underlay switch seen from its own namespace; for --host,
-// this machine. Also the cheap fingerprint the live view polls to know when a rescan is worth it.
+// this machine. Also the cheap fingerprint the live view polls to know when a rescan is worth it,
+// and the host the scans run on, which the server can abandon when it stops.
 import { readdir, stat } from 'node:fs/promises';
-import type { Host } from '../host/host.js';
+import { Host } from '../host/host.js';
+import type { Command, RunResult, Runner } from '../host/runner.js';
 import { inspectCluster, inspectTarget } from '../inspect/inspect.js';
 import { isUserError } from '../model/errors.js';
 import { LabDir } from '../lab/state.js';
 import { labPrefix } from '../lab/names.js';
 import type { Target } from '../lab/target.js';
 import type { Scanned } from './topology.js';
+import { Closed } from './live.js';
 
 const netnsDir = '/run/netns';
 
@@ -39,4 +42,40 @@ export async function fingerprint(target: Target, stateRoot: string): Promise<st
   const mine = target.kind !== 'lab' ? names : names.filter((n) => n.startsWith(labPrefix(target.lab)));
   const st = target.kind !== 'lab' ? undefined : await stat(new LabDir(stateRoot, target.lab).file).catch(() => undefined);
   return `${mine.sort().join(',')}|${st ? `${st.mtimeMs}:${st.size}` : '-'}`;
+}
+
+/** Runs `inner`'s commands until `stop` aborts; from then on every command fails at once with
+ * Closed — one in flight too (it finishes unwatched) — so a scan under way is abandoned, not waited
+ * for, and none starts. For scans only: they read, so nothing is left half made. */
+export class AbandonableRunner implements Runner {
+  constructor(private readonly inner: Runner, private readonly stop: AbortSignal) {}
+
+  private guard<T>(work: () => Promise<T>): Promise<T> {
+    if (this.stop.aborted) return Promise.reject(new Closed());
+    const p = work();
+    return Promise.race([p, new Promise<never>((_, reject) => {
+      const abort = () => reject(new Closed());
+      this.stop.addEventListener('abort', abort, { once: true });
+      // Once `p` settles the listener has nothing to do: dropped, so listeners do not pile up.
+      const drop = () => this.stop.removeEventListener('abort', abort);
+      p.then(drop, drop);
+    })]);
+  }
+
+  run(cmd: Command): Promise<RunResult> {
+    return this.guard(() => this.inner.run(cmd));
+  }
+
+  start(cmd: Command): Promise<number> {
+    return this.guard(() => this.inner.start(cmd));
+  }
+
+  signal(pid: number, signal: NodeJS.Signals): Promise<void> {
+    return this.guard(() => this.inner.signal(pid, signal));
+  }
+}
+
+/** A host like `h` whose commands stop when `stop` aborts (AbandonableRunner). */
+export function abandonableHost(h: Host, stop: AbortSignal): Host {
+  return new Host(new AbandonableRunner(h.runner, stop), h.dryRun);
 }

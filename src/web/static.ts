@@ -2,10 +2,10 @@
 // once, at start, and served by exact path only — no path from a request ever reaches the file system.
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../host/package-root.js';
 
-/** Where the build lands: dist/web beside dist/src (this file runs as dist/src/web/static.js). */
-export const WEB_DIST = fileURLToPath(new URL('../../web/', import.meta.url));
+/** Where the build lands: dist/web beside dist/src. */
+export const WEB_DIST = `${packagePath('dist', 'web')}/`;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -1,5 +1,7 @@
 // The page: a header saying what is shown, the live topology, and a side panel with the details of
-// the clicked element, the journey of a packet, and (when allowed) the lab controls.
+// the clicked element, the journey of a packet, and (when allowed) the lab controls. A journey never
+// takes the selection away: on the Journey tab the selected element's details stay in view under the
+// journey, its mark stays on the drawing beside the journey's own, and they are read again after a trace.
 import { useCallback, useMemo, useState } from 'react';
 import type { TopologyDoc } from '../../src/web/api';
 import { useTopology } from './client';
@@ -26,10 +28,15 @@ export function App() {
   const [motion, setMotion] = useState<Motion>();
   const pods = useMemo(() => doc?.nodes.flatMap((n) => n.graph.pods.filter((p) => p.kind === 'pod').map((p) => p.name)) ?? [], [doc]);
   const canChange = doc !== undefined && !doc.readOnly && doc.source.kind === 'lab';
+  /** Traces run so far: the selection's details are read again after each (a trace can change the FDB). */
+  const [traces, setTraces] = useState(0);
+  const traced = useCallback(() => setTraces((n) => n + 1), []);
+  // A click on the drawing shows the element's details; during a journey they open under it.
   const select = useCallback((id: string) => {
     setSelected(id);
-    if (id) setTab('details');
+    if (id) setTab((t) => (t === 'journey' ? t : 'details'));
   }, []);
+  const detailsPanel = tab === 'details' ? 'panel' : tab === 'journey' && selected ? 'panel split' : 'panel hidden';
   return (
     <div className="app">
       <header>
@@ -49,8 +56,8 @@ export function App() {
             <button type="button" className={tab === 'journey' ? 'on' : ''} onClick={() => setTab('journey')}>Journey</button>
             {canChange && <button type="button" className={tab === 'lab' ? 'on' : ''} onClick={() => setTab('lab')}>Lab</button>}
           </nav>
-          <div className={tab === 'details' ? 'panel' : 'panel hidden'}><Details id={selected} version={doc?.version ?? 0} /></div>
-          <div className={tab === 'journey' ? 'panel' : 'panel hidden'}><Journey pods={pods} onShow={setMotion} /></div>
+          <div className={detailsPanel} data-testid="details-panel"><Details id={selected} version={doc?.version ?? 0} reread={traces} /></div>
+          <div className={tab === 'journey' ? 'panel' : 'panel hidden'}><Journey pods={pods} selected={selected} onShow={setMotion} onTraced={traced} /></div>
           {canChange && <div className={tab === 'lab' ? 'panel' : 'panel hidden'}><LabControls nodes={doc.nodes.map((n) => n.name)} pods={pods} /></div>}
         </aside>
       </main>

@@ -31,8 +31,9 @@ function Section({ s }: { s: DetailSection }) {
   );
 }
 
-/** Loads and shows one element's details; `version` reloads them when the topology changed. */
-export function Details({ id, version }: { id: string; version: number }) {
+/** Loads and shows one element's details; they are read again when the topology changed (`version`)
+ * or the kernel's tables may have (`reread`: after a trace); meanwhile the last read stays shown. */
+export function Details({ id, version, reread = 0 }: { id: string; version: number; reread?: number }) {
   const [details, setDetails] = useState<ElementDetails>();
   const [error, setError] = useState<string>();
   const [reload, setReload] = useState(0);
@@ -45,7 +46,7 @@ export function Details({ id, version }: { id: string; version: number }) {
       (e: Error) => { if (live) { setDetails(undefined); setError(e.message); } },
     );
     return () => { live = false; };
-  }, [id, version, reload]);
+  }, [id, version, reload, reread]);
   if (!id) return <p className="hint">Click any element of the topology: a node, an interface, cni0, flannel.1, a veth, a pod.</p>;
   if (error) return <p className="error">{error}</p>;
   if (!details || details.id !== id) return <p className="hint">loading…</p>;

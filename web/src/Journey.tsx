@@ -1,6 +1,7 @@
 // A packet's journey: pick two pods (or a pod and an IP), a protocol, warm or cold; the server runs
 // `podnet trace`; the hops play in time order on the drawing, with the event list beside it (play,
-// pause, step forward and back), each event's decoded layers and the kernel's reason, and the pcapng.
+// pause, step forward and back; the events at the element the user selected are marked), each
+// event's decoded layers and the kernel's reason, and the pcapng.
 import { useEffect, useRef, useState } from 'react';
 import type { Journey as JourneyDoc, JourneyEvent } from '../../src/web/api';
 import { call } from './client';
@@ -9,8 +10,12 @@ import type { Motion } from './PacketDot';
 
 interface Props {
   pods: string[];
+  /** The element the user selected: its events are marked in the list. */
+  selected?: string;
   /** Shows an event on the drawing (undefined: nothing to show). */
   onShow: (m: Motion | undefined) => void;
+  /** Called when a trace has run (the kernel's tables may have changed). */
+  onTraced?: () => void;
 }
 
 const STEP_MS = 650;
@@ -24,7 +29,7 @@ function motionOf(j: JourneyDoc, i: number): Motion | undefined {
   return { step: i, to: e.element, direction: e.direction, ...(prev ? { from: prev.element } : {}) };
 }
 
-export function Journey({ pods, onShow }: Props) {
+export function Journey({ pods, selected, onShow, onTraced }: Props) {
   const [src, setSrc] = useState('');
   const [dst, setDst] = useState('');
   const [ip, setIp] = useState('');
@@ -49,6 +54,7 @@ export function Journey({ pods, onShow }: Props) {
       setJourney(j);
       setIndex(0);
       setPlaying(j.events.length > 1);
+      onTraced?.();
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -110,7 +116,7 @@ export function Journey({ pods, onShow }: Props) {
           </div>
           <ol className="events" ref={list} data-testid="events">
             {journey.events.map((e) => (
-              <li key={e.index} className={`${e.index === index ? 'current' : ''} ${e.direction}`} onClick={() => go(e.index)} data-point={e.point}>
+              <li key={e.index} className={`${e.index === index ? 'current' : ''} ${e.direction}${selected && e.element === selected ? ' at-selected' : ''}`} onClick={() => go(e.index)} data-point={e.point}>
                 <span className="time">+{e.sinceStartMs.toFixed(3)} ms</span>
                 <span className="point">{e.point}</span>
                 <span className="dir">{arrow(e)}</span>

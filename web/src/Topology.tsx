@@ -1,6 +1,8 @@
 // The drawn topology: ELK's boxes and wires as SVG in a scrollable canvas, zoomable, every element
-// clickable; during a journey the current element is marked and a packet moves along the wires.
-import { memo, useEffect, useMemo, useRef, useState } from 'react';
+// clickable. It starts fitted to the canvas — the whole drawing, as large as the canvas allows — and
+// stays fitted as the window, the canvas or the drawing changes, until the user zooms or scrolls;
+// "fit" fits it again. The user's selection and the journey's current element are marked together.
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { Box, Drawing } from '../../src/web/api';
 import { PacketDot, type Motion } from './PacketDot';
 
@@ -14,14 +16,28 @@ interface Props {
 }
 
 const LINE = 15;
-const ZOOMS = [0.35, 0.5, 0.65, 0.8, 1, 1.25, 1.5];
+/** The steps of − and +. */
+const ZOOMS = [0.2, 0.25, 0.35, 0.5, 0.65, 0.8, 1, 1.25, 1.5, 2, 2.5];
+/** Fitting never blows a small drawing (one node, one pod) up beyond this… */
+const MAX_FIT = 1.5;
+/** …nor shrinks a huge one (hundreds of pods) below this: it scrolls instead. */
+const MIN_FIT = 0.2;
+/** The free margin around a fitted drawing, px on each side. */
+const MARGIN = 12;
+
+/** The largest zoom at which the whole drawing shows in the canvas, between MIN_FIT and MAX_FIT. */
+function fitZoom(canvas: HTMLElement, d: Drawing): number {
+  const w = (canvas.clientWidth - 2 * MARGIN) / Math.max(1, d.width);
+  const h = (canvas.clientHeight - 2 * MARGIN) / Math.max(1, d.height);
+  return Math.max(MIN_FIT, Math.min(MAX_FIT, w, h));
+}
 
 /** One box; memoised, so a journey step or a click redraws only the boxes whose marking changed. */
 const BoxView = memo(function BoxView({ b, selected, current, onSelect }: { b: Box; selected: boolean; current: boolean; onSelect: (id: string) => void }) {
   const cls = `box ${b.kind}${selected ? ' selected' : ''}${current ? ' current' : ''}`;
   const group = b.kind === 'group';
   const pod = b.kind === 'pod';
-  // A pod's name sits right of its eth0 port; a group's label at its top right (its uplink port may sit at the left).
+  // A pod's name sits right of its eth0 port; a group's label at its top right (its uplink port sits on its left border).
   const right = pod || group;
   const tx = right ? b.x + b.w - 8 : b.x + 8;
   const anchor = right ? 'end' : 'start';
@@ -29,6 +45,8 @@ const BoxView = memo(function BoxView({ b, selected, current, onSelect }: { b: B
     <g className={cls} data-id={b.id} onClick={(e) => { e.stopPropagation(); onSelect(b.id); }}>
       <title>{b.lines.filter(Boolean).join('\n')}</title>
       <rect x={b.x} y={b.y} width={b.w} height={b.h} rx={group ? 10 : 4} />
+      {/* The selected element keeps its mark while a journey passes through it: a ring outside the box. */}
+      {selected && current && <rect className="ring" x={b.x - 4} y={b.y - 4} width={b.w + 8} height={b.h + 8} rx={group ? 13 : 7} />}
       {b.lines.filter(Boolean).map((l, i) => (
         <text key={i} x={tx} y={b.y + (group ? 20 : 5 + LINE * (i + 1) - 3) + (pod ? (b.h - LINE * b.lines.filter(Boolean).length - 10) / 2 : 0)}
           textAnchor={anchor} className={i === 0 ? 'name' : 'sub'}>{l}</text>
@@ -40,16 +58,58 @@ const BoxView = memo(function BoxView({ b, selected, current, onSelect }: { b: B
 /** The topology canvas. */
 export function Topology({ drawing, selected, current, motion, onSelect }: Props) {
   const canvas = useRef<HTMLDivElement>(null);
-  const [zoom, setZoom] = useState<number>();
-  // The first drawing is fitted to the canvas' width (never below half size, so text stays readable).
+  // Fitted: the zoom follows the canvas and the drawing. Otherwise the user's own zoom.
+  const [fitted, setFitted] = useState(true);
+  const [zoom, setZoom] = useState(1);
+  /** Where the user looked (drawing coordinates of the canvas' centre) before zooming by hand. */
+  const keep = useRef<{ x: number; y: number } | undefined>(undefined);
+
+  const refit = useCallback(() => {
+    const el = canvas.current;
+    if (!el) return;
+    const z = fitZoom(el, drawing);
+    setZoom((old) => (Math.abs(old - z) < 1e-3 ? old : z));
+    el.scrollTo(0, 0);
+  }, [drawing]);
+  // Before the first paint, and again whenever the drawing changes or the canvas is resized.
+  useLayoutEffect(() => {
+    if (fitted) refit();
+  }, [fitted, refit]);
   useEffect(() => {
-    if (zoom !== undefined || !canvas.current) return;
-    const fit = (canvas.current.clientWidth - 24) / Math.max(1, drawing.width);
-    setZoom(Math.min(1, Math.max(0.5, fit)));
-  }, [drawing, zoom]);
-  const scale = zoom ?? 1;
-  const step = (dir: 1 | -1) => setZoom(ZOOMS[Math.min(ZOOMS.length - 1, Math.max(0, ZOOMS.findIndex((z) => z >= scale - 1e-3) + dir))]);
-  const fit = () => canvas.current && setZoom(Math.max(0.2, Math.min(1.5, (canvas.current.clientWidth - 24) / drawing.width, (canvas.current.clientHeight - 24) / drawing.height)));
+    const el = canvas.current;
+    if (!el || !fitted) return;
+    const watch = new ResizeObserver(() => refit());
+    watch.observe(el);
+    return () => watch.disconnect();
+  }, [fitted, refit]);
+  // After a zoom by hand, the point the user looked at stays in the middle.
+  useLayoutEffect(() => {
+    const el = canvas.current;
+    const at = keep.current;
+    if (!el || !at) return;
+    keep.current = undefined;
+    el.scrollTo(at.x * zoom - el.clientWidth / 2, at.y * zoom - el.clientHeight / 2);
+  }, [zoom]);
+
+  const zoomTo = (z: number) => {
+    const el = canvas.current;
+    if (el) keep.current = { x: (el.scrollLeft + el.clientWidth / 2) / zoom, y: (el.scrollTop + el.clientHeight / 2) / zoom };
+    setFitted(false);
+    setZoom(z);
+  };
+  const step = (dir: 1 | -1) => {
+    const next = dir > 0 ? ZOOMS.find((z) => z > zoom + 1e-3) : [...ZOOMS].reverse().find((z) => z < zoom - 1e-3);
+    zoomTo(next ?? zoom);
+  };
+  // A scroll by the user (the drawing only scrolls when it is larger than the canvas) ends the fit;
+  // the browser's own scrolls (a smaller drawing pulls the position back to 0) do not.
+  const scrolled = () => {
+    const el = canvas.current;
+    if (!el || !fitted) return;
+    const overflows = el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1;
+    if (overflows && (el.scrollLeft > 0 || el.scrollTop > 0)) setFitted(false);
+  };
+
   // Groups under the wires, everything else over them.
   const groups = useMemo(() => drawing.boxes.filter((b) => b.kind === 'group'), [drawing]);
   const others = useMemo(() => drawing.boxes.filter((b) => b.kind !== 'group'), [drawing]);
@@ -60,12 +120,13 @@ export function Topology({ drawing, selected, current, motion, onSelect }: Props
     <div className="topology">
       <div className="zoom">
         <button type="button" onClick={() => step(-1)} title="zoom out">−</button>
-        <span>{Math.round(scale * 100)}%</span>
+        <span data-testid="zoom">{Math.round(zoom * 100)}%</span>
         <button type="button" onClick={() => step(1)} title="zoom in">+</button>
-        <button type="button" onClick={fit} title="fit the whole topology">fit</button>
+        <button type="button" className={fitted ? 'on' : ''} aria-pressed={fitted} onClick={() => setFitted(true)}
+          title="fit the whole topology to this panel (it stays fitted when the window changes, until you zoom or scroll)">fit</button>
       </div>
-      <div className="canvas" ref={canvas} onClick={() => onSelect('')}>
-        <svg width={drawing.width * scale} height={drawing.height * scale} viewBox={`0 0 ${drawing.width} ${drawing.height}`} data-testid="topology"
+      <div className="canvas" ref={canvas} onClick={() => onSelect('')} onScroll={scrolled} data-fitted={fitted}>
+        <svg width={drawing.width * zoom} height={drawing.height * zoom} viewBox={`0 0 ${drawing.width} ${drawing.height}`} data-testid="topology"
           data-boxes={drawing.boxes.length}>
           {groups.map((b) => <BoxView key={b.id} b={b} selected={b.id === selected} current={false} onSelect={onSelect} />)}
           <g className="wires">{wires}</g>

@@ -143,8 +143,9 @@ describe('GET /api/topology and /api/element/:id', () => {
       assert.ok(doc.edges.some((e) => e.kind === 'bridge-port' && e.target === veth.id && e.source === node.graph.bridges[0].id), `cni0 → ${k.veth}`);
       assert.ok(doc.edges.some((e) => e.kind === 'veth-pair' && e.source === veth.id && e.target === p.ifaces[0].id), `${k.veth} → ${pod} eth0`);
     }
-    // The underlay: one port per node, each the peer of that node's eth0.
-    assert.deepEqual(doc.underlay?.ports.map((p) => p.peer), ['server:eth0', 'agent1:eth0']);
+    // The underlay: one port per node, each the peer of that node's eth0, and the outside host's port.
+    assert.deepEqual(doc.underlay?.ports.filter((p) => p.name !== 'outside').map((p) => p.peer), ['server:eth0', 'agent1:eth0']);
+    assert.ok(doc.underlay?.ports.some((p) => p.name === 'outside'), 'the outside host\'s port');
     for (const n of doc.nodes) assert.ok(doc.edges.some((e) => e.kind === 'underlay' && e.target === n.graph.interfaces.find((i) => i.name === 'eth0')?.id));
   });
 

@@ -1,9 +1,10 @@
 // `podnet ui` in headless Debian Chromium (playwright-core, no browser download) on a real two-node
 // lab: the page loads without console errors and draws the kernel's pods; details of cni0 show the
-// kernel's FDB; a trace plays its hops in path order, steps back and forth, opens decoded layers and
-// offers the pcapng; a trace across nodes shows the overlay's hops and VXLAN's outer and inner
-// headers; a pod added and deleted from the page comes and goes. Screenshots go to
-// test-output/ui/ (UPDATE_SCREENSHOTS=1 also refreshes docs/ui.png for the README).
+// kernel's FDB, and stay in view and marked while a journey plays and after it; a trace plays its
+// hops in path order, steps back and forth, opens decoded layers and offers the pcapng; a trace
+// across nodes shows the overlay's hops and VXLAN's outer and inner headers; a pod added and deleted
+// from the page comes and goes. Screenshots go to test-output/ui/ (UPDATE_SCREENSHOTS=1 also
+// refreshes docs/ui.png for the README).
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -43,6 +44,15 @@ function kernelPod(pod: string) {
 
 const shot = (name: string) => page.screenshot({ path: join(OUT, `${name}.png`) });
 const topology = async () => (await page.request.get('/api/topology')).json() as Promise<TopologyDoc>;
+/** Clicks "trace" and waits for its journey (not the one shown before it: each has its own pcapng link). */
+async function traceNow(): Promise<void> {
+  const before = await (await page.$('[data-testid=pcapng]'))?.getAttribute('href');
+  await page.click('[data-testid=trace]');
+  await page.waitForFunction((old) => {
+    const href = document.querySelector('[data-testid=pcapng]')?.getAttribute('href');
+    return !!href && href !== old;
+  }, before, { timeout: 30_000 });
+}
 
 describe('podnet ui in Chromium', { skip }, () => {
   fixture = withLab('web-ui', { nodes: [{ name: 'server' }, { name: 'agent1' }], pods: [{ name: 'pod1', node: 'server' }, { name: 'pod2', node: 'server' }, { name: 'pod3', node: 'agent1' }] }, { prefix: 'kb' });
@@ -100,12 +110,69 @@ describe('podnet ui in Chromium', { skip }, () => {
     assert.deepEqual(problems, []);
   });
 
+  test('a journey keeps the selection: cni0 stays marked and its FDB in view while the journey plays and after it ends', T, async () => {
+    const doc = await topology();
+    const cni0 = doc.nodes.find((n) => n.name === 'server')!.graph.bridges[0].id;
+    await page.click('nav >> text=Details');
+    await page.click(`[data-id="${cni0}"]`);
+    await page.waitForSelector('[data-testid=details][data-kind=bridge] [data-section=FDB] tbody tr');
+    /** What the page shows of the selection now. */
+    const look = () => page.evaluate((id) => {
+      const g = document.querySelector(`svg g[data-id="${id}"]`);
+      const rect = g?.querySelector(':scope > rect');
+      const shown = (el: Element | null | undefined) => !!el && (el as HTMLElement).getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+      const details = document.querySelector('[data-testid=details]');
+      const panel = details?.closest('.panel');
+      return {
+        selected: g?.classList.contains('selected') ?? false,
+        current: g?.classList.contains('current') ?? false,
+        // The selection's mark: the box's magenta outline, or the magenta ring around it while the packet is there.
+        marked: !!g && (getComputedStyle(rect!).stroke === 'rgb(228, 0, 124)' || shown(g.querySelector('rect.ring'))),
+        detailsShown: shown(panel) && shown(details),
+        title: details?.querySelector('h2')?.textContent ?? '',
+        fdbRows: panel?.querySelectorAll('[data-section=FDB] tbody tr:not(.prose)').length ?? 0,
+        position: document.querySelector('.controls .position')?.textContent ?? '',
+        playing: !!document.querySelector('button[aria-label=pause]'),
+      };
+    }, cni0);
+    const check = (s: Awaited<ReturnType<typeof look>>, when: string) => {
+      assert.ok(s.selected && s.marked, `${when}: cni0 is still selected and marked (${JSON.stringify(s)})`);
+      assert.ok(s.detailsShown, `${when}: cni0's details are in view (${JSON.stringify(s)})`);
+      assert.match(s.title, /cni0/, `${when}: the details are cni0's`);
+      assert.ok(s.fdbRows > 0, `${when}: cni0's FDB is shown`);
+    };
+    check(await look(), 'before the trace');
+    await page.click('nav >> text=Journey');
+    await page.selectOption('select[name=src]', 'pod1');
+    await page.selectOption('select[name=dst]', 'pod2');
+    await traceNow();
+    await page.waitForSelector('button[aria-label=pause]');
+    const seen: Awaited<ReturnType<typeof look>>[] = [];
+    let pictured = false;
+    assert.ok(await waitFor(async () => {
+      const s = await look();
+      seen.push(s);
+      check(s, `at ${s.position}`);
+      if (s.current && !pictured) {
+        pictured = true;
+        await shot('journey-selection');
+      }
+      return !s.playing;
+    }, 20_000, 50), 'the journey plays to its end');
+    assert.ok(seen.some((s) => s.current), 'the packet passed through the selected cni0 (both marks at once)');
+    check(await look(), 'when the journey has ended');
+    await page.click('nav >> text=Details');
+    check(await look(), 'back on the Details tab');
+    await shot('journey-selection-end');
+    assert.deepEqual(problems, []);
+  });
+
   test('a trace plays along the drawing: hops in path order, play, pause, back, forward, layers, pcapng', T, async () => {
     const [p1, p2] = [kernelPod('pod1'), kernelPod('pod2')];
     await page.click('nav >> text=Journey');
     await page.selectOption('select[name=src]', 'pod1');
     await page.selectOption('select[name=dst]', 'pod2');
-    await page.click('[data-testid=trace]');
+    await traceNow();
     await page.waitForSelector('[data-testid=events] li');
     const events = await page.$$eval('[data-testid=events] li', (lis) => lis.map((li) => ({ point: li.dataset.point, request: li.classList.contains('request'), label: li.querySelector('.label')?.textContent, dir: li.querySelector('.dir')?.textContent })));
     const echo = events.filter((e) => e.label === 'ICMP echo request' && e.dir === '→').map((e) => e.point);
@@ -143,7 +210,7 @@ describe('podnet ui in Chromium', { skip }, () => {
     const nodeIp = (node: string) => (ipJson(`podnet-${lab}-${node}`, ['addr', 'show', 'dev', 'eth0'])[0].addr_info as { family: string; local: string }[]).find((a) => a.family === 'inet')!.local;
     await page.selectOption('select[name=src]', 'pod1');
     await page.selectOption('select[name=dst]', 'pod3');
-    await page.click('[data-testid=trace]');
+    await traceNow();
     await page.waitForSelector('[data-testid=header] >> text=pod3');
     const events = await page.$$eval('[data-testid=events] li', (lis) => lis.map((li) => ({ point: li.dataset.point, label: li.querySelector('.label')?.textContent, dir: li.querySelector('.dir')?.textContent })));
     assert.deepEqual(events.filter((e) => e.label === 'ICMP echo request' && e.dir === '→').map((e) => e.point), [

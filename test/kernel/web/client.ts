@@ -121,6 +121,13 @@ export class EventStream {
     }
   }
 
+  /** Resolves when the server has ended the stream (or its connection went). */
+  ended(): Promise<void> {
+    const res = this.res;
+    if (!res || res.destroyed || res.readableEnded) return Promise.resolve();
+    return new Promise((resolve) => res.once('close', () => resolve()));
+  }
+
   close(): void {
     this.res?.destroy();
     this.req.destroy();
