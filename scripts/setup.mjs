@@ -33,6 +33,9 @@ const programs = [
   ['iperf3', 'iperf3'],
   ['ethtool', 'ethtool'],
   ['conntrack', 'conntrack'],
+  ['unbound', 'unbound'],
+  ['unbound-control', 'unbound'],
+  ['dnsperf', 'dnsperf'],
 ];
 /** Files the tests and benchmarks compare against: the reference CNI plugins. */
 const files = [
@@ -84,6 +87,10 @@ if (!existsSync(stamp) || statSync(lock).mtimeMs > statSync(stamp).mtimeMs) {
 for (const dir of ['src', 'test', 'bench']) rmSync(join(root, 'dist', dir), { recursive: true, force: true });
 if (!run([process.execPath, join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')])) {
   console.error('podnet setup: the TypeScript build failed (see above)');
+  process.exit(1);
+}
+if (!run([process.execPath, join(root, 'scripts', 'bundle.mjs')])) {
+  console.error('podnet setup: bundling the CLI failed (see above)');
   process.exit(1);
 }
 

@@ -5,6 +5,7 @@
 // `--` belongs to the command it introduces.
 import type { Command, Option } from 'commander';
 import { UserError } from '../model/errors.js';
+import { formatCommand } from '../host/runner.js';
 
 /** The options a command and its ancestors accept, and the help and version flags. */
 function known(chain: readonly Command[]): Option[] {
@@ -27,10 +28,16 @@ function optionOf(opts: readonly Option[], token: string): { option: Option; inl
 
 const isHelp = (t: string) => t === '-h' || t === '--help' || t === '-V' || t === '--version';
 
-/** Throws a usage error for the first option before `--` that the chosen verb does not know. */
+/** The command line `podnet ARGS…` as a user could paste it. */
+const commandLine = (args: readonly string[]) => formatCommand({ argv: ['podnet', ...args], mutates: false });
+
+/** Throws a usage error for the first option before `--` that the chosen verb does not know. A verb
+ * that runs a command gets the line to type instead: the same words with `--` before the command,
+ * podnet's own options kept on podnet's side (`--name LAB` still picks the lab, wherever it was typed). */
 export function checkArgv(program: Command, args: readonly string[]): void {
   const chain: Command[] = [program];
-  let operands: string[] = [];
+  /** Where the chosen verb's operands are in `args`. */
+  let operands: number[] = [];
   for (let i = 0; i < args.length; i++) {
     const t = args[i];
     if (t === '--') return;
@@ -40,10 +47,25 @@ export function checkArgv(program: Command, args: readonly string[]): void {
       const found = optionOf(known(chain), t);
       if (!found) {
         const own = cmd.registeredArguments.filter((a) => !a.variadic).length;
-        const takesCommand = cmd.registeredArguments.some((a) => a.variadic);
+        // (Not when a -- follows: then the command is after it, and this option is podnet's, misspelt.)
+        const takesCommand = cmd.registeredArguments.some((a) => a.variadic) && !args.slice(i).includes('--');
         const verb = chain.slice(1).map((c) => c.name()).join(' ');
+        const moved = new Set(operands.slice(own));
+        // podnet's own long options typed after the command's words (`… ip -br addr --name L`) go before --.
+        const hoisted: string[] = [];
+        const rest: string[] = [];
+        for (let j = i; j < args.length; j++) {
+          const w = optionOf(known(chain), args[j]);
+          if (args[j].startsWith('--') && w) {
+            hoisted.push(args[j]);
+            if ((w.option.required || w.option.optional) && !w.inline && j + 1 < args.length) hoisted.push(args[++j]);
+          } else {
+            rest.push(args[j]);
+          }
+        }
+        const line = [...args.slice(0, i).filter((_, k) => !moved.has(k)), ...hoisted, '--', ...[...moved].map((k) => args[k]), ...rest];
         const hint = takesCommand
-          ? `: put the command after --, like podnet ${verb} ${[...operands.slice(0, own), '--', ...operands.slice(own), ...args.slice(i)].join(' ')}`
+          ? `: put the command after --, like ${commandLine(line)}`
           : ` for podnet ${verb || 'itself'} (see its --help)`;
         throw new UserError('usage', `unknown option '${t}'${hint}`);
       }
@@ -55,7 +77,7 @@ export function checkArgv(program: Command, args: readonly string[]): void {
       chain.push(sub);
       operands = [];
     } else {
-      operands.push(t);
+      operands.push(i);
     }
   }
 }

@@ -74,3 +74,15 @@ export function requireRoot(verb: string, need: RootNeed = 'creates network name
 export function lazy<M, A extends unknown[]>(load: () => Promise<M>, pick: (m: M) => (g: GlobalOptions, ...args: A) => Promise<void>, global: () => GlobalOptions): (...args: A) => Promise<void> {
   return async (...args: A) => pick(await load())(global(), ...args);
 }
+
+/** `lazy` for a subcommand whose shared options live on its parent (`delete pod P --name L`: commander
+ * gives a parent every option it declares, wherever it is typed): the options the verb gets are the
+ * parent's with the subcommand's own over them. */
+export function lazyUnder<M, A extends unknown[], O extends object>(load: () => Promise<M>, pick: (m: M) => (g: GlobalOptions, ...args: [...A, O]) => Promise<void>, global: () => GlobalOptions): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as { parent?: { opts(): object } | null };
+    const own = args[args.length - 2] as O;
+    const positional = args.slice(0, -2) as A;
+    await pick(await load())(global(), ...positional, { ...(cmd.parent?.opts() ?? {}), ...own } as O);
+  };
+}

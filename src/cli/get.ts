@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_LAB, labName, lazy, type GlobalOptions } from './flags.js';
 import { k8sGetCommands } from './k8s.js';
+import { netpolGetCommands } from './netpol.js';
 
 const actions = () => import('./actions/get.js');
 
@@ -22,4 +23,5 @@ export function getCommand(program: Command, global: () => GlobalOptions): void 
     .addHelpText('after', '\nExample:\n  podnet get nodes -o wide')
     .action(lazy(actions, (m) => m.getNodes, global));
   k8sGetCommands(get, global);
+  netpolGetCommands(get, global);
 }

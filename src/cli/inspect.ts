@@ -3,6 +3,7 @@
 // node of the lab. Works with no lab at all.
 import type { Command } from 'commander';
 import { DEFAULT_LAB, labName, lazy, type GlobalOptions } from './flags.js';
+import { inspectPoliciesCommand } from './netpol.js';
 
 const actions = () => import('./actions/inspect.js');
 
@@ -55,6 +56,8 @@ export function inspectCommand(program: Command, global: () => GlobalOptions): v
     .argument('[node]', 'a node of the lab (default: every node of the lab)')
     .addHelpText('after', '\nExamples:\n  podnet inspect overlay            every node of the demo lab\n  podnet inspect overlay agent1 -o wide\n  podnet inspect overlay --host     this machine (a K3s node: remote nodes by IP)')
     .action(lazy(actions, (m) => m.inspectOverlayVerb, global));
+
+  inspectPoliciesCommand(inspect, global);
 
   program.command('graph')
     .description('draw the topology: host interface, cni0, the veths, each pod namespace with eth0 and IP')

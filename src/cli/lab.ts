@@ -1,8 +1,10 @@
-// `podnet lab up|down|status|list`: bring a lab up from a topology, take it down, show it.
+// `podnet lab up|down|status|list|break|heal`: bring a lab up from a topology, take it down, show it,
+// break it on purpose and heal it.
 import type { Command } from 'commander';
 import { DEFAULT_LAB, labName, lazy, positiveInt, type GlobalOptions } from './flags.js';
 
 const actions = () => import('./actions/lab.js');
+const faults = () => import('./actions/faults.js');
 
 /** Registers the `lab` verbs. */
 export function labCommand(program: Command, global: () => GlobalOptions): void {
@@ -34,6 +36,24 @@ export function labCommand(program: Command, global: () => GlobalOptions): void 
     .option('-o, --output <format>', 'wide | json | yaml', 'wide')
     .addHelpText('after', '\nExample:\n  podnet lab status -o yaml')
     .action(lazy(actions, (m) => m.labStatusVerb, global));
+
+  lab.command('break')
+    .description('inject a real fault with the kernel\'s own tools (podnet doctor finds it; lab heal undoes it)')
+    .argument('[fault]', 'the fault (see --list)')
+    .option('--list', 'list the faults, one line each')
+    .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
+    .option('--node <node>', 'the node to break (default: the lab\'s first node)')
+    .option('--pod <pod>', 'the pod (hairpin-off, duplicate-ip, mtu-mismatch --on pod)')
+    .option('--on <where>', 'where an MTU mismatch goes: pod, cni0 or flannel.1 (default)')
+    .option('--peer <node>', 'the other node whose entry is deleted (fdb-missing, neigh-missing, route-missing)')
+    .addHelpText('after', '\nExamples:\n  podnet lab break --list\n  podnet lab break mtu-mismatch --node agent1\n  podnet lab break fdb-missing --node server --peer agent1\n  podnet doctor; podnet lab heal')
+    .action(lazy(faults, (m) => m.labBreakVerb, global));
+
+  lab.command('heal')
+    .description('undo every fault `lab break` injected, the last first')
+    .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
+    .addHelpText('after', '\nExample:\n  podnet lab heal && podnet doctor')
+    .action(lazy(faults, (m) => m.labHealVerb, global));
 
   lab.command('list').alias('ls')
     .description('list the labs on this machine')

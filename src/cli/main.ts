@@ -1,11 +1,9 @@
 // The CLI: every verb's definition (flags, help, examples) is registered up front — they are small
 // and load nothing heavy — and a verb's work is imported only when that verb runs (./flags.ts lazy).
 // The one place that turns an error into `error: <one line>` and an exit code.
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { HostError } from '../host/errors.js';
+import { packageVersion } from '../host/package-root.js';
 import { CniError } from '../cni/spec.js';
 import { UserError, exitCodeOf } from '../model/errors.js';
 import { labCommand } from './lab.js';
@@ -20,6 +18,8 @@ import { uiCommand } from './ui.js';
 import { nodeCommands } from './node.js';
 import { agentCommand } from './agent.js';
 import { k8sCommands } from './k8s.js';
+import { labelCommand } from './netpol.js';
+import { doctorCommand } from './doctor.js';
 import { say, type GlobalOptions } from './flags.js';
 import { checkArgv } from './argv.js';
 import { exitOnSignals } from './interrupt.js';
@@ -36,22 +36,17 @@ Start with:
   podnet trace pod1 pod2 --cold   one packet's journey, hop by hop
   podnet lab down`;
 
-/** podnet's version, from package.json. */
-function version(): string {
-  const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'package.json');
-  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-}
 
 /** The program with every verb registered. */
 export function program(): Command {
   const p = new Command('podnet')
     .description('build, show and explain Kubernetes pod networking from the Linux primitives it is made of')
-    .version(version())
+    .version(packageVersion())
     .option('-v, --verbose', 'print every kernel command as it runs')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const global = (): GlobalOptions => p.opts<GlobalOptions>();
-  for (const register of [demoCommand, labCommand, getCommand, podCommands, k8sCommands, inspectCommand, traceCommand, nodeCommands, agentCommand, cniCommand, uiCommand, cleanCommand]) register(p, global);
+  for (const register of [demoCommand, labCommand, getCommand, podCommands, k8sCommands, labelCommand, inspectCommand, traceCommand, doctorCommand, nodeCommands, agentCommand, cniCommand, uiCommand, cleanCommand]) register(p, global);
   p.addHelpText('after', START);
   return p;
 }

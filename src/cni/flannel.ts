@@ -1,4 +1,4 @@
-// The flannel CNI plugin (k3s-networking-facts.md §4, flannel-io/cni-plugin): a meta-plugin that
+// The flannel CNI plugin (docs/facts.md#flannel, flannel-io/cni-plugin): a meta-plugin that
 // turns the node's subnet.env into a bridge config — the "delegate" — saves it under
 // `<dataDir>/<containerID>` and lets the delegate (bridge + host-local) do the work. DEL and CHECK use
 // the saved delegate, so they act on what ADD did even if subnet.env has changed since.

@@ -1,5 +1,5 @@
 // The CNI specification as data: commands, environment, results, error codes and version rules
-// (k3s-networking-facts.md §1). Pure.
+// (docs/facts.md#cni). Pure.
 
 /** The operations a runtime asks of a plugin (CNI_COMMAND). */
 export type CniCommand = 'ADD' | 'DEL' | 'CHECK' | 'VERSION' | 'STATUS' | 'GC';

@@ -105,6 +105,10 @@ export const routeReplace = (dst: string, r: RouteVia): IpLine => ip('route', 'r
 /** Equivalent to: `ip route del DST [dev DEV]`. */
 export const routeDel = (dst: string, dev?: string): IpLine => ip('route', 'del', dst, ...opt('dev', dev));
 
+/** Forgets cached routes, path-MTU exceptions included (what an ICMP "fragmentation needed" taught the
+ * kernel). Equivalent to: `ip route flush cache`. */
+export const routeFlushCache = (): IpLine => ip('route', 'flush', 'cache');
+
 /** Equivalent to: `ip neigh replace IP lladdr MAC dev DEV nud STATE`. */
 export const neighReplace = (addr: string, mac: string, dev: string, nud = 'permanent'): IpLine => ip('neigh', 'replace', addr, 'lladdr', mac, 'dev', dev, 'nud', nud);
 /** Equivalent to: `ip neigh del IP dev DEV`. */

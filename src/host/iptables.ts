@@ -74,10 +74,11 @@ export async function iptablesRestore(runner: Runner, ns: Netns, text: string, o
 /** Writes the iptables-save-format file `file` in one iptables-restore run, as kube-proxy does: each
  * table is committed at its COMMIT and nothing is put back when a later one fails (the caller syncs
  * everything again). Throws a HostError with the line and message iptables-restore gave.
- * Equivalent to: `iptables-restore [--noflush] [--counters] -w FILE`. */
+ * Equivalent to: `iptables-restore -w [--noflush] [--counters] FILE`. */
 export async function iptablesRestoreFile(runner: Runner, ns: Netns, file: string, o: IptablesRestoreOptions = {}): Promise<void> {
   const name = program(o.family, '-restore');
-  const argv = inNetns(ns, name, [...(o.noflush ? ['--noflush'] : []), ...(o.counters ? ['--counters'] : []), '-w', file]);
+  // `-w` first: placed last it would take FILE as its wait time (and the rules would be read from stdin).
+  const argv = inNetns(ns, name, ['-w', ...(o.noflush ? ['--noflush'] : []), ...(o.counters ? ['--counters'] : []), file]);
   const r = await runner.run({ argv, mutates: true });
   if (r.exitCode === 0) return;
   const { line, message } = parseIptablesRestoreError(r.stderr);

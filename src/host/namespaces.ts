@@ -47,14 +47,15 @@ async function pinned(): Promise<Map<number, { names: string[]; path: string }>>
   return out;
 }
 
-/** Every process's network namespace, with its command line; kernel threads are left out. */
-export async function processesByNetns(): Promise<Map<number, NsProcess[]>> {
+/** Every process's network namespace, with its command line; kernel threads are left out. With
+ * `wanted`, only the processes of the namespaces it accepts (their command lines are the costly part). */
+export async function processesByNetns(wanted?: (inode: number) => boolean): Promise<Map<number, NsProcess[]>> {
   const out = new Map<number, NsProcess[]>();
   const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
   await Promise.all(pids.map(async (p) => {
     try {
       const m = /^net:\[(\d+)\]$/.exec(await readlink(`/proc/${p}/ns/net`));
-      if (!m) return;
+      if (!m || (wanted && !wanted(Number(m[1])))) return;
       const cmd = (await readFile(`/proc/${p}/cmdline`, 'latin1')).replace(/\0+$/, '').replace(/\0/g, ' ');
       if (!cmd) return;
       const ino = Number(m[1]);
@@ -67,12 +68,21 @@ export async function processesByNetns(): Promise<Map<number, NsProcess[]>> {
   return out;
 }
 
-/** Every namespace on the machine (with `host`, which opens the one treated as the host). Reads
- * /run/netns, /proc/self/mountinfo and every /proc/PID/ns/net. */
-export async function netnsDiscover(host: Netns): Promise<{ hostInode: number; found: FoundNetns[] }> {
+/** Which namespaces a discovery wants: by pinned name, or by inode (a namespace only processes hold). */
+export interface NetnsWanted {
+  names: ReadonlySet<string>;
+  inodes: ReadonlySet<number>;
+}
+
+/** Every namespace on the machine (with `host`, which opens the one treated as the host), or with
+ * `wanted` only those it names and the host. Reads /run/netns, /proc/self/mountinfo and every
+ * /proc/PID/ns/net (command lines only of processes in the namespaces found). */
+export async function netnsDiscover(host: Netns, wanted?: NetnsWanted): Promise<{ hostInode: number; found: FoundNetns[] }> {
   const hostInode = await netnsInode(host.path);
   if (hostInode === undefined) throw new Error(`cannot open the host namespace ${host.path}`);
-  const [pins, procs] = await Promise.all([pinned(), processesByNetns()]);
+  const all = await pinned();
+  const pins = wanted ? new Map([...all].filter(([ino, p]) => ino === hostInode || wanted.inodes.has(ino) || p.names.some((n) => wanted.names.has(n)))) : all;
+  const procs = await processesByNetns(wanted && ((ino) => ino === hostInode || pins.has(ino) || wanted.inodes.has(ino)));
   const inodes = new Set<number>([hostInode, ...pins.keys(), ...procs.keys()]);
   const found = [...inodes].map((inode): FoundNetns => {
     const pin = pins.get(inode);

@@ -47,13 +47,6 @@ export async function nftApplyFile(runner: Runner, ns: Netns, file: string): Pro
   if (r.exitCode !== 0) nftFail(argv, { ...r, stderr: r.stderr.split(`${file}:`).join('-:') }, `nft -f ${file}`);
 }
 
-/** True when every chain named exists (of any table: nft's own or iptables-nft's), asked in one nft
- * run. Equivalent to: `nft -f - <<EOF` `list chain FAMILY TABLE CHAIN` …. */
-export async function nftChainsExist(runner: Runner, ns: Netns, chains: readonly (readonly [NftFamily, string, string])[]): Promise<boolean> {
-  const r = await runner.run({ argv: inNetns(ns, 'nft', ['-f', '-']), input: chains.map(([f, t, c]) => `list chain ${f} ${t} ${c}\n`).join(''), mutates: false });
-  return r.exitCode === 0;
-}
-
 /** Checks `ruleset` against the namespace's current state without changing anything. Equivalent to: `nft -c -f - <<EOF` + ruleset. */
 export async function nftCheck(runner: Runner, ns: Netns, ruleset: string): Promise<void> {
   const argv = inNetns(ns, 'nft', ['-c', '-f', '-']);

@@ -117,11 +117,26 @@ class Shell {
   close(): void {
     this.child.stdin.end();
   }
+
+  /** Ends the shell now: its jobs fail and the `sh` process (only it, not its process group: what
+   * start() began lives on) is killed; a command it is running finishes on its own. Resolves once
+   * `sh` has exited and been reaped (its pipes, which such a command may hold, are not waited for). */
+  kill(): Promise<void> {
+    this.fail(new Error('sh was stopped'));
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { unref(): void }).unref();
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.ref();
+    this.child.stdin.end();
+    this.child.kill('SIGKILL');
+    return exited;
+  }
 }
 
 /** Runs commands through `size` persistent shells (falling back to spawning if a shell dies). */
 export class ShellRunner implements Runner {
   private shells: Shell[] = [];
+  private stopped = false;
   private seq = 0;
   private readonly tag = randomBytes(4).toString('hex');
   private readonly fallback = new ExecRunner();
@@ -139,6 +154,7 @@ export class ShellRunner implements Runner {
   }
 
   async run(cmd: Command): Promise<RunResult> {
+    this.refuseWhenStopped();
     const id = `${this.tag}-${++this.seq}`;
     const line = formatCommand({ argv: cmd.argv, mutates: cmd.mutates });
     let script: string;
@@ -153,7 +169,8 @@ export class ShellRunner implements Runner {
     let r: { stdout: string; stderr: string; value: string };
     try {
       r = await this.shell().send(id, script);
-    } catch {
+    } catch (e) {
+      if (this.stopped) throw e;
       return this.fallback.run(cmd);
     }
     const exitCode = Number(r.value);
@@ -164,13 +181,19 @@ export class ShellRunner implements Runner {
   }
 
   async start(cmd: Command): Promise<number> {
+    this.refuseWhenStopped();
     const id = `${this.tag}-${++this.seq}`;
     const line = formatCommand({ argv: cmd.argv, env: cmd.env, mutates: true }, true);
     try {
       return Number((await this.shell().send(id, `${line} v=$!`)).value);
-    } catch {
+    } catch (e) {
+      if (this.stopped) throw e;
       return this.fallback.start(cmd);
     }
+  }
+
+  private refuseWhenStopped(): void {
+    if (this.stopped) throw new Error('podnet is stopping: no command runs any more');
   }
 
   signal(pid: number, signal: NodeJS.Signals): Promise<void> {
@@ -181,5 +204,17 @@ export class ShellRunner implements Runner {
   close(): void {
     for (const s of this.shells) s.close();
     this.shells = [];
+  }
+
+  /** Ends the shells at once, for a program that is stopping (podnet ui on Ctrl-C): what they were
+   * asked to run and have not finished is dropped (its callers get an error), a command running
+   * finishes on its own, nothing runs after (run() and start() fail) and podnet no longer waits
+   * for them; resolves once the shells have exited. Processes begun with start() are left alone
+   * (they outlive podnet by design). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const shells = this.shells;
+    this.shells = [];
+    await Promise.all(shells.map((s) => s.kill()));
   }
 }

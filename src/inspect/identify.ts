@@ -131,7 +131,7 @@ async function labs(stateRoot: string, given?: readonly LabState[]): Promise<{ b
       cniResults.push(dir.resultsDir(n.name));
       hostLocal.push(dir.ipamDir(n.name));
     }
-    for (const p of state.pods) byNetns.set(p.netns, { kind: 'pod', name: p.name, podNamespace: 'default', lab, containerId: p.containerId, source: 'lab' });
+    for (const p of state.pods) byNetns.set(p.netns, { kind: 'pod', name: p.name, podNamespace: p.namespace ?? 'default', lab, containerId: p.containerId, source: 'lab' });
     nodes.set(lab, labNodes(state));
   }
   return { byNetns, cniResults, hostLocal, nodes };

@@ -49,13 +49,15 @@ export interface LabScan {
 
 /** Scans every node of a lab (or only `nodes`) in one pass — each namespace read once, all of them in
  * parallel — and splits the result into one snapshot per node. */
-export async function inspectLab(h: Host, state: LabState, stateRoot: string, opts: { nodes?: readonly string[] } = {}): Promise<LabScan> {
+export async function inspectLab(h: Host, state: LabState, stateRoot: string, opts: { nodes?: readonly string[]; podsOnly?: boolean } = {}): Promise<LabScan> {
   const unknown = (opts.nodes ?? []).filter((n) => !state.plan.nodes.some((x) => x.name === n));
   if (unknown.length) throw new UserError('not-found', `unknown node "${unknown[0]}" in lab "${state.lab}" (nodes: ${state.plan.nodes.map((n) => n.name).join(', ')})`);
   const nodes = state.plan.nodes.filter((n) => !opts.nodes?.length || opts.nodes.includes(n.name));
   if (!nodes.length) return { lab: state.lab, takenAt: new Date().toISOString(), nodes: [] };
-  const only = labNamespaces(state, nodes.map((n) => n.name));
-  const whole = await identify(await scanHost(h, { host: labNetns(nodes[0].netns), only }), { ...defaultEvidence(stateRoot), states: [state] });
+  // podsOnly (get pods/nodes): the nodes and their pods, without the underlay switch or any FDB.
+  const only = labNamespaces(state, nodes.map((n) => n.name)).filter((ns) => !opts.podsOnly || ns !== state.plan.underlay.netns);
+  const scan = await scanHost(h, { host: labNetns(nodes[0].netns), only, ...(opts.podsOnly ? { fdb: false } : {}) });
+  const whole = await identify(scan, { ...defaultEvidence(stateRoot), states: [state] });
   const peers = resolvePeers(whole);
   return {
     lab: state.lab,

@@ -9,7 +9,7 @@ import { inspectLab } from './inspect.js';
 
 /** One snapshot per node of the lab, by node name. */
 async function scans(h: Host, state: LabState, stateRoot: string): Promise<Map<string, Snapshot>> {
-  const scan = await inspectLab(h, state, stateRoot);
+  const scan = await inspectLab(h, state, stateRoot, { podsOnly: true });
   return new Map(scan.nodes.map((n) => [n.name, n.snapshot]));
 }
 

@@ -17,6 +17,8 @@ export interface ScanOptions {
   only?: readonly string[];
   /** How many namespaces are read at once. */
   concurrency?: number;
+  /** Read bridges' forwarding databases (default true; `get pods` has no use for them). */
+  fdb?: boolean;
 }
 
 /** The handle to read a found namespace through: the host's own handle for the host. */
@@ -26,7 +28,7 @@ const handleOf = (f: FoundNetns, hostInode: number, host: Netns): Netns => (f.in
  * vxlan is present, the FDB and the nsid table (`ip netns list-id` opens every file in /run/netns, so
  * reading it in every namespace would make a scan O(namespaces²): it is read where veths fan out, and
  * later only where peers stay ambiguous). */
-async function readNetns(h: Host, f: FoundNetns, hostInode: number, host: Netns): Promise<NetnsSnapshot> {
+async function readNetns(h: Host, f: FoundNetns, hostInode: number, host: Netns, withFdb: boolean): Promise<NetnsSnapshot> {
   const base: NetnsSnapshot = {
     id: `ino:${f.inode}`, inode: f.inode, names: f.names, path: f.path, processes: f.processes,
     links: [], addrs: [], routes: [], neighs: [], fdb: [], nsids: [], identity: { kind: 'unknown', name: '', source: 'none' },
@@ -40,7 +42,7 @@ async function readNetns(h: Host, f: FoundNetns, hostInode: number, host: Netns)
   }
   const fansOut = snap.links.some((l) => l.kind === 'bridge' || l.kind === 'vxlan');
   if (fansOut || f.inode === hostInode) {
-    const [fdb, nsids] = await Promise.all([fansOut ? net.fdbList().catch(() => []) : [], net.nsids().catch(() => [])]);
+    const [fdb, nsids] = await Promise.all([fansOut && withFdb ? net.fdbList().catch(() => []) : [], net.nsids().catch(() => [])]);
     snap.fdb = fdb;
     snap.nsids = nsids;
   }
@@ -50,12 +52,12 @@ async function readNetns(h: Host, f: FoundNetns, hostInode: number, host: Netns)
 /** Scans the machine into a Snapshot (identities are filled by identify()). */
 export async function scanHost(h: Host, opts: ScanOptions = {}): Promise<Snapshot> {
   const host = opts.host ?? CURRENT_NETNS;
-  const { hostInode, found } = await netnsDiscover(host);
   // `only` names namespaces by pinned name or by any path that opens them: compare inodes, not strings.
   const wanted = opts.only ? new Set(opts.only.filter((w) => !w.includes('/'))) : undefined;
   const wantedInodes = new Set((await Promise.all((opts.only ?? []).filter((w) => w.includes('/')).map(netnsInode))).filter((i): i is number => i !== undefined));
+  const { hostInode, found } = await netnsDiscover(host, wanted && { names: wanted, inodes: wantedInodes });
   const selected = found.filter((f) => f.inode === hostInode || !wanted || f.names.some((n) => wanted.has(n)) || wantedInodes.has(f.inode));
-  const namespaces = await pool(selected, opts.concurrency ?? 16, (f) => readNetns(h, f, hostInode, host));
+  const namespaces = await pool(selected, opts.concurrency ?? 16, (f) => readNetns(h, f, hostInode, host, opts.fdb !== false));
   // Second pass: the nsid table of each namespace that still has a veth whose peer is ambiguous.
   const peers = resolvePeers({ takenAt: '', host: `ino:${hostInode}`, namespaces });
   const ambiguous = namespaces.filter((n) => !n.error && n.nsids.length === 0 && n.links.some((l) => l.kind === 'veth' && !peers.get(peerKey(n.id, l.index))?.netns));

@@ -1,6 +1,6 @@
 // Pods on a node's network, exactly as K3s's containerd attaches them: the loopback network, then
-// the cbr0 conflist (flannel → bridge → host-local, then portmap) through podnet's CNI plugins, run
-// with the node's namespace as their host. Detaching is CNI DEL in reverse.
+// the cbr0 conflist (flannel → bridge → host-local, then portmap with the pod's hostPorts) through
+// podnet's CNI plugins, run with the node's namespace as their host. Detaching is CNI DEL in reverse.
 import { join } from 'node:path';
 import { defaultRegistry, inProcessContext } from '../cni/context.js';
 import { CniRuntime, type Attachment, type NetworkConfigList } from '../cni/runtime.js';
@@ -14,15 +14,30 @@ import { LOOPBACK_NETWORK, podNetwork, type LabPlan, type NodePlan, type PodPlan
 import { labNetns } from './names.js';
 import { subnetFileOf } from './cluster.js';
 import type { LabDir, PodState } from './state.js';
+import type { ContainerPort } from '../model/k8s.js';
+import type { PortMapping } from '../cni/portmap-config.js';
 
 const registry = defaultRegistry();
 
+/** A pod as the lab attaches it: its plan and, when Kubernetes knows them, its container ports. */
+export type AttachedPod = PodPlan & { ports?: readonly ContainerPort[] };
+
+/** The `portMappings` capability of a pod, as kubelet makes it: one per container port with a hostPort
+ * (protocol in lower case, hostIP when given). */
+export function portMappingsOf(ports: readonly ContainerPort[] = []): PortMapping[] {
+  return ports.filter((p) => p.hostPort !== undefined && p.hostPort > 0)
+    .map((p) => ({ hostPort: p.hostPort!, containerPort: p.containerPort, protocol: p.protocol.toLowerCase(), ...(p.hostIP ? { hostIP: p.hostIP } : {}) }));
+}
+
 /** How the lab attaches a pod: K8s's CNI_ARGS, plus the planned MAC and IP (MAC=, IP=) so the kernel
- * ends up exactly as `lab up --dry-run` showed, whatever order concurrent ADDs finish in. */
-export function attachment(p: PodPlan): Attachment {
+ * ends up exactly as `lab up --dry-run` showed, whatever order concurrent ADDs finish in; its hostPorts
+ * as the `portMappings` capability (for portmap, on ADD and DEL alike). */
+export function attachment(p: AttachedPod): Attachment {
+  const portMappings = portMappingsOf(p.ports);
   return {
     containerId: p.containerId, netns: labNetns(p.netns).path, ifname: 'eth0',
     args: { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: p.name, K8S_POD_INFRA_CONTAINER_ID: p.containerId, MAC: p.mac, ...(p.ip ? { IP: p.ip } : {}) },
+    ...(portMappings.length ? { capabilityArgs: { portMappings } } : {}),
   };
 }
 
@@ -51,7 +66,7 @@ export function nodeNetwork(deps: LabDeps, dir: LabDir, plan: Pick<LabPlan, 'mtu
 
 /** Attaches one pod as a runtime would: the loopback network, then cbr0. Returns the pod's address
  * (bare) and its host veth, from the CNI result. */
-export async function attachPod(deps: LabDeps, dir: LabDir, plan: Pick<LabPlan, 'mtu' | 'clusterCIDR'>, node: NodePlan, p: PodPlan): Promise<Pick<PodState, 'ip' | 'hostVeth'>> {
+export async function attachPod(deps: LabDeps, dir: LabDir, plan: Pick<LabPlan, 'mtu' | 'clusterCIDR'>, node: NodePlan, p: AttachedPod): Promise<Pick<PodState, 'ip' | 'hostVeth'>> {
   const rt = runtimeFor(deps, dir, node);
   await rt.add(LOOPBACK_NETWORK, attachment(p));
   const result = await rt.add(nodeNetwork(deps, dir, plan, node), attachment(p));
@@ -61,7 +76,7 @@ export async function attachPod(deps: LabDeps, dir: LabDir, plan: Pick<LabPlan, 
 
 /** Detaches one pod as a runtime would: CNI DEL of cbr0, then of the loopback network. With
  * `forgiving`, a failing DEL is ignored (a node being removed, a namespace already gone). */
-export async function detachPod(deps: LabDeps, dir: LabDir, plan: Pick<LabPlan, 'mtu' | 'clusterCIDR'>, node: NodePlan, p: PodPlan, forgiving = false): Promise<void> {
+export async function detachPod(deps: LabDeps, dir: LabDir, plan: Pick<LabPlan, 'mtu' | 'clusterCIDR'>, node: NodePlan, p: AttachedPod, forgiving = false): Promise<void> {
   const rt = runtimeFor(deps, dir, node);
   const quiet = <T>(x: Promise<T>) => (forgiving ? x.catch(() => undefined) : x);
   await quiet(rt.del(nodeNetwork(deps, dir, plan, node), attachment(p)));

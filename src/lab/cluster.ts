@@ -6,9 +6,9 @@
 // lab's etcd through a unix socket in the lab's directory (sockets are files, not bound to a netns),
 // so the lab never needs an address in the root namespace.
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ensureDir } from '../host/dirs.js';
+import { packagePath } from '../host/package-root.js';
 import { CURRENT_NETNS, type Netns } from '../host/netns.js';
 import { processRunning, processStart } from '../host/process.js';
 import { addIp, addressOf, broadcastOf, parseCidr, networkOf, formatCidr, type CidrText } from '../model/ip.js';
@@ -119,8 +119,7 @@ export async function startEtcd(deps: LabDeps, dir: LabDir, lab: string, ip: Cid
 
 /** The `podnet` executable the agents run (this package's bin/podnet.js, with this Node). */
 function podnetArgv(): string[] {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-  return [process.execPath, join(root, 'bin', 'podnet.js')];
+  return [process.execPath, packagePath('bin', 'podnet.js')];
 }
 
 /** Starts `podnet agent` for a node: inside the node's namespace when it reaches the lab's etcd over

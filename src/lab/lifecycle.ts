@@ -12,6 +12,7 @@ import { FLANNEL_LEASE_TTL_S } from '../model/k3s.js';
 import { checkpoint, concurrency, now, type LabDeps } from './deps.js';
 import { resolvePlan, type NodePlan } from './plan.js';
 import { etcdNetnsName, labFlag, labNetns } from './names.js';
+export { requireUp } from './state.js';
 import { controlPlaneIP, startEtcd, type StoreChoice } from './cluster.js';
 import { releaseLeases, startOverlay } from './overlay.js';
 import { wireUnderlay, checkMachineRoutes } from './underlay.js';
@@ -21,6 +22,9 @@ import { LabDir, StateError, labNamespaces, type LabState, type OverlayState } f
 import { labNamespacesInKernel, labProcessesInKernel } from './owned.js';
 import { defaultServices } from '../model/k8s.js';
 import { syncServices } from './sync.js';
+import { proxySysctls } from './proxy.js';
+import { startDnsPod } from './dns-pod.js';
+import { outsideNamespaces, startOutside } from './outside.js';
 
 /** The long-running process each pod holds, so the pod can be found through /proc like a real one. */
 export const PAUSE_ARGV = ['busybox', 'sleep', '2147483647'];
@@ -31,6 +35,10 @@ export interface LabUpOptions {
   proxyMode?: 'iptables' | 'nftables';
   /** Lease TTL of the agents of an etcd lab, seconds (flannel: 24 h). */
   leaseTtl?: number;
+  /** Make the outside host `podnet-<lab>-outside` (./outside.ts; default true). */
+  outside?: boolean;
+  /** Run the cluster DNS: the kube-dns pod on the server node (./dns-pod.ts; default false). */
+  dns?: boolean;
 }
 
 /** Brings a lab up from a validated topology. Returns the state written. */
@@ -67,9 +75,14 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
   if (!deps.host.dryRun) await dir.write(state);
   try {
     const managedEtcd = store.kind === 'etcd' && !store.endpoint;
-    await netnsAdd(deps.host.runner, [plan.underlay.netns, ...(managedEtcd ? [etcdNetnsName(lab)] : []), ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns)]);
+    const outside = outsideNamespaces(plan, opts.outside ?? true, deps.warn);
+    await netnsAdd(deps.host.runner, [plan.underlay.netns, ...(managedEtcd ? [etcdNetnsName(lab)] : []), ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns), ...outside]);
     checkpoint(deps);
-    await wireUnderlay(deps, plan, plan.nodes, managedEtcd ? { netns: etcdNetnsName(lab), ip: controlPlaneIP(plan) } : undefined);
+    // The outside host's port joins the switch in the nodes' batch (group commit); both settle before going on.
+    const wired = await Promise.allSettled([wireUnderlay(deps, plan, plan.nodes, managedEtcd ? { netns: etcdNetnsName(lab), ip: controlPlaneIP(plan) } : undefined, true, proxySysctls(state.proxyMode)),
+      ...(outside.length ? [startOutside(deps, dir, plan)] : [])]);
+    const failed = wired.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     checkpoint(deps);
     if (managedEtcd) {
       overlay.etcd = await startEtcd(deps, dir, lab, controlPlaneIP(plan));
@@ -94,6 +107,7 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
       .finally(() => pids.catch(() => undefined));
     const started = await pids;
     state.pods = plan.pods.map((p, i) => ({ ...p, ...attached[i], pid: started[i], createdAt: now() }));
+    if (opts.dns) await startDnsPod(deps, dir, state);
     await syncServices(deps, dir, state);
     state.status = 'up';
     if (!deps.host.dryRun) await dir.write(state);
@@ -173,11 +187,4 @@ export async function stopProcesses(deps: LabDeps, lab: string, netns: string[],
   await processStopAll(deps.host.runner, [...new Set([...pids.filter((p) => p > 0), ...found])], lab);
 }
 
-/** The state of a lab that is up, or a UserError saying what to do. */
-export async function requireUp(dir: LabDir, lab: string, allowPartial = false): Promise<LabState> {
-  const state = await dir.read();
-  if (!state) throw new UserError('state', `lab "${lab}" is not up: run \`podnet lab up${labFlag(lab)}\``);
-  if (state.status !== 'up' && !allowPartial) throw new UserError('state', `lab "${lab}" is ${state.status === 'creating' ? 'still coming up (or was interrupted)' : 'going down'}: run \`podnet lab down${labFlag(lab)}\` to reset it`);
-  return state;
-}
 

@@ -18,6 +18,9 @@ export const underlayNetnsName = (lab: string): string => `${labPrefix(lab)}unde
 /** The namespace the lab's own etcd runs in. */
 export const etcdNetnsName = (lab: string): string => `${labPrefix(lab)}etcd`;
 
+/** The namespace of the lab's outside host (the internet, a client outside the cluster). */
+export const outsideNetnsName = (lab: string): string => `${labPrefix(lab)}outside`;
+
 /** A pod's namespace name: `podnet-<lab>-cni-<uuid>`, K3s's `cni-<uuid>` behind the lab prefix. */
 export const podNetnsName = (lab: string, uuid: string): string => `${labPrefix(lab)}cni-${uuid}`;
 

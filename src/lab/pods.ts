@@ -48,7 +48,7 @@ export async function run(deps: LabDeps, dir: LabDir, state: LabState, name: str
     [pod.pid] = pids;
     if (pids.length > 1 || pod.commands) pod.pids = pids;
     checkpoint(deps);
-    Object.assign(pod, await attachPod(deps, dir, state.plan, node, p));
+    Object.assign(pod, await attachPod(deps, dir, state.plan, node, pod));
     checkpoint(deps);
     if (!deps.host.dryRun) await dir.write(state);
     return pod;

@@ -11,6 +11,8 @@ import { checkLabName, isLabName } from '../model/names.js';
 import { UserError } from '../model/errors.js';
 import type { CidrText } from '../model/ip.js';
 import type { ContainerPort, Service } from '../model/k8s.js';
+import type { NamespaceState, NetworkPolicy } from '../model/netpol/types.js';
+import { storedNamespaceSchema, storedPolicySchema } from '../model/netpol/state-schema.js';
 import type { LabPlan, PodPlan } from './plan.js';
 import { etcdNetnsName, isPodNetnsOf, labFlag, nodeNetnsName, underlayNetnsName } from './names.js';
 
@@ -63,6 +65,10 @@ export interface LabState {
   services?: Service[];
   /** kube-proxy's mode on every node (K3s's default: iptables). */
   proxyMode?: 'iptables' | 'nftables';
+  /** NetworkPolicies (labs made before policies have none). */
+  policies?: NetworkPolicy[];
+  /** Namespaces made by `kind: Namespace`, with their labels (others exist implicitly). */
+  namespaces?: NamespaceState[];
 }
 
 const cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, { message: 'must be a CIDR like 10.42.0.0/24' }).transform((v) => v as CidrText);
@@ -107,6 +113,8 @@ function stateSchema(lab: string) {
     pods: z.array(pod),
     services: z.array(service).optional(),
     proxyMode: z.enum(['iptables', 'nftables']).optional(),
+    policies: z.array(storedPolicySchema).optional(),
+    namespaces: z.array(storedNamespaceSchema).optional(),
   });
 }
 
@@ -202,4 +210,12 @@ export async function listLabDirs(root: string): Promise<string[]> {
   } catch {
     return [];
   }
+}
+
+/** The state of a lab that is up, or a UserError saying what to do. */
+export async function requireUp(dir: LabDir, lab: string, allowPartial = false): Promise<LabState> {
+  const state = await dir.read();
+  if (!state) throw new UserError('state', `lab "${lab}" is not up: run \`podnet lab up${labFlag(lab)}\``);
+  if (state.status !== 'up' && !allowPartial) throw new UserError('state', `lab "${lab}" is ${state.status === 'creating' ? 'still coming up (or was interrupted)' : 'going down'}: run \`podnet lab down${labFlag(lab)}\` to reset it`);
+  return state;
 }

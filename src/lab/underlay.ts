@@ -17,16 +17,22 @@ interface Member {
 }
 
 /** Wires `nodes` (and the control plane, when given) to the underlay switch; `createSwitch` makes the
- * switch's bridge first (a new lab; not for a node added later). */
-export async function wireUnderlay(deps: LabDeps, plan: Pick<LabPlan, 'underlay'>, nodes: readonly NodePlan[], control?: { netns: string; ip: CidrText }, createSwitch = true): Promise<void> {
+ * switch's bridge first (a new lab; not for a node added later); `nodeSysctls` are written on the nodes
+ * too (what kube-proxy sets at start-up in its mode). */
+export async function wireUnderlay(deps: LabDeps, plan: Pick<LabPlan, 'underlay'>, nodes: readonly NodePlan[], control?: { netns: string; ip: CidrText }, createSwitch = true,
+  nodeSysctls: readonly [string, string][] = []): Promise<void> {
   const u = plan.underlay;
   const members: Member[] = [...nodes.map((n) => ({ port: n.name, netns: n.netns, ip: n.ip })), ...(control ? [{ port: 'etcd', netns: control.netns, ip: control.ip }] : [])];
   (await deps.host.net(labNetns(u.netns)).batch([
     ...(createSwitch ? [linkAddBridge(u.bridge), linkSetUp(u.bridge), addrAdd(u.gateway, u.bridge)] : []),
     ...members.flatMap((m) => [linkAddVeth(m.port, 'eth0', { peerNetns: m.netns }), linkSetMaster(m.port, u.bridge), linkSetUp(m.port)]),
   ])).ok();
+  const nodeNetns = new Set(nodes.map((n) => n.netns));
   await Promise.all(members.map(async (m) => {
-    (await deps.host.net(labNetns(m.netns)).configure([['net/ipv4/ip_forward', '1']], [
+    // A node as K3s sets it up for kube-proxy and flannel: forwarding, and bridged traffic of cni0 through
+    // iptables/nftables (br_netfilter's switch is per network namespace on this kernel).
+    const sysctls: [string, string][] = [['net/ipv4/ip_forward', '1'], ...(nodeNetns.has(m.netns) ? [['net/bridge/bridge-nf-call-iptables', '1'] as [string, string], ...nodeSysctls] : [])];
+    (await deps.host.net(labNetns(m.netns)).configure(sysctls, [
       linkSetUp('lo'), linkSetUp('eth0'), addrAdd(m.ip, 'eth0'), routeAdd('default', { via: addressOf(u.gateway), dev: 'eth0' }),
     ])).ok();
   }));

@@ -15,7 +15,9 @@ export type ErrorKind =
   /** The object is in a state that does not allow it (a lab not up, interrupted, going down). */
   | 'state'
   /** Something podnet needs cannot be reached now (a lease store, a daemon): try again later. */
-  | 'unavailable';
+  | 'unavailable'
+  /** A check found problems (`podnet doctor`): the report says what and how to fix them. */
+  | 'findings';
 
 /** A problem the user can fix; its message is one line. */
 export class UserError extends Error {

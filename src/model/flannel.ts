@@ -1,4 +1,4 @@
-// Flannel's subnet leases as data (k3s-networking-facts.md §4): the network config at
+// Flannel's subnet leases as data (docs/facts.md#flannel): the network config at
 // `/coreos.com/network/config`, one key per node subnet at `/coreos.com/network/subnets/10.42.1.0-24`
 // holding `{"PublicIP","BackendType","BackendData":{"VNI","VtepMAC"}}`, and how a node picks its
 // subnet (our lease, else the previous subnet from subnet.env, else a free one). Pure: the stores

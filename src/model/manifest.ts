@@ -1,10 +1,14 @@
-// Kubernetes manifests `podnet apply -f` takes: v1 Pod and v1 Service (NetworkPolicy joins later),
+// Kubernetes manifests `podnet apply -f` takes: v1 Pod and v1 Service (NetworkPolicy and Namespace are
+// checked in ./netpol/manifest.ts),
 // checked field by field; a bad or unknown field is one line naming its path and the fix. Fields that
 // change nothing on a network (annotations, images, resources…) are accepted and ignored. Pure.
 import { z } from 'zod';
 import { dnsLabelProblem } from './names.js';
 import type { ContainerPort, PodMeta, Protocol, ServicePort } from './k8s.js';
 import { TopologyError } from './names.js';
+import { parseNetpolManifest, type NamespaceManifest, type NetworkPolicyManifest } from './netpol/manifest.js';
+
+export type { NamespaceManifest, NetworkPolicyManifest } from './netpol/manifest.js';
 
 /** A Pod as applied: its metadata and, when given, the node it must run on (spec.nodeName). */
 export interface PodManifest {
@@ -29,7 +33,7 @@ export interface ServiceManifest {
 }
 
 /** One object of a manifest. */
-export type Manifest = PodManifest | ServiceManifest;
+export type Manifest = PodManifest | ServiceManifest | NetworkPolicyManifest | NamespaceManifest;
 
 const label = (what: string, max = 63) => z.string().superRefine((v, ctx) => {
   const p = dnsLabelProblem(v, what, max, 'web');
@@ -106,8 +110,9 @@ const pathOf = (path: readonly PropertyKey[]) => path.map((p, i) => (typeof p ==
  * naming the field. */
 export function parseManifest(raw: unknown, where: string): Manifest {
   const kind = (raw as { kind?: unknown } | null)?.kind;
+  if (kind === 'NetworkPolicy' || kind === 'Namespace') return parseNetpolManifest(raw, where);
   if (kind !== 'Pod' && kind !== 'Service') {
-    throw new TopologyError(`${where}: kind`, `${JSON.stringify(kind ?? null)} is not a kind podnet applies (Pod, Service)`);
+    throw new TopologyError(`${where}: kind`, `${JSON.stringify(kind ?? null)} is not a kind podnet applies (Pod, Service, NetworkPolicy, Namespace)`);
   }
   const r = (kind === 'Pod' ? podSchema : serviceSchema).safeParse(raw);
   if (!r.success) {

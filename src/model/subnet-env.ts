@@ -1,4 +1,4 @@
-// flannel's `/run/flannel/subnet.env` (k3s-networking-facts.md §4): what the node agent writes once
+// flannel's `/run/flannel/subnet.env` (docs/facts.md#flannel): what the node agent writes once
 // it holds a subnet lease, and what the flannel CNI plugin reads on every ADD. Four `KEY=VALUE` lines
 // in flannel's order; the IPv6 keys of a dual-stack flannel are accepted and ignored (podnet's pod
 // network is IPv4). Pure: reading and writing the file belong to the callers.

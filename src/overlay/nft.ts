@@ -1,4 +1,4 @@
-// flannel's masquerade and forward rules (`--ip-masq`, k3s-networking-facts.md §4), written for
+// flannel's masquerade and forward rules (`--ip-masq`, docs/facts.md#flannel), written for
 // nftables inside the node's namespace: table `ip flannel` with the chains FLANNEL-POSTRTG (nat,
 // postrouting) and FLANNEL-FWD (filter, forward), rule for rule what flannel puts into iptables.
 // Applied as one `nft -f -` transaction that replaces the table, so re-applying (flannel re-checks

@@ -1,4 +1,4 @@
-// Flannel's VXLAN datapath on one node (k3s-networking-facts.md §4): the device `flannel.1` (vxlan
+// Flannel's VXLAN datapath on one node (docs/facts.md#flannel): the device `flannel.1` (vxlan
 // id 1, dstport 8472, nolearning, local = the node's underlay IP, MTU = underlay − 50, a MAC fixed
 // before creation, address 10.42.X.0/32) and, per remote lease, in flannel's order: (1) a permanent
 // neighbour 10.42.Y.0 → its VTEP MAC, (2) an FDB entry VTEP MAC → its node IP, (3) the route

@@ -117,7 +117,7 @@ describe('a full node: run refuses, the lab unchanged', () => {
     const up = await podnet(['lab', 'up', '-f', f, '--pods', '5', '--name', F], { stateDir });
     assert.equal(up.code, 0, show(up));
     const before0 = { netns: labNetns(F), procs: labProcesses(F).sort((a, b) => a - b), pods: (await podnet(['get', 'pods', '-o', 'wide', '--name', F], { stateDir })).stdout.replace(/ \d+s /g, ' ') };
-    assert.equal(before0.netns.length, 7, 'underlay, server, 5 pods');
+    assert.equal(before0.netns.length, 8, 'underlay, server, outside, 5 pods');
     const line = oneErrorLine(await podnet(['run', 'pod6', '--name', F], { stateDir }));
     assert.match(line, /no IP addresses available in range set: 10\.42\.0\.1-10\.42\.0\.6/);
     const after0 = { netns: labNetns(F), procs: labProcesses(F).sort((a, b) => a - b), pods: (await podnet(['get', 'pods', '-o', 'wide', '--name', F], { stateDir })).stdout.replace(/ \d+s /g, ' ') };

@@ -213,7 +213,7 @@ describe('a running lab: views, exec, run/delete, errors that change nothing', (
       const line = oneErrorLine(await cli(['lab', 'up', '--name', X]));
       assert.equal(line, `lab "${X}" is already up: use it, or run \`podnet lab down --name ${X}\` first`);
       assert.deepEqual(footprint(), before0);
-      assert.ok((await waitFor(() => labProcesses(X).length === 2, 1000)), 'both pause processes still run');
+      assert.ok((await waitFor(() => labProcesses(X).length === 3, 1000)), 'both pause processes and the outside host\'s web server still run');
     });
   });
 });
@@ -239,7 +239,7 @@ describe('lab up --pods 3 -v, then lab down twice', () => {
     const rows = table(r.stdout);
     assert.deepEqual(rows.map((p) => [p.NAME, p.STATUS, p.IP]), [['pod1', 'Running', '10.42.0.2'], ['pod2', 'Running', '10.42.0.3'], ['pod3', 'Running', '10.42.0.4']]);
     for (const p of rows) assert.deepEqual(inet(p.NETNS, 'eth0'), [`${p.IP}/24`]);
-    assert.equal(labNetns(Y).length, 5, 'underlay, server and three pods');
+    assert.equal(labNetns(Y).length, 6, 'underlay, server, outside and three pods');
   });
 
   test('lab down: removes it; a second lab down exits 0 and says the lab is not up', T, async () => {

@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { labNetns, labProcesses, run, runStatus, waitFor, within } from '../kernel/helpers.js';
@@ -50,6 +51,16 @@ describe('lab up --dry-run is a script that replays with bash -e; lab down remov
   });
 });
 
+/** True when process `pid` has a handler for `sig` (its SigCgt mask in /proc/PID/status). */
+function catches(pid: number, sig: 'SIGINT' | 'SIGTERM'): boolean {
+  try {
+    const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0';
+    return (BigInt(`0x${mask}`) & (1n << BigInt((sig === 'SIGINT' ? 2 : 15) - 1))) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
 describe('Ctrl-C during lab up', () => {
   const L = labName();
   let stateDir = '';
@@ -62,6 +73,9 @@ describe('Ctrl-C during lab up', () => {
       let stderr = '';
       child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // Counted from when podnet handles the signal (before that, Node itself is still starting and
+      // the kernel's default action applies, as for any program): /proc/PID/status's SigCgt says so.
+      assert.ok(await waitFor(() => catches(child.pid!, sig), 20_000, 5), 'podnet installed its signal handlers');
       await new Promise((r) => setTimeout(r, ms));
       child.kill(sig);
       const code = await within(exited, 30_000, 'timeout');
@@ -132,7 +146,7 @@ describe('a lab of two nodes: the cluster drawn, tables that fit the terminal, s
     assert.equal(del.code, 0, show(del));
     assert.equal(del.stderr, 'pod "pod9" deleted\n');
     const hint = oneErrorLine(await cli(['exec', 'pod1', 'ip', '-br', 'addr', '--name', L]));
-    assert.match(hint, /put the command after --, like podnet exec pod1 -- ip -br addr/);
+    assert.match(hint, /put the command after --, like podnet exec pod1 --name \S+ -- ip -br addr$/);
     assert.match(oneErrorLine(await cli(['lab', 'up', '--name', labName(), '--nodes', '0'])), /--nodes: "0" is not a number of nodes between 1 and 250/);
     const mtu = join(stateDir, 'mtu.yaml');
     await writeFile(mtu, 'mtu: 1500\n');

@@ -1,7 +1,7 @@
 // The work of `podnet cni install|conflist|serve` (loaded only when the verb runs).
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packagePath } from '../../host/package-root.js';
 import type { Command } from 'commander';
 import { ShellRunner } from '../../host/shell-runner.js';
 import { clientScript, EXECUTABLES, flannelConflist, k3sConflist } from '../../cni/install.js';
@@ -10,7 +10,7 @@ import { parseCidr, containsCidr } from '../../model/ip.js';
 import { TopologyError } from '../../model/topology.js';
 import { out, requireRoot, say, type GlobalOptions } from '../flags.js';
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cni', 'main.js');
+const MAIN = packagePath('dist', 'src', 'cni', 'main.js');
 
 /** `podnet cni install`. */
 export async function cniInstall(_g: GlobalOptions, o: { dir: string; socket: string }): Promise<void> {

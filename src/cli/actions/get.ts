@@ -1,8 +1,7 @@
 // The work of `podnet get pods|nodes` (loaded only when the verb runs).
 import type { Command } from 'commander';
 import { hostFacts, labDeps } from '../context.js';
-import { requireUp } from '../../lab/lifecycle.js';
-import { LabDir, type LabState } from '../../lab/state.js';
+import { LabDir, requireUp, type LabState } from '../../lab/state.js';
 import type { LabDeps } from '../../lab/deps.js';
 import { labNodeRows, labPodRows } from '../../inspect/lab.js';
 import { renderTable, type Column } from '../../render/table.js';

@@ -1,5 +1,6 @@
 // The work of `podnet lab up|down|status|list` (loaded only when the verb runs).
-import { labDeps, loadTopology } from '../context.js';
+import { labDeps } from '../context.js';
+import { loadTopology } from '../topology-file.js';
 import { labDown, labUp } from '../../lab/lifecycle.js';
 import { LabDir, listLabDirs, type LabState } from '../../lab/state.js';
 import { parseStoreChoice } from '../../lab/cluster.js';

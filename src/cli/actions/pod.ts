@@ -1,11 +1,13 @@
 // The work of `podnet run`, `podnet delete pod` and `podnet exec` (loaded only when the verb runs).
 import { labDeps } from '../context.js';
 import { podDelete, podOf, podRun } from '../../lab/pods.js';
-import { requireUp } from '../../lab/lifecycle.js';
-import { labFlag, labNetns } from '../../lab/names.js';
+import { labFlag, labNetns, outsideNetnsName } from '../../lab/names.js';
+import { OUTSIDE, outsideExists } from '../../lab/outside.js';
 import { interruptible } from '../interrupt.js';
-import { LabDir } from '../../lab/state.js';
-import { attachedArgv, processRunAttached } from '../../host/process.js';
+import { LabDir, requireUp } from '../../lab/state.js';
+import { attachedArgv, processRunAttached, withResolvConf } from '../../host/process.js';
+import { podResolvConf, usesClusterDns } from '../../lab/dns.js';
+import { formatCommand } from '../../host/runner.js';
 import { out, requireRoot, say, type GlobalOptions } from '../flags.js';
 import { UserError } from '../../model/errors.js';
 import type { ContainerPort } from '../../model/k8s.js';
@@ -60,20 +62,26 @@ export async function deletePodVerb(g: GlobalOptions, pod: string, o: { name: st
 }
 
 /** `podnet exec POD -- CMD…`: the command runs in the pod's namespace with this terminal; its exit
- * code becomes podnet's. */
+ * code becomes podnet's. `outside` (when no pod has that name) is the lab's outside host. */
 export async function execVerb(g: GlobalOptions, pod: string, command: string[], o: { name: string }): Promise<void> {
   requireRoot('exec', 'enters a network namespace');
   const { deps } = labDeps(g);
-  const state = await requireUp(new LabDir(deps.stateRoot, o.name), o.name);
-  const ns = labNetns(podOf(state, pod).netns);
-  if (g.verbose) say(`+ ${attachedArgv(ns, command).join(' ')}`);
+  const dir = new LabDir(deps.stateRoot, o.name);
+  const state = await requireUp(dir, o.name);
+  const outside = pod === OUTSIDE && !state.pods.some((p) => p.name === pod);
+  if (outside && !(await outsideExists(deps, o.name))) throw new UserError('not-found', `lab "${o.name}" has no outside host (labs get one at \`podnet lab up\`; this one may predate it or have a node named "outside")`);
+  const ns = labNetns(outside ? outsideNetnsName(o.name) : podOf(state, pod).netns);
+  // As kubectl exec: a pod's command sees its resolv.conf (kubelet's), in a mount namespace of its own.
+  const target = outside ? undefined : podOf(state, pod);
+  const argv = target && usesClusterDns(target) ? withResolvConf(await podResolvConf(dir, state, target), command) : command;
+  if (g.verbose) say(`+ ${formatCommand({ argv: attachedArgv(ns, argv), mutates: false })}`);
   // Like a shell waiting for its foreground job: a Ctrl-C reaches the command, which decides; podnet
   // ends with the command's code.
   const wait = () => undefined;
   process.on('SIGINT', wait);
   process.on('SIGTERM', wait);
   try {
-    process.exitCode = await processRunAttached(ns, command, (m) => say(`error: ${m}`));
+    process.exitCode = await processRunAttached(ns, argv, (m) => say(`error: ${m}`));
   } finally {
     process.off('SIGINT', wait);
     process.off('SIGTERM', wait);

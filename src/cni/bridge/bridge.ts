@@ -1,4 +1,4 @@
-// The bridge plugin (k3s-networking-facts.md §2): a veth per container, its host end on a Linux
+// The bridge plugin (docs/facts.md#the-bridge-plugin): a veth per container, its host end on a Linux
 // bridge, addresses from an IPAM plugin, the gateway on the bridge. Host-side work goes into one
 // iproute2 batch (shared with concurrent ADDs), the container side into one process.
 import { canonical, formatCidr, parseCidr } from '../../model/ip.js';

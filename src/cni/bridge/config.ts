@@ -1,4 +1,4 @@
-// The bridge plugin's configuration (k3s-networking-facts.md §2), validated with zod.
+// The bridge plugin's configuration (docs/facts.md#the-bridge-plugin), validated with zod.
 import { z } from 'zod';
 import { parseMac } from '../../model/mac.js';
 import { isValidIfname, parseCniArgs, CniError, ErrorCode } from '../spec.js';

@@ -1,5 +1,5 @@
 // host-local's address logic as pure functions: range sets parsed from the `ipam` config with their
-// defaults, and round-robin allocation over them (k3s-networking-facts.md §3). No I/O: the store
+// defaults, and round-robin allocation over them (docs/facts.md#host-local). No I/O: the store
 // lives behind `Store`; this file only decides which address comes next.
 import { CniError, ErrorCode } from '../spec.js';
 import { AddressError, broadcastOf, formatCidr, hasHostBits, intToIp, ipToInt, networkOf, overlaps, parseCidr, parseIPv4, type Cidr } from '../../model/ip.js';

@@ -1,7 +1,14 @@
 // host-local's reservations on disk, in the reference plugin's layout so both can share a directory:
 // `<dataDir>/<network>/<ip>` holding `<containerID>\r\n<ifname>`, `last_reserved_ip.<set index>`, and
 // `lock`, flocked while allocating or releasing.
-import { mkdir, open, readFile, readdir, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+//
+// A reservation file appears whole: the owner is written to a temporary file (`.<ip>.<pid>.<random>.tmp`)
+// that is then hard-linked to `<ip>` — link(2) is atomic and fails when the name exists, so it is as
+// exclusive as the reference's O_EXCL create. The reference creates the file first and writes it after,
+// and a plugin killed in between leaves an empty file no DEL releases (it names no owner); here the
+// worst a kill leaves is a temporary file, which the next holder of the lock removes.
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileMutex } from '../../host/lock.js';
 import { ensureDir } from '../../host/dirs.js';
@@ -11,6 +18,9 @@ import type { Store } from './store.js';
 
 /** Prefix of the files recording the last IP reserved per range set. */
 export const LAST_RESERVED_PREFIX = 'last_reserved_ip.';
+
+/** The end of a reservation file still being written (see the top of this file). */
+const TMP_SUFFIX = '.tmp';
 
 /** The separator the reference writes between container ID and ifname (it only matches this form). */
 const LINE_BREAK = '\r\n';
@@ -91,23 +101,19 @@ export class DiskStore implements Store {
     }
   }
 
-  /** Creates `<dir>/<ip>` exclusively (0600) for (id, ifname) and records it as last reserved; false if taken. */
+  /** Creates `<dir>/<ip>` exclusively (0600) for (id, ifname), whole (see the top of this file), and
+   * records it as last reserved; false if taken. */
   async reserve(id: string, ifname: string, ip: string, rangeIndex: number): Promise<boolean> {
     const path = join(this.dir, ip);
-    let fh: FileHandle;
+    const tmp = join(this.dir, `.${ip}.${process.pid}.${randomBytes(4).toString('hex')}${TMP_SUFFIX}`);
+    await writeFile(tmp, formatOwner(id, ifname), { mode: 0o600, flag: 'wx' });
     try {
-      fh = await open(path, 'wx', 0o600);
+      await link(tmp, path);
     } catch (e) {
       if (isCode(e, 'EEXIST')) return false;
       throw e;
-    }
-    try {
-      await fh.writeFile(formatOwner(id, ifname));
-      await fh.close();
-    } catch (e) {
-      await fh.close().catch(() => undefined);
-      await unlink(path).catch(() => undefined);
-      throw e;
+    } finally {
+      await unlink(tmp).catch(() => undefined);
     }
     try {
       await writeFile(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeIndex}`), ip, { mode: 0o600 });
@@ -143,6 +149,8 @@ export class DiskStore implements Store {
       if (isCode(e, 'ENOENT')) return [];
       throw e;
     }
+    // Holding the lock, nobody is between writing and linking a temporary file: any left is a killed plugin's.
+    if (this.locked) await Promise.all(names.filter((n) => n.startsWith('.') && n.endsWith(TMP_SUFFIX)).map((n) => unlink(join(this.dir, n)).catch(() => undefined)));
     const entries = await Promise.all(names.filter(isIPv4).map(async (ip) => {
       try {
         return { ip, ...parseOwner(await readFile(join(this.dir, ip), 'utf8')) };

@@ -1,4 +1,4 @@
-// The host-local IPAM plugin (k3s-networking-facts.md §3): reads `ipam` from the config, hands out
+// The host-local IPAM plugin (docs/facts.md#host-local): reads `ipam` from the config, hands out
 // one address per range set round robin from a Store shared with the reference plugin, releases by
 // (container, ifname). Also GC (drops reservations of attachments the runtime no longer has) and
 // STATUS (the data directory is usable), which the reference lacks.

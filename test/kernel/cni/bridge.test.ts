@@ -35,7 +35,7 @@ function world(label: string): { node: string; pod: string; dataDir: string; cid
   return { node: nsAdd(`${label}-node`), pod: nsAdd(`${label}-pod`), dataDir: join(tmp, `data${n}`), resultsDir: join(tmp, `results${n}`), cid: `c${n}${uniqueName('')}` };
 }
 
-/** The K3s bridge delegate (k3s-networking-facts.md §5) with host-local's store in `dataDir`. */
+/** The K3s bridge delegate (docs/facts.md#k3s) with host-local's store in `dataDir`. */
 function bridgeConfig(dataDir: string, over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     type: 'bridge', bridge: 'cni0', hairpinMode: true, forceAddress: true, isDefaultGateway: true, isGateway: true, ipMasq: false, mtu: 1450,

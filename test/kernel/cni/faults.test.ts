@@ -70,7 +70,7 @@ function bridge(mode: Mode, h: string, command: 'ADD' | 'DEL' | 'GC', pod: Pod |
   return start(mode, h, 'podnet-bridge', cniEnv(command, pod), JSON.stringify(conf)).done;
 }
 
-/** K3s's bridge delegate (k3s-networking-facts.md §5) for podnet's executables, data in `dataDir`. */
+/** K3s's bridge delegate (docs/facts.md#k3s) for podnet's executables, data in `dataDir`. */
 function conf(dataDir: string, over: Record<string, unknown> = {}, subnet = '10.42.0.0/24'): Record<string, unknown> {
   return {
     cniVersion: '1.0.0', name: 'cbr0', type: 'podnet-bridge', bridge: 'cni0', hairpinMode: true, forceAddress: true, isDefaultGateway: true, isGateway: true, ipMasq: false, mtu: 1450,

@@ -18,7 +18,6 @@ import { netnsNamed } from '../../../src/host/netns.js';
 import { defaultRegistry, inProcessContext } from '../../../src/cni/context.js';
 import { flannelConflist, flannelPodNetwork } from '../../../src/cni/install.js';
 import { CniRuntime, type Attachment } from '../../../src/cni/runtime.js';
-import { CniError } from '../../../src/cni/spec.js';
 import { inet, ipJson, kindOf, link, links, netnsWithPrefix, run, runStatus, tempDir, uniqueName } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -83,7 +82,7 @@ function delegateFiles(w: World): string[] {
   return existsSync(w.flannelDir) ? readdirSync(w.flannelDir).sort() : [];
 }
 
-/** What the kernel says about the pod and its node, in K3s's terms (k3s-networking-facts.md §5). */
+/** What the kernel says about the pod and its node, in K3s's terms (docs/facts.md#k3s). */
 function kernelView(w: World) {
   const eth0 = link(w.pod, 'eth0');
   const veths = links(w.node).filter((l) => kindOf(l) === 'veth');
@@ -207,17 +206,20 @@ test('executables: a failed delegate ADD (eth0 already in the pod) leaves no del
   assert.equal(exec('flannel', 'DEL', w, flannelConf(w)).status, 0, "the runtime's DEL after the failed ADD succeeds");
 });
 
-test('executables: podnet-portmap refuses port mappings with code 2, naming the reference portmap', T, () => {
+test('executables: podnet-portmap maps the port in the node namespace (CNI-DN-… chain) and DEL removes it', T, () => {
   const w = world('pm', 7, false);
   const conf = {
     cniVersion: '1.0.0', name: 'cbr0', type: 'podnet-portmap', runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] },
-    prevResult: { cniVersion: '1.0.0', ips: [{ address: '10.42.7.2/24', gateway: '10.42.7.1', interface: 0 }] },
+    prevResult: { cniVersion: '1.0.0', ips: [{ address: '10.42.7.2/24', gateway: '10.42.7.1' }] },
   };
   const add = exec('portmap', 'ADD', w, conf);
-  assert.equal(add.status, 1);
-  assert.equal(add.json.code, 2);
-  assert.match(String(add.json.msg), /^runtimeConfig\.portMappings: \[\{"hostPort":8080.*podnet does not map ports; chain the reference "portmap" plugin from CNI_PATH/);
+  assert.equal(add.status, 0, add.stdout);
+  assert.deepEqual(add.json.ips, conf.prevResult.ips, 'the previous result is handed on');
+  const nat = () => run(['nsenter', `--net=/run/netns/${w.node}`, 'iptables-save', '-t', 'nat']);
+  assert.match(nat(), new RegExp(`-A CNI-DN-[0-9a-f]{21} -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10\\.42\\.7\\.2:80`));
   assert.equal(exec('portmap', 'DEL', w, conf).status, 0);
+  assert.doesNotMatch(nat(), /CNI-DN-/, 'the container\'s chain is gone');
+  assert.match(nat(), /:CNI-HOSTPORT-DNAT /, 'the shared chain stays, as with the reference');
 });
 
 test('in process (the lab\'s network): ADD and DEL; DEL with the delegate file lost still releases the IP', T, async () => {
@@ -238,11 +240,16 @@ test('in process (the lab\'s network): ADD and DEL; DEL with the delegate file l
   assertGone(w);
 });
 
-test('in process: port mappings requested → the chain fails with code 2 and the runtime\'s DEL leaves nothing', T, async () => {
+test('in process: port mappings through K3s\'s chain: ADD maps the hostPort, DEL leaves nothing', T, async () => {
   const w = world('inpm', 9);
   const { rt, a, net } = inProcess(w);
-  await assert.rejects(rt.add(net, { ...a, capabilityArgs: { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] } }),
-    (e: unknown) => e instanceof CniError && e.code === 2);
+  const mapped = { ...a, capabilityArgs: { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] } };
+  await rt.add(net, mapped);
+  const nat = () => run(['nsenter', `--net=/run/netns/${w.node}`, 'iptables-save', '-t', 'nat']);
+  assert.match(nat(), /-p tcp -m tcp --dport 8080 -j DNAT --to-destination 10\.42\.9\.2:80/);
+  await rt.check(net, mapped);
+  await rt.del(net, mapped);
+  assert.doesNotMatch(nat(), /CNI-DN-/);
   assertGone(w);
 });
 

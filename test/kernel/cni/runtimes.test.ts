@@ -1,5 +1,5 @@
-// podnet's CNI plugins under REAL container runtimes, each driven as reference/measured-on-this-
-// machine.md says ("Real runtimes as CNI clients"), everything network-side inside namespaces made
+// podnet's CNI plugins under REAL container runtimes, each driven as docs/machine.md
+// says ("Real runtimes as CNI clients"), everything network-side inside namespaces made
 // here (the runtime runs under `nsenter --net=/run/netns/H`, so cni0 and the veths land in H):
 //
 // - podman 4.3, CNI backend: cni_plugin_dirs = a temp dir holding only what `podnet cni install`

@@ -1,5 +1,5 @@
 // inspect on containers podman 4.3 made with its CNI backend (the reference plugins from
-// /usr/lib/cni), set up as reference/measured-on-this-machine.md says: a CONTAINERS_CONF of our own
+// /usr/lib/cni), set up as docs/machine.md says: a CONTAINERS_CONF of our own
 // (network_backend="cni", our conflist dir), --root/--runroot in a temp dir, --rootfs with busybox,
 // --runtime runc, low explicit ulimits, and podman run under `nsenter --net=<our H>` so its bridge
 // and veths are made in H, never in the root namespace. Checked against `podman inspect` and

@@ -126,8 +126,8 @@ describe('a running lab', () => {
   test('lab up of a lab that is up → UserError "already up", nothing changed', T, async () => {
     const before = footprint(main.lab);
     const stateBefore = readFileSync(join(main.root, main.lab, 'state.json'), 'utf8');
-    assert.equal(before.netns.length, 4, `underlay, server, 2 pods: ${before.netns.join(', ')}`);
-    assert.equal(before.pids.length, 2);
+    assert.equal(before.netns.length, 5, `underlay, server, outside, 2 pods: ${before.netns.join(', ')}`);
+    assert.equal(before.pids.length, 3, '2 pods and the outside host\'s web server');
     await assert.rejects(labUp(main.deps, main.lab, parseTopology(defaultTopology(2))), (e: unknown) => {
       assert.ok(e instanceof UserError, `a UserError, got ${String(e)}`);
       assert.match(e.message, new RegExp(`lab "${main.lab}" is already up`));

@@ -37,7 +37,7 @@ describe(`lab up (default topology, 2 pods)`, () => {
   test('the state file says up and names two pods', () => {
     assert.equal(state.status, 'up');
     assert.deepEqual(pods.map((p) => p.name), ['pod1', 'pod2']);
-    assert.deepEqual(labNetns(lab), [nodeNs, underlayNs, ...pods.map((p) => p.netns)].sort());
+    assert.deepEqual(labNetns(lab), [nodeNs, underlayNs, `podnet-${lab}-outside`, ...pods.map((p) => p.netns)].sort());
   });
 
   test('node: cni0 is a bridge, UP, MTU 1450, holding exactly 10.42.0.1/24; ip_forward=1', () => {

@@ -110,11 +110,12 @@ test('two agents racing for one subnet get distinct subnets', T, async () => {
     const held = keys().filter((k) => k.value.includes('203.0.113.'));
     assert.equal(held.length, 2);
   } finally {
+    // The temp dirs first: a store whose close never settles must not leave them behind.
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
     for (const [i, store] of stores.entries()) {
       if (agents[i].subnet) await store.remove(agents[i].subnet!);
       await store.close();
     }
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
   }
 });
 
@@ -178,7 +179,7 @@ test('a lease let expire is dropped by every node and reclaimed by a newcomer', 
     assert.equal((await newcomer.acquire()).subnet, gone.podCIDR);
     await store.remove(gone.podCIDR);
   } finally {
-    await store.close();
     await rm(dir, { recursive: true, force: true });
+    await store.close();
   }
 });

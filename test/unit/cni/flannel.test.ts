@@ -1,13 +1,12 @@
-// The flannel and portmap plugins without a kernel: the delegate flannel builds (against K3s's exact
-// delegate from k3s-networking-facts.md §5), and ADD/DEL/CHECK/STATUS/GC over in-memory files with a
-// recording fake delegate — when the delegate file is written and removed, the DEL that rebuilds a
-// lost delegate, subnet.env missing, and portmap's pass-through and refusal. Also the conflists.
+// The flannel plugin without a kernel: the delegate flannel builds (against K3s's exact delegate from
+// docs/facts.md#k3s), and ADD/DEL/CHECK/STATUS/GC over in-memory files with a recording fake
+// delegate — when the delegate file is written and removed, the DEL that rebuilds a lost delegate,
+// subnet.env missing. Also the conflists. (portmap: ./portmap.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Host } from '../../../src/host/host.js';
 import { CURRENT_NETNS } from '../../../src/host/netns.js';
 import { buildDelegate, delegateJson, flannelConf, flannelPlugin, memoryFiles, RELEASE_ONLY_SUBNET } from '../../../src/cni/flannel.js';
-import { portmap } from '../../../src/cni/portmap.js';
 import { invokePlugin, type PluginContext } from '../../../src/cni/plugin.js';
 import type { CniEnv, CniResult } from '../../../src/cni/spec.js';
 import { flannelConflist, flannelPodNetwork } from '../../../src/cni/install.js';
@@ -17,7 +16,7 @@ const ENV_FILE = '/run/flannel/subnet.env';
 const K3S_ENV = 'FLANNEL_NETWORK=10.42.0.0/16\nFLANNEL_SUBNET=10.42.0.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n';
 /** K3s's flannel entry of 10-flannel.conflist, as a plugin receives it. */
 const K3S_FLANNEL = { cniVersion: '1.0.0', name: 'cbr0', type: 'flannel', delegate: { hairpinMode: true, forceAddress: true, isDefaultGateway: true } };
-/** The bridge delegate flannel builds on K3s (k3s-networking-facts.md §5). */
+/** The bridge delegate flannel builds on K3s (docs/facts.md#k3s). */
 const FACTS_DELEGATE = JSON.parse('{"type":"bridge","name":"cbr0","hairpinMode":true,"forceAddress":true,"isDefaultGateway":true,"isGateway":true,"ipMasq":false,"mtu":1450,"ipam":{"type":"host-local","ranges":[[{"subnet":"10.42.0.0/24"}]],"routes":[{"dst":"10.42.0.0/16"}]}}') as Record<string, unknown>;
 const RESULT: CniResult = { cniVersion: '1.0.0', interfaces: [{ name: 'eth0', mac: '0a:58:0a:2a:00:02', sandbox: '/run/netns/p' }], ips: [{ address: '10.42.0.2/24', gateway: '10.42.0.1', interface: 0 }] };
 
@@ -192,27 +191,6 @@ test('a dry run writes no delegate file', async () => {
   const w = world({ env: K3S_ENV, dryRun: true });
   assert.equal((await w.call('ADD')).exitCode, 0);
   assert.equal(w.files.has(SAVED), false);
-});
-
-test('portmap: prevResult passes through unchanged; mappings are refused with code 2; DEL always succeeds', async () => {
-  const env = (command: string) => ({ CNI_COMMAND: command, CNI_CONTAINERID: 'ctr1', CNI_NETNS: '/run/netns/p', CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin' });
-  const conf = { cniVersion: '1.0.0', name: 'cbr0', type: 'podnet-portmap', prevResult: RESULT };
-  const none = {} as PluginContext;
-  const add = await invokePlugin(portmap, env('ADD'), JSON.stringify(conf), none);
-  assert.deepEqual(JSON.parse(add.stdout), RESULT);
-  const empty = await invokePlugin(portmap, env('ADD'), JSON.stringify({ ...conf, runtimeConfig: { portMappings: [] } }), none);
-  assert.deepEqual(JSON.parse(empty.stdout), RESULT);
-  assert.equal((await invokePlugin(portmap, env('CHECK'), JSON.stringify(conf), none)).exitCode, 0);
-  const mappings = { ...conf, runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }] } };
-  const refused = await invokePlugin(portmap, env('ADD'), JSON.stringify(mappings), none);
-  assert.deepEqual(JSON.parse(refused.stdout), {
-    cniVersion: '1.0.0', code: 2,
-    msg: 'runtimeConfig.portMappings: [{"hostPort":8080,"containerPort":80,"protocol":"tcp"}]: podnet does not map ports; chain the reference "portmap" plugin from CNI_PATH (type "portmap", e.g. /usr/lib/cni/portmap) instead of "podnet-portmap"',
-  });
-  assert.equal((await invokePlugin(portmap, env('CHECK'), JSON.stringify(mappings), none)).exitCode, 1);
-  assert.equal((await invokePlugin(portmap, env('DEL'), JSON.stringify(mappings), none)).exitCode, 0);
-  const alone = await invokePlugin(portmap, env('ADD'), JSON.stringify({ ...conf, prevResult: undefined }), none);
-  assert.equal(JSON.parse(alone.stdout).code, 7);
 });
 
 test('conflists: K3s\'s chain for runtimes and for the lab', () => {
