@@ -16,7 +16,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { WatchedChild, run, runStatus, waitFor } from '../kernel/helpers.js';
-import { T, hasStateDir, newStateDir, podnet, show, type CliResult } from './cli.js';
+import { join } from 'node:path';
+import { ROOT, T, hasStateDir, newStateDir, podnet, show, type CliResult } from './cli.js';
+import { blockUnder, firstUnmatched } from './readme.js';
 
 type Json = Record<string, unknown>;
 
@@ -156,6 +158,15 @@ describe('podnet demo', () => {
     const goOn = section(r.stdout, 'go on').join('\n');
     assert.match(goOn, /podnet exec pod1 -- /);
     assert.match(goOn, /podnet lab down\s/);
+  });
+
+  test('the README\'s demo sample is what the demo prints: its sections, commands and lines, in order', () => {
+    assert.ok(first, 'the demo ran');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const sample = blockUnder(readme, 'A short tour').lines;
+    assert.ok(sample.filter((l) => l.startsWith('== ')).length >= 5, 'the README shows the demo\'s sections');
+    const missing = firstUnmatched(sample, first.stdout.split('\n'));
+    assert.equal(missing, undefined, `this README line has no line of its shape in the demo's output:\n${missing}\n--- the demo printed:\n${first.stdout}`);
   });
 
   test('a second demo says the lab is already up, shows it again and exits 0', T, async () => {
