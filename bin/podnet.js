@@ -12,6 +12,12 @@ const early = (sig) => {
 process.on('SIGINT', early);
 process.on('SIGTERM', early);
 
+// `podnet --version` needs nothing but package.json: answered before any of the CLI is loaded.
+if (process.argv.length === 3 && (process.argv[2] === '--version' || process.argv[2] === '-V')) {
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+  process.exit(0);
+}
+
 const dist = new URL('../dist/src/', import.meta.url);
 let entry = new URL('cli/main.js', dist);
 try {
