@@ -20,6 +20,7 @@ import { defaultTopology, parseTopology } from '../src/model/topology.js';
 import { resolvePeers, peerKey, type Snapshot } from '../src/model/snapshot.js';
 import { scanHost } from '../src/inspect/scan.js';
 import { defaultEvidence, identify } from '../src/inspect/identify.js';
+import { inspectHostCli } from './inspect-cli.js';
 
 const SIZES = [10, 100, 250];
 const REPS = QUICK ? 1 : 5;
@@ -211,7 +212,10 @@ function table(rows: readonly Row[]): string {
 }
 
 /** Runs the whole benchmark and writes the results. */
-await runBenchmark({ name: 'inspect', needsRoot: 'it creates network namespaces', leftovers: () => labLeftovers(labsUsed) }, async (ctx) => {
+/** Namespace prefixes of the reference node the CLI column reads (checked for leftovers). */
+const prefixesUsed: string[] = [];
+
+await runBenchmark({ name: 'inspect', needsRoot: 'it creates network namespaces', leftovers: () => labLeftovers(labsUsed, prefixesUsed) }, async (ctx) => {
   ({ guard, tmp } = ctx);
   const loadBefore = os.loadavg();
   const results = [];
@@ -236,6 +240,7 @@ await runBenchmark({ name: 'inspect', needsRoot: 'it creates network namespaces'
       naive: { ...row.naive, samples: m.naive.map((s) => ({ ...s, ms: round(s.ms) })) },
     });
   }
+  const cliHost = await inspectHostCli(tmp, guard, prefixesUsed, TARGET.pods, REPS);
   const at = rows.find((r) => r.pods === TARGET.pods);
   const measuredMs = at?.podnet.median.ms;
   const measuredRatio = at?.ratio.naiveOverPodnet;
@@ -253,8 +258,10 @@ await runBenchmark({ name: 'inspect', needsRoot: 'it creates network namespaces'
     },
     results,
     target: { pods: TARGET.pods, maxMs: TARGET.maxMs, minRatio: TARGET.minRatio, measuredMs, measuredRatio, met },
+    cliHost: { what: '`nsenter --net=NODE node bin/podnet.js inspect --host -o json`, a fresh process per run, on a node of reference-plugin pods', ...cliHost },
   };
   await ctx.write(out);
   console.log(table(rows));
+  console.log(`\nCLI: podnet inspect --host -o json on ${cliHost.pods} reference pods, as a process: median ${cliHost.medianMs} ms (target < ${cliHost.target.maxMs} ms — ${cliHost.target.met ? 'met' : 'NOT met'})`);
   console.log(`\ntarget: ${TARGET.pods} pods inspected in < ${TARGET.maxMs} ms and ≥ ${TARGET.minRatio}× faster than the naive way: measured ${measuredMs} ms, ${measuredRatio}× — ${met ? 'met' : 'NOT met'}`);
 });

@@ -20,7 +20,8 @@ const packageOf = (id) => (id.startsWith('@') ? id.split('/').slice(0, 2).join('
 const external = (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('node:') && !BUNDLED.has(packageOf(id));
 rmSync(out, { recursive: true, force: true });
 await build({
-  input: { main: join(src, 'cli', 'main.js'), 'layout-worker': join(src, 'web', 'layout-worker.js') },
+  // cni/main: the one-shot CNI plugin (bin/podnet-cni.js), which the installed plugin clients run when no daemon serves them.
+  input: { main: join(src, 'cli', 'main.js'), 'layout-worker': join(src, 'web', 'layout-worker.js'), 'cni/main': join(src, 'cni', 'main.js') },
   platform: 'node',
   external,
   logLevel: 'warn',

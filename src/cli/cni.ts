@@ -1,6 +1,6 @@
 // `podnet cni install | conflist | serve`: podnet's CNI plugins for real runtimes.
 import type { Command } from 'commander';
-import { DEFAULT_SOCKET } from '../cni/socket.js';
+import { DEFAULT_IDLE_EXIT_S, DEFAULT_SOCKET } from '../cni/socket.js';
 import { lazy, type GlobalOptions } from './flags.js';
 
 const actions = () => import('./actions/cni.js');
@@ -13,7 +13,10 @@ export function cniCommand(program: Command, global: () => GlobalOptions): void 
     .description('write podnet-bridge, -host-local, -loopback, -flannel and -portmap where a runtime looks for plugins')
     .option('--dir <dir>', 'the plugin directory', '/opt/cni/bin')
     .option('--socket <path>', 'the socket of `podnet cni serve`', DEFAULT_SOCKET)
-    .addHelpText('after', '\nExamples:\n  podnet cni install\n  podnet cni install --dir /usr/lib/cni')
+    .option('--autostart', 'the first call starts `podnet cni serve` on the socket (the default for the default socket)')
+    .option('--no-autostart', 'never start a daemon: calls use one you run, else start Node each time')
+    .option('--idle-exit <seconds>', 'a daemon the plugins started exits after this long without calls', String(DEFAULT_IDLE_EXIT_S))
+    .addHelpText('after', '\nExamples:\n  podnet cni install                     (the first plugin call starts the daemon; it exits when idle)\n  podnet cni install --dir /usr/lib/cni --no-autostart')
     .action(lazy(actions, (m) => m.cniInstall, global));
 
   cni.command('conflist')
@@ -33,6 +36,7 @@ export function cniCommand(program: Command, global: () => GlobalOptions): void 
   cni.command('serve')
     .description('run plugin requests from the installed executables without starting Node each time')
     .option('--socket <path>', 'the unix socket', DEFAULT_SOCKET)
-    .addHelpText('after', '\nExample:\n  podnet cni serve &     (then a runtime\'s ADD costs a Perl start-up, not a Node one)')
+    .option('--idle-exit <seconds>', 'exit after this long without a request (default: never)')
+    .addHelpText('after', '\nExamples:\n  podnet cni serve &                     (not needed after a default `podnet cni install`: the plugins start it)\n  podnet cni serve --socket /run/my.sock --idle-exit 600')
     .action(lazy(actions, (m) => m.cniServe, global));
 }

@@ -1,49 +1,50 @@
 // `podnet cni install`: podnet's plugins as executables a runtime can call. Each is a tiny Perl
 // client (Perl is Essential on Debian and starts in ~4 ms with builtins only; Node needs ~70 ms):
-// it hands the request to `podnet cni serve` over a unix socket, or, with no daemon running, execs
-// the one-shot Node plugin. `podnet cni conflist`: the K3s-shaped network for them — K3s's real chain
+// it hands the request to `podnet cni serve` over a unix socket — starting that daemon itself when
+// none listens (docs/cni.md, "No daemon to start by hand") — or, when no daemon can run, execs the
+// one-shot Node plugin. `podnet cni conflist`: the K3s-shaped network for them — K3s's real chain
 // (flannel delegating to bridge, then portmap) or the bridge config flannel would hand its delegate.
 import type { NetworkConfigList } from './runtime.js';
 import { CLIENT_MARKER } from './exec.js';
-import { DEFAULT_SOCKET } from './socket.js';
+import { DEFAULT_IDLE_EXIT_S, DEFAULT_SOCKET } from './socket.js';
 import { K3S_NETWORK, cbr0Bridge, flannelChain } from './k3s.js';
+import { CLIENT_TEMPLATE } from './client-script.js';
 
 /** The plugins podnet installs, by executable name. */
 export const EXECUTABLES = ['podnet-bridge', 'podnet-host-local', 'podnet-loopback', 'podnet-flannel', 'podnet-portmap'] as const;
 
+/** What an installed client needs to know. */
+export interface ClientOptions {
+  /** The Node.js binary. */
+  node: string;
+  /** The one-shot plugin entry (`bin/podnet-cni.js`). */
+  main: string;
+  /** podnet's CLI (`bin/podnet.js`), which the client starts as `cni serve`. */
+  podnet: string;
+  socket?: string;
+  /** Start the daemon when none listens (the default for the default socket). */
+  autostart: boolean;
+  /** Seconds a started daemon stays without requests before it exits. */
+  idleExitS?: number;
+}
+
 const perlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** The text of one plugin executable. */
-export function clientScript(type: string, node: string, main: string, socket = DEFAULT_SOCKET): string {
-  return `#!/usr/bin/perl
-${CLIENT_MARKER} (${type}): written by \`podnet cni install\`.
-# Hands the CNI request (CNI_* environment, stdin) to \`podnet cni serve\` on a unix socket and prints
-# its answer; with no daemon listening, runs the plugin itself (\`node ${main} ${type}\`).
-use strict;
-my $type = ${perlString(type)};
-my $socket = $ENV{PODNET_CNI_SOCKET} // ${perlString(socket)};
-my $s;
-if (socket($s, 1, 1, 0) && connect($s, pack('S Z108', 1, $socket))) {
-  # A daemon that closes the connection (over its connection limit, stopping) must not kill us with
-  # SIGPIPE: the write fails, the read finds no answer, and we say so in the spec's words.
-  $SIG{PIPE} = 'IGNORE';
-  binmode STDIN; binmode STDOUT;
-  my $in = do { local $/; <STDIN> } // '';
-  my $start = ''; if (open(my $st, '<', '/proc/self/stat')) { local $/; my $t = <$st>; $start = (split ' ', substr($t, rindex($t, ')') + 2))[19] // ''; }
-  my $req = "PODNET-CNI 1\\ntype $type\\npid $$\\nstart $start\\n";
-  for my $k (sort keys %ENV) { next unless $k =~ /^CNI_/; (my $v = $ENV{$k}) =~ s/\\n/ /g; $req .= "env $k=$v\\n"; }
-  $req .= 'stdin ' . length($in) . "\\n" . $in;
-  for (my $off = 0; $off < length $req;) { my $n = syswrite($s, $req, length($req) - $off, $off); last unless defined $n && $n > 0; $off += $n; }
-  my $resp = '';
-  while (1) { my $n = sysread($s, my $chunk, 65536); last unless $n; $resp .= $chunk; }
-  if ($resp =~ /\\A(\\d+)\\n(\\d+)\\n/) { print substr($resp, length($&), $2); exit $1; }
-  print '{"cniVersion":"1.0.0","code":11,"msg":"podnet cni serve did not answer: try again later"}', "\\n";
-  exit 1;
-}
-exec { ${perlString(node)} } ${perlString(node)}, ${perlString(main)}, $type;
-print '{"cniVersion":"1.0.0","code":999,"msg":"cannot run ${node.replace(/"/g, '')}: install Node.js 20 or run podnet cni install again"}', "\\n";
-exit 1;
-`;
+export function clientScript(type: string, o: ClientOptions): string {
+  const socket = o.socket ?? DEFAULT_SOCKET;
+  const values: Record<string, string> = {
+    MARKER: `${CLIENT_MARKER} (${type}): written by \`podnet cni install\`.`,
+    TYPE: perlString(type),
+    SOCKET: perlString(socket),
+    AUTOSTART: o.autostart ? '1' : '0',
+    IDLE: String(Math.max(1, Math.round(o.idleExitS ?? DEFAULT_IDLE_EXIT_S))),
+    NODE: perlString(o.node),
+    MAIN: perlString(o.main),
+    PODNET: perlString(o.podnet),
+    NODE_TEXT: o.node.replace(/["\\]/g, ''),
+  };
+  return CLIENT_TEMPLATE.replace(/@@([A-Z_]+)@@/g, (m, k: string) => values[k] ?? m);
 }
 
 /** Options of the generated network. */

@@ -1,5 +1,6 @@
 // The one-shot plugin process: `node dist/src/cni/main.js TYPE` with the CNI environment and stdin,
-// as a runtime execs a plugin (and as podnet's tiny client falls back to when no daemon runs).
+// as a runtime execs a plugin (and as podnet's tiny client falls back to when no daemon runs — through
+// bin/podnet-cni.js, which loads this module's bundle, dist/src/bundle/cni/main.js, while it is fresh).
 // Prints the result or the spec's error JSON on stdout; the exit code is the plugin's.
 import { randomBytes } from 'node:crypto';
 import { Host } from '../host/host.js';

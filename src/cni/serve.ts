@@ -16,19 +16,26 @@
 // with its undo), and a GC runs alone — otherwise the runtime's DEL could release an address the
 // abandoned ADD was about to give eth0, the undo could remove what a later ADD of the same attachment
 // made, and GC could release an address an abandoned ADD still held (two pods with one IP).
+//
+// The installed clients start this daemon themselves when none listens (./client-script.ts); its
+// life as a process — PID file, idle exit, leaving without stranding a client — is ./serve-life.ts.
+// Here: a second daemon never takes over a socket one serves, and the socket appears 0600 and whole
+// (bound under a temporary name, renamed into place).
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, rm } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { Host } from '../host/host.js';
 import type { Runner } from '../host/runner.js';
 import { CURRENT_NETNS } from '../host/netns.js';
 import { netnsInode } from '../host/process.js';
 import { netnsHold } from '../host/namespaces.js';
+import { useLockHelper } from '../host/lock-helper.js';
 import { defaultRegistry } from './context.js';
 import { execContext, pluginTypeOf } from './exec.js';
 import { invokePlugin, type InvokeOutcome } from './plugin.js';
 import { CniError, ErrorCode } from './spec.js';
+import { UserError } from '../model/errors.js';
 import { DEFAULT_SOCKET } from './socket.js';
 import { formatAnswer, parseRequest, ProtocolError, type ServeRequest } from './serve-protocol.js';
 
@@ -40,9 +47,14 @@ export interface ServeLimits {
   maxConnections: number;
   /** Where the daemon reports what went wrong (a failed undo, a refused request). */
   log: (line: string) => void;
+  /** Called once no connection is open and no request runs for this long (0: never). */
+  idleMs: number;
+  onIdle: () => void;
 }
 
-const DEFAULTS: ServeLimits = { requestTimeoutMs: 10_000, maxConnections: 128, log: (l) => process.stderr.write(`podnet cni serve: ${l}\n`) };
+const DEFAULTS: ServeLimits = {
+  requestTimeoutMs: 10_000, maxConnections: 128, log: (l) => process.stderr.write(`podnet cni serve: ${l}\n`), idleMs: 0, onIdle: () => undefined,
+};
 
 /** Orders requests so that no two act on one attachment at once. A request with a key (CNI_CONTAINERID
  * and CNI_IFNAME: ADD, CHECK, DEL) waits for the requests of the same key that arrived before it; a GC
@@ -91,13 +103,25 @@ const errorAnswer = (e: unknown) => {
   return formatAnswer(1, `${JSON.stringify(err.toJSON('1.1.0'))}\n`);
 };
 
+/** True when something accepts connections on the unix socket `path`. */
+export function listening(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(path);
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+}
+
 /** Serves plugin requests on `socket` until `server.close()`. */
-export async function serveCni(runner: Runner, socket = DEFAULT_SOCKET, limits: Partial<ServeLimits> = {}): Promise<Server> {
+export async function serveCni(runner: Runner, socket = DEFAULT_SOCKET, limits: Partial<ServeLimits> = {}): Promise<CniServer> {
   const o = { ...DEFAULTS, ...limits };
+  // host-local's flock through one persistent helper: no `flock` child per IPAM call.
+  useLockHelper();
   const registry = defaultRegistry();
   const self = await netnsInode('/proc/self/ns/net');
   await mkdir(dirname(socket), { recursive: true, mode: 0o700 });
-  await rm(socket, { force: true });
+  // A daemon already serving this socket keeps it: a second one would steal the path and leave the first serving nobody.
+  if (await listening(socket)) throw new UserError('exists', `podnet cni serve is already running on ${socket}: stop it first (its PID is in ${socket}.pid)`);
 
   const order = new RequestOrder();
 
@@ -127,7 +151,23 @@ export async function serveCni(runner: Runner, socket = DEFAULT_SOCKET, limits: 
     }
   };
 
+  // Idle: no connection open, no request running (an abandoned ADD's undo runs without one), for idleMs.
+  let open = 0;
+  let lastActive = Date.now();
+  const touch = () => { lastActive = Date.now(); };
+  if (o.idleMs > 0) {
+    const check = setInterval(() => {
+      if (open > 0 || order.size > 0 || Date.now() - lastActive < o.idleMs) return;
+      clearInterval(check);
+      o.onIdle();
+    }, Math.min(1000, Math.max(50, o.idleMs / 4)));
+    check.unref();
+  }
+
   const server = createServer((conn: Socket) => {
+    open++;
+    touch();
+    conn.on('close', () => { open--; touch(); });
     let buf = Buffer.alloc(0);
     let started = false;
     let answered = false;
@@ -152,15 +192,41 @@ export async function serveCni(runner: Runner, socket = DEFAULT_SOCKET, limits: 
         .then((out) => formatAnswer(out.exitCode, out.stdout), errorAnswer)
         .then((answer) => {
           answered = true;
+          touch();
           if (!conn.destroyed) conn.end(answer);
         });
     });
   });
   server.maxConnections = o.maxConnections;
+  const unlinkSocket = await bindSocket(server, socket);
+  return Object.assign(server, { busy: () => open + order.size, unlinkSocket });
+}
+
+/** Listens on `socket`: bound under a name of its own, made 0600, then renamed into place — the
+ * socket is never reachable with wider rights, a stale one is replaced atomically, and closing the
+ * server (Node unlinks the path it bound) never removes a socket another daemon has put there since.
+ * Returns what removes the path while it is still this server's. */
+async function bindSocket(server: Server, socket: string): Promise<() => Promise<void>> {
+  const bound = `${socket}.${process.pid}.tmp`;
+  await rm(bound, { force: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socket, () => resolve());
+    server.listen(bound, () => resolve());
   });
-  await chmod(socket, 0o600);
-  return server;
+  await chmod(bound, 0o600);
+  const ino = (await stat(bound)).ino;
+  await rename(bound, socket);
+  const unlinkSocket = async () => {
+    if ((await stat(socket).catch(() => undefined))?.ino === ino) await rm(socket, { force: true });
+  };
+  server.on('close', () => void unlinkSocket());
+  return unlinkSocket;
+}
+
+/** The daemon's server: also how much it is doing, and a way to stop new clients reaching it. */
+export interface CniServer extends Server {
+  /** Connections open plus requests running. */
+  busy(): number;
+  /** Removes the socket's path if it is still this daemon's. */
+  unlinkSocket(): Promise<void>;
 }

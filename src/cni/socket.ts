@@ -3,3 +3,6 @@
 
 /** The daemon's unix socket. */
 export const DEFAULT_SOCKET = '/run/podnet/cni.sock';
+
+/** How long a daemon the plugin clients started waits without a request before it exits, by default (s). */
+export const DEFAULT_IDLE_EXIT_S = 300;

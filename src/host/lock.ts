@@ -2,8 +2,10 @@
 // its `lock` file, so podnet and the reference plugins can share one IPAM directory. Node has no
 // flock, so `flock -x 0` takes it on an open file description we share with it (locks belong to the
 // open file description, not the process): when flock exits, we hold the lock until we close the file.
+// A daemon takes them through one persistent helper process instead (./lock-helper.ts).
 import { spawn } from 'node:child_process';
 import { open, type FileHandle } from 'node:fs/promises';
+import { helperTryLock, helperUnlock } from './lock-helper.js';
 
 /** A held lock; release() closes the file, which drops the lock. */
 export interface HeldLock {
@@ -13,6 +15,8 @@ export interface HeldLock {
 /** Takes an exclusive flock on `path` (created if missing), waiting at most `timeoutS` seconds.
  * Equivalent to: `flock -x -w TIMEOUT PATH`. */
 export async function lockFile(path: string, timeoutS = 30): Promise<HeldLock> {
+  // In a daemon: the persistent helper (./lock-helper.ts), no process per lock — unless it is busy.
+  if ((await helperTryLock(path)) === 'taken') return { release: () => helperUnlock(path) };
   const fh: FileHandle = await open(path, 'a', 0o600);
   try {
     await new Promise<void>((resolve, reject) => {

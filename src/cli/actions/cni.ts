@@ -5,22 +5,29 @@ import { packagePath } from '../../host/package-root.js';
 import type { Command } from 'commander';
 import { ShellRunner } from '../../host/shell-runner.js';
 import { clientScript, EXECUTABLES, flannelConflist, k3sConflist } from '../../cni/install.js';
-import { serveCni } from '../../cni/serve.js';
+import { runDaemon } from '../../cni/serve-life.js';
+import { DEFAULT_SOCKET } from '../../cni/socket.js';
 import { parseCidr, containsCidr } from '../../model/ip.js';
 import { TopologyError } from '../../model/topology.js';
 import { out, requireRoot, say, type GlobalOptions } from '../flags.js';
 
-const MAIN = packagePath('dist', 'src', 'cni', 'main.js');
-
 /** `podnet cni install`. */
-export async function cniInstall(_g: GlobalOptions, o: { dir: string; socket: string }): Promise<void> {
+export async function cniInstall(_g: GlobalOptions, o: { dir: string; socket: string; autostart?: boolean; idleExit: string }): Promise<void> {
+  const idleExitS = Number(o.idleExit);
+  if (!Number.isInteger(idleExitS) || idleExitS < 1 || idleExitS > 86_400) throw new TopologyError('--idle-exit', `"${o.idleExit}" is not a number of seconds from 1 to 86400 (like --idle-exit 300)`);
+  // The default socket is podnet's to manage; a socket of your own is a daemon you run, unless --autostart.
+  const autostart = o.autostart ?? o.socket === DEFAULT_SOCKET;
   await mkdir(o.dir, { recursive: true });
   for (const exe of EXECUTABLES) {
     const file = join(o.dir, exe);
-    await writeFile(file, clientScript(exe.replace(/^podnet-/, ''), process.execPath, MAIN, o.socket));
+    await writeFile(file, clientScript(exe.replace(/^podnet-/, ''), {
+      node: process.execPath, main: packagePath('bin', 'podnet-cni.js'), podnet: packagePath('bin', 'podnet.js'), socket: o.socket, autostart, idleExitS,
+    }));
     await chmod(file, 0o755);
   }
-  say(`installed ${EXECUTABLES.join(', ')} in ${o.dir} (run \`podnet cni serve\` so calls skip Node's start-up)`);
+  say(`installed ${EXECUTABLES.join(', ')} in ${o.dir}: ${autostart
+    ? `the first call starts \`podnet cni serve\` on ${o.socket} (log ${o.socket}.log; it exits after ${idleExitS} s without calls)`
+    : `calls go to \`podnet cni serve --socket ${o.socket}\` when it runs, else start Node each time`}`);
 }
 
 /** `podnet cni conflist`. */
@@ -33,16 +40,17 @@ export async function cniConflist(_g: GlobalOptions, o: ConflistFlags, cmd: Comm
   } else out(text);
 }
 
-/** `podnet cni serve`: until SIGINT/SIGTERM. */
-export async function cniServe(_g: GlobalOptions, o: { socket: string }): Promise<void> {
+/** `podnet cni serve`: until SIGINT/SIGTERM, or until idle for --idle-exit seconds. */
+export async function cniServe(_g: GlobalOptions, o: { socket: string; idleExit?: string }): Promise<void> {
   requireRoot('cni serve', 'binds the CNI socket under /run');
-  const server = await serveCni(new ShellRunner(8), o.socket);
-  say(`podnet cni serve: listening on ${o.socket}`);
-  await new Promise<void>((resolve) => {
-    const stop = () => server.close(() => resolve());
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  const idleExitS = o.idleExit === undefined ? 0 : Number(o.idleExit);
+  if (!Number.isInteger(idleExitS) || idleExitS < 0 || idleExitS > 86_400) throw new TopologyError('--idle-exit', `"${o.idleExit ?? ''}" is not a number of seconds from 0 to 86400 (like --idle-exit 300; 0 never exits)`);
+  const runner = new ShellRunner(8);
+  try {
+    await runDaemon(runner, o.socket, { idleExitS, say });
+  } finally {
+    runner.close();
+  }
 }
 
 /** The flags of `podnet cni conflist`. */

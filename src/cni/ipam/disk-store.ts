@@ -8,7 +8,8 @@
 // and a plugin killed in between leaves an empty file no DEL releases (it names no owner); here the
 // worst a kill leaves is a temporary file, which the next holder of the lock removes.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
+import { linkSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileMutex } from '../../host/lock.js';
 import { ensureDir } from '../../host/dirs.js';
@@ -31,6 +32,15 @@ const mutexes = new Map<string, FileMutex>();
 const caches = new Map<string, { gen: number; entries: Map<string, Owner> }>();
 
 const isCode = (e: unknown, code: string) => (e as NodeJS.ErrnoException)?.code === code;
+
+/** Removes a file; one that is gone already (or cannot be removed) is left to the next holder of the lock. */
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already
+  }
+}
 
 /** A reservation file's content: `<id>\r\n<ifname>` (also `\n`); a lone id is an old-format file. */
 export function parseOwner(content: string): Owner {
@@ -102,23 +112,24 @@ export class DiskStore implements Store {
   }
 
   /** Creates `<dir>/<ip>` exclusively (0600) for (id, ifname), whole (see the top of this file), and
-   * records it as last reserved; false if taken. */
+   * records it as last reserved; false if taken. (Synchronous calls, like readAll: four tiny file
+   * operations, each a thread-pool round trip otherwise.) */
   async reserve(id: string, ifname: string, ip: string, rangeIndex: number): Promise<boolean> {
     const path = join(this.dir, ip);
     const tmp = join(this.dir, `.${ip}.${process.pid}.${randomBytes(4).toString('hex')}${TMP_SUFFIX}`);
-    await writeFile(tmp, formatOwner(id, ifname), { mode: 0o600, flag: 'wx' });
+    writeFileSync(tmp, formatOwner(id, ifname), { mode: 0o600, flag: 'wx' });
     try {
-      await link(tmp, path);
+      linkSync(tmp, path);
     } catch (e) {
       if (isCode(e, 'EEXIST')) return false;
       throw e;
     } finally {
-      await unlink(tmp).catch(() => undefined);
+      unlinkQuietly(tmp);
     }
     try {
-      await writeFile(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeIndex}`), ip, { mode: 0o600 });
+      writeFileSync(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeIndex}`), ip, { mode: 0o600 });
     } catch (e) {
-      await unlink(path).catch(() => undefined);
+      unlinkQuietly(path);
       throw e;
     }
     this.cached()?.set(ip, { id, ifname });
@@ -128,7 +139,7 @@ export class DiskStore implements Store {
   /** The content of `last_reserved_ip.<rangeIndex>`, if it exists and holds an IPv4 address. */
   async lastReservedIP(rangeIndex: number): Promise<string | undefined> {
     try {
-      const ip = (await readFile(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeIndex}`), 'utf8')).trim();
+      const ip = readFileSync(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeIndex}`), 'utf8').trim();
       return isIPv4(ip) ? ip : undefined;
     } catch (e) {
       if (isCode(e, 'ENOENT')) return undefined;
@@ -141,25 +152,28 @@ export class DiskStore implements Store {
     return [...(await this.entries())].map(([ip, o]) => ({ ip, ...o })).sort((a, b) => ipToInt(a.ip) - ipToInt(b.ip));
   }
 
+  /** Reads the directory and every reservation file, synchronously: a few hundred tiny files read in
+   * one go cost a fraction of as many round trips through libuv's thread pool (at 100 pods ~1 ms
+   * instead of ~5 ms per ADD and DEL), and the read is short enough not to hold up anything else. */
   private async readAll(): Promise<{ ip: string; id: string; ifname: string }[]> {
     let names: string[];
     try {
-      names = await readdir(this.dir);
+      names = readdirSync(this.dir);
     } catch (e) {
       if (isCode(e, 'ENOENT')) return [];
       throw e;
     }
     // Holding the lock, nobody is between writing and linking a temporary file: any left is a killed plugin's.
-    if (this.locked) await Promise.all(names.filter((n) => n.startsWith('.') && n.endsWith(TMP_SUFFIX)).map((n) => unlink(join(this.dir, n)).catch(() => undefined)));
-    const entries = await Promise.all(names.filter(isIPv4).map(async (ip) => {
+    if (this.locked) for (const n of names.filter((x) => x.startsWith('.') && x.endsWith(TMP_SUFFIX))) unlinkQuietly(join(this.dir, n));
+    const entries: { ip: string; id: string; ifname: string }[] = [];
+    for (const ip of names.filter(isIPv4)) {
       try {
-        return { ip, ...parseOwner(await readFile(join(this.dir, ip), 'utf8')) };
+        entries.push({ ip, ...parseOwner(readFileSync(join(this.dir, ip), 'utf8')) });
       } catch (e) {
-        if (isCode(e, 'ENOENT') || isCode(e, 'EISDIR')) return undefined;
-        throw e;
+        if (!isCode(e, 'ENOENT') && !isCode(e, 'EISDIR')) throw e;
       }
-    }));
-    return entries.filter((e) => e !== undefined).sort((a, b) => ipToInt(a.ip) - ipToInt(b.ip));
+    }
+    return entries.sort((a, b) => ipToInt(a.ip) - ipToInt(b.ip));
   }
 
   /** Deletes every file owned by (id, ifname); nothing to delete is fine. */

@@ -1,0 +1,103 @@
+// flock(2) without a process per lock, for a long-running podnet (`podnet cni serve`): Node has no
+// flock, and `flock -x 0` as a child costs a spawn per IPAM call (3–7 ms here, bench/results/cni.json).
+// One persistent Perl process (Perl is Essential on Debian; flock is a builtin) takes and drops locks
+// on request: `L PATH` opens PATH (created 0600) and tries LOCK_EX|LOCK_NB — `K` taken, `B` busy,
+// `E msg` failed; `U PATH` closes it, dropping the lock. The lock is the helper's open file
+// description's, so it excludes every other process (the reference host-local, a one-shot podnet) as
+// the child-held one did; within this process callers already take turns (FileMutex). A busy lock
+// is not waited for here — the caller falls back to the blocking `flock -w` child — so one
+// contended file never holds up the others. The helper dies with podnet (EOF on its stdin). Killed on
+// its own while it holds a lock, it takes the lock with it: the critical section then running is
+// unprotected, and later locks go back to `flock` children — it is podnet's child, in its process
+// group, and nothing stops it but podnet's own end.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+
+const SCRIPT = [
+  '$| = 1; my %h;',
+  'while (my $l = <STDIN>) {',
+  '  chomp $l; my ($op, $p) = split / /, $l, 2;',
+  '  if ($op eq "L") {',
+  '    my $f; if (!sysopen($f, $p, 1|64|1024, 0600)) { print "E $!\\n"; next }',
+  '    if (flock($f, 6)) { $h{$p} = $f; print "K\\n" } else { close $f; print "B\\n" }',
+  '  } elsif ($op eq "U") { close(delete $h{$p}) if $h{$p}; print "K\\n" }',
+  '}',
+].join('\n');
+
+/** The persistent helper; undefined until enabled, or after it failed. */
+let helper: LockHelper | undefined;
+let enabled = false;
+
+/** Takes locks through the helper from now on in this process (a daemon's choice: a short-lived
+ * process would pay the helper's start-up for one lock). */
+export function useLockHelper(): void {
+  enabled = true;
+}
+
+/** Tries to take an exclusive flock on `path` through the helper: 'taken' (release with
+ * `helperUnlock`), 'busy' (someone else holds it), or undefined (no helper: take it another way). */
+export async function helperTryLock(path: string): Promise<'taken' | 'busy' | undefined> {
+  if (!enabled || path.includes('\n')) return undefined;
+  helper ??= new LockHelper();
+  if (helper.dead) return undefined;
+  const answer = await helper.ask(`L ${path}`).catch(() => undefined);
+  if (answer === 'K') return 'taken';
+  if (answer === 'B') return 'busy';
+  return undefined;
+}
+
+/** Drops a lock the helper took. */
+export async function helperUnlock(path: string): Promise<void> {
+  await helper?.ask(`U ${path}`).catch(() => undefined);
+}
+
+class LockHelper {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly waiting: { resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
+  private buf = '';
+  dead = false;
+
+  constructor() {
+    this.child = spawn('perl', ['-e', SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (chunk: string) => {
+      this.buf += chunk;
+      for (let nl = this.buf.indexOf('\n'); nl >= 0; nl = this.buf.indexOf('\n')) {
+        const line = this.buf.slice(0, nl);
+        this.buf = this.buf.slice(nl + 1);
+        this.waiting.shift()?.resolve(line);
+      }
+      this.idle();
+    });
+    this.child.stdin.on('error', () => undefined);
+    this.child.stderr.on('data', () => undefined);
+    const fail = (e: Error) => {
+      this.dead = true;
+      for (const w of this.waiting.splice(0)) w.reject(e);
+    };
+    this.child.on('error', fail);
+    this.child.on('exit', () => fail(new Error('the lock helper exited')));
+    this.idle();
+  }
+
+  /** Sends one request; resolves with its answer line. */
+  ask(line: string): Promise<string> {
+    if (this.dead) return Promise.reject(new Error('the lock helper exited'));
+    this.ref(true);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.child.stdin.write(`${line}\n`);
+    });
+  }
+
+  /** While nothing is asked, the helper must not keep podnet alive. */
+  private idle(): void {
+    if (this.waiting.length === 0) this.ref(false);
+  }
+
+  private ref(on: boolean): void {
+    for (const h of [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as unknown as { ref(): void; unref(): void }[]) {
+      if (on) h.ref();
+      else h.unref();
+    }
+  }
+}
