@@ -36,6 +36,10 @@ const programs = [
   ['unbound', 'unbound'],
   ['unbound-control', 'unbound'],
   ['dnsperf', 'dnsperf'],
+  ['tmux', 'tmux'],
+  ['ipset', 'ipset'],
+  ['iptables-save', 'iptables'],
+  ['iptables-restore', 'iptables'],
 ];
 /** Files the tests and benchmarks compare against: the reference CNI plugins. */
 const files = [

@@ -20,6 +20,7 @@ import { agentCommand } from './agent.js';
 import { k8sCommands } from './k8s.js';
 import { labelCommand } from './netpol.js';
 import { doctorCommand } from './doctor.js';
+import { tourCommand } from './tour.js';
 import { say, type GlobalOptions } from './flags.js';
 import { checkArgv } from './argv.js';
 import { exitOnSignals } from './interrupt.js';
@@ -46,7 +47,7 @@ export function program(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const global = (): GlobalOptions => p.opts<GlobalOptions>();
-  for (const register of [demoCommand, labCommand, getCommand, podCommands, k8sCommands, labelCommand, inspectCommand, traceCommand, doctorCommand, nodeCommands, agentCommand, cniCommand, uiCommand, cleanCommand]) register(p, global);
+  for (const register of [demoCommand, labCommand, getCommand, podCommands, k8sCommands, labelCommand, inspectCommand, traceCommand, doctorCommand, tourCommand, nodeCommands, agentCommand, cniCommand, uiCommand, cleanCommand]) register(p, global);
   p.addHelpText('after', START);
   return p;
 }
