@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Runner } from './runner.js';
 import type { Netns } from './netns.js';
-import { processRun, processStart } from './process.js';
+import { processRun, processRunning, processStart } from './process.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const printed = (r: { stdout: string; stderr: string }) => (r.stdout + r.stderr).trim();
@@ -42,6 +42,7 @@ export async function tcpListening(pid: number, port: number): Promise<boolean> 
  * Equivalent to: `busybox nc -l -p PORT &`. */
 export async function tcpListenerStart(runner: Runner, ns: Netns, port: number, owner: string): Promise<number> {
   const pid = await processStart(runner, ns, ['busybox', 'nc', '-l', '-p', String(port)], owner);
-  for (let i = 0; i < 100 && !(await tcpListening(pid, port)); i++) await sleep(10);
+  // A listener that exits at once (the port already has one) ends the wait: no second polled away.
+  for (let i = 0; i < 100 && !(await tcpListening(pid, port)) && (await processRunning(pid)); i++) await sleep(10);
   return pid;
 }

@@ -64,6 +64,12 @@ export interface TracePath {
   addressed?: AddressedService;
   /** When the path crosses nodes: the crossing of requests (src → dst) and of replies (dst → src). */
   overlay?: { request?: OverlayLeg; reply?: OverlayLeg };
+  /** A pod reaching itself through its Service: the bridge port it leaves and comes back through, and
+   * whether hairpin mode is on there (the bridge sends a frame back out its ingress port only then). */
+  hairpin?: { node: string; bridge: string; port: string; on: boolean };
+  /** The destination is a pod on another node, but the source node does not route it into the overlay:
+   * the path follows the route it has instead (`route` absent: none) and ends where that goes. */
+  misroute?: { node: string; dst: string; dstNode: string; route?: string; overlayRoute?: string };
 }
 
 /** A Service (or a NodePort of one) a trace was sent to, and the endpoint behind it. */
@@ -173,6 +179,8 @@ export interface TraceAsk {
   cold?: boolean;
   /** Collect no evidence beside the captures (rule tracing, conntrack, drop reasons): faster. */
   noEvidence?: boolean;
+  /** The ICMP echo's payload in bytes, sent with DF set (default: ping's 56). */
+  size?: number;
 }
 
 /** What the trace concluded. */

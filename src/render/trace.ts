@@ -169,6 +169,8 @@ export function traceJson(r: TraceResult): object {
     points: r.path.points.map((p) => ({ id: p.id, owner: p.owner, iface: p.iface, role: p.role, position: p.position, netns: p.netns })),
     ...(r.path.overlay ? { overlay: structuredClone(r.path.overlay) } : {}),
     ...(r.path.addressed ? { addressed: structuredClone(r.path.addressed) } : {}),
+    ...(r.path.hairpin ? { hairpin: { ...r.path.hairpin } } : {}),
+    ...(r.path.misroute ? { misroute: { ...r.path.misroute } } : {}),
     packets: r.packets.map((p) => ({
       key: p.key,
       kind: p.kind,

@@ -13,6 +13,7 @@ import type { DropSeen, RuleHit, TraceEvent, TraceResult } from '../model/trace.
 import { attributeDrops, droppingRule, failureCause, lastSeen, type CauseFacts } from './attribute.js';
 import { conntrackOf, type Collected } from './evidence.js';
 import { innermost } from './identify.js';
+import { strayAnswer } from './verdict.js';
 import { flowEntries } from './nat-explain.js';
 import type { TracePlan } from './plan.js';
 
@@ -44,6 +45,19 @@ async function factsFor(h: Host, plan: TracePlan, r: TraceResult, drops: readonl
   for (const d of drops.filter((x) => x.reason === 'IP_INADDRERRORS' && x.node && nsOf(x.node))) {
     const v = await sysctlRead(h.runner, netnsAt(nsOf(d.node!)!), ['net/ipv4/ip_forward']).catch(() => ({} as Record<string, string>));
     if (v['net/ipv4/ip_forward'] !== undefined) f.ipForward = { ...f.ipForward, [d.node!]: v['net/ipv4/ip_forward'] };
+  }
+  if (r.path.addressed && strayAnswer(r.path, r.packets, r.protocol)) {
+    for (const n of plan.nodes) {
+      const v = await sysctlRead(h.runner, netnsAt(n.netns), ['net/bridge/bridge-nf-call-iptables']).catch(() => ({} as Record<string, string>));
+      if (v['net/bridge/bridge-nf-call-iptables'] !== undefined) f.bridgeNf = { ...f.bridgeNf, [n.name]: v['net/bridge/bridge-nf-call-iptables'] };
+    }
+  }
+  for (const d of drops.filter((x) => x.reason === 'PKT_TOO_BIG' && x.node && nsOf(x.node))) {
+    const leg = r.path.overlay?.request;
+    const dev = leg && leg.from.node === d.node ? leg.from.device : undefined;
+    const link = dev ? await h.net(netnsAt(nsOf(d.node!)!)).linkByName(dev).catch(() => undefined) : undefined;
+    const size = events.map((e) => innermost(e.frame).ipv4).filter((x) => x?.src === r.path.src.ip).reduce((m, x) => Math.max(m, x?.totalLength ?? 0), 0);
+    if (link && dev) f.tooBig = { node: d.node!, dev, mtu: link.mtu, size };
   }
   const frag = events.map((e) => innermost(e.frame)).find((x) => x.icmp?.type === 3 && x.icmp.code === 4 && x.icmp.mtu !== undefined);
   if (frag?.icmp?.mtu !== undefined && frag.ipv4) f.fragNeeded = { mtu: frag.icmp.mtu, from: frag.ipv4.src };
@@ -82,7 +96,7 @@ export async function concludeEvidence(h: Host, plan: TracePlan, r: TraceResult,
 
 /** The hop where the failed request was last seen names the drop that ended it. */
 function markDrops(r: TraceResult, drops: readonly DropSeen[]): TraceResult['packets'] {
-  const seen = r.answered ? undefined : lastSeen(r.packets, r.protocol);
+  const seen = r.answered || strayAnswer(r.path, r.packets, r.protocol) ? undefined : lastSeen(r.packets, r.protocol);
   const d = drops[0];
   if (!seen || !d) return r.packets;
   return r.packets.map((p) => (p !== seen.packet ? p : {

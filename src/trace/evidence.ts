@@ -10,6 +10,7 @@ import { conntrackList } from '../host/conntrack.js';
 import { iptablesRestore, xtablesTraceRuleRemove, XtablesTraceMonitor } from '../host/iptables.js';
 import { nftApply, nftDeleteTable, nftTableExists, NftTraceMonitor } from '../host/nft.js';
 import { DropWatch } from '../host/tracefs.js';
+import { nftChainRuleTexts } from '../host/netfilter-read.js';
 import type { TraceJournal } from '../host/trace-journal.js';
 import type { ConntrackEntry } from '../model/conntrack.js';
 import type { DropEvent } from '../model/drops.js';
@@ -86,7 +87,7 @@ export class EvidenceSession {
         await t.undo().catch((e: unknown) => this.notes.push(`removing rule tracing on ${t.node.name}: ${message(e)}`));
         const warn = parse.warnings.filter((w) => /error|invalid/i.test(w));
         if (warn.length) this.notes.push(`rule tracing on ${t.node.name}: ${warn[0]}`);
-        return ruleHits(t.node.name, parse);
+        return completeNativeRules(this.h, t.node, ruleHits(t.node.name, parse));
       }),
     ]);
     await this.drops?.stop().catch(() => undefined);
@@ -105,6 +106,25 @@ export class EvidenceSession {
       }),
     ]);
   }
+}
+
+/** The tables iptables-nft owns: xtables-monitor prints their rules in iptables syntax. */
+const XTABLES = new Set(['raw', 'mangle', 'nat', 'filter', 'security']);
+
+/** xtables-monitor prints a native nft table's rule (flannel's `masquerade random,fully-random`) only
+ * as far as iptables has words for it: such hits get the rule as nft lists it, by handle. */
+async function completeNativeRules(h: Host, n: EvidenceNode, hits: RuleHit[]): Promise<RuleHit[]> {
+  const cut = hits.filter((x) => x.type === 'rule' && x.handle !== undefined && !XTABLES.has(x.table) && !/ -[jg] /.test(x.rule ?? '') && (x.rule ?? '').startsWith('-4 '));
+  const chains = [...new Set(cut.map((x) => `${x.table} ${x.chain}`))];
+  const texts = new Map<string, Map<number, string>>();
+  await Promise.all(chains.map(async (c) => {
+    const [table, chain] = c.split(' ');
+    texts.set(c, await nftChainRuleTexts(h.runner, netnsAt(n.netns), 'ip', table, chain).catch(() => new Map<number, string>()));
+  }));
+  return hits.map((x) => {
+    const text = cut.includes(x) ? texts.get(`${x.table} ${x.chain}`)?.get(x.handle!) : undefined;
+    return text ? { ...x, rule: text } : x;
+  });
 }
 
 /** Marks the flows on one node and starts its tracer (the marking is undone if the tracer fails). */

@@ -96,6 +96,9 @@ export const hostOf = (addr: string | undefined) => addr?.split(':')[0];
 export function directionOf(path: TracePath, id: Identity, srcMac: string | undefined, firstPosition: number): Direction {
   const src = hostOf(id.src);
   const dst = hostOf(id.dst);
+  // A pod reaching itself through its Service (hairpin): both ends are one address, the Service's port tells.
+  const a = path.addressed;
+  if (a && path.src.ip === path.dst.ip && src === path.src.ip) return id.dst === `${a.ip}:${a.port}` || (a.targetPort !== undefined && id.dst?.endsWith(`:${a.targetPort}`) && dst !== a.ip) ? 'request' : 'reply';
   if (src === path.src.ip) return 'request';
   if (src === path.dst.ip) return 'reply';
   if (dst === path.dst.ip) return 'request';

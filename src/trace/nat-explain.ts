@@ -44,6 +44,15 @@ export function walksAt(hits: readonly RuleHit[], node: string | undefined, ipId
   return chainWalks(mine).filter((w) => w.actions.length > 0).map(walkText);
 }
 
+/** The walks that made this hop's rewrite: a DNAT for a new destination, a SNAT or MASQUERADE for a
+ * new source (a hairpinned packet is DNATed at one hop and masqueraded at the next); all when none fits. */
+function fitting(walks: string[], before: string, after: string): string[] {
+  const [s0, d0] = before.split(' > ');
+  const [s1, d1] = after.split(' > ');
+  const fit = walks.filter((w) => (d0 !== d1 && /DNAT/.test(w)) || (s0 !== s1 && /SNAT|MASQUERADE/.test(w)));
+  return fit.length ? fit : walks;
+}
+
 /** Adds to every hop where a packet shows new addresses what rewrote them, on which node, and the rule
  * walk there (`by nat PREROUTING → KUBE-SERVICES → …: DNAT to …`). Returns copies; an explanation
  * already set is kept after this one. */
@@ -51,14 +60,17 @@ export function explainNat(path: TracePath, packets: readonly TracedPacket[], hi
   return packets.map((p) => {
     if (!p.hops.some((h) => h.addrs)) return p;
     const hops = p.hops.map((h) => ({ ...h }));
-    for (let i = 1; i < hops.length; i++) {
-      const a = hops[i - 1];
-      const b = hops[i];
-      if (!a.addrs || !b.addrs || a.addrs === b.addrs || b.reflected) continue;
-      const node = natNode(path, a, b);
-      const walks = walksAt(hits, node, ipIdOf(p));
+    // Each hop is compared with the last one on the way (a reflection, seen again at a point already passed, is not).
+    let a = hops[0];
+    for (const b of hops.slice(1)) {
+      if (b.reflected) continue;
+      const before = a;
+      a = b;
+      if (!before.addrs || !b.addrs || before.addrs === b.addrs) continue;
+      const node = natNode(path, before, b);
+      const walks = fitting(walksAt(hits, node, ipIdOf(p)), before.addrs, b.addrs);
       const how = walks.length ? ` (${walks.join('; ')})` : p.direction === 'request' ? '\'s conntrack (the connection\'s NAT: no rule walked)' : '';
-      const text = `${rewrite(a.addrs, b.addrs, p.direction === 'reply')} by ${node ?? 'the node'}${how}; now ${b.addrs}`;
+      const text = `${rewrite(before.addrs, b.addrs, p.direction === 'reply')} by ${node ?? 'the node'}${how}; now ${b.addrs}`;
       b.explanation = b.explanation ? `${text}; ${b.explanation}` : text;
     }
     return { ...p, hops };

@@ -60,14 +60,32 @@ export function serviceFromPod(snapshots: readonly Snapshot[], src: string, addr
   const from = podOf(vs, src, 'source pod');
   const out: Candidate[] = [];
   for (const e of endpoints) {
-    if (e.ip === from.ip) continue; // the pod reaching itself through its Service (hairpin): not traced
     const to = podOf(vs, e.pod, 'endpoint');
     const st = new Stations();
     st.podHead(from);
+    if (e.ip === from.ip) {
+      // The pod reaching itself through its Service: DNATed (and masqueraded) by its node, then back
+      // out through the port it came in on — which the bridge does only with hairpin mode on that port.
+      st.podTail(from);
+      const hairpin = { node: from.node.name, bridge: from.bridge!, port: from.hostVeth.name, on: from.hostVeth.port?.hairpin ?? false };
+      out.push({ endpoint: e, path: { src: { owner: from.owner, ip: from.ip, mac: from.iface.mac }, dst: { owner: from.owner, ip: from.ip, mac: from.iface.mac }, points: st.points, addressed: { ...addressed }, hairpin } });
+      continue;
+    }
     const legs = nodeToPod(vs, st, from.node, to, from.ip);
     out.push({ endpoint: e, path: { src: { owner: from.owner, ip: from.ip, mac: from.iface.mac }, dst: { owner: to.owner, ip: to.ip, mac: to.iface.mac }, points: st.points, addressed: { ...addressed }, ...overlayOf(legs) } });
   }
   return out;
+}
+
+/** The one path to a Service with no endpoints: from pod `src` to its node, which answers for the
+ * ClusterIP itself (kube-proxy's REJECT: an ICMP port unreachable back). */
+export function serviceWithoutEndpoints(snapshots: readonly Snapshot[], src: string, addressed: AddressedService): Candidate[] {
+  const vs = views(snapshots);
+  const from = podOf(vs, src, 'source pod');
+  const st = new Stations();
+  st.podHead(from);
+  st.add(from.node.name, from.node.host.path, from.bridge!, 'bridge', Stations.bridgeMac(from.node, from.bridge!));
+  return [{ path: { src: { owner: from.owner, ip: from.ip, mac: from.iface.mac }, dst: { owner: addressed.service, ip: addressed.ip }, points: st.points, addressed: { ...addressed } } }];
 }
 
 /** The outside host's stations: its eth0, the underlay switch, the node's uplink that holds `nodeIp`. */

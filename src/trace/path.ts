@@ -6,11 +6,11 @@
 // node being the one holding the FDB entry's IP — then its bridge, host veth and pod. A remote node
 // that is not in the snapshots (a real K3s node's peer) ends the path at the local uplink.
 import { parseIPv4 } from '../model/ip.js';
-import { lookupRoute } from '../model/kernel.js';
+import { formatRoute, lookupRoute } from '../model/kernel.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { UserError } from '../model/errors.js';
 import type { OverlayLeg, TracePath } from '../model/trace.js';
-import { attachment, crossing, findNs, inbound, nodeView, Stations, type Attachment, type NodeView } from './path-parts.js';
+import { attachment, crossing, farBridge, findNs, inbound, nodeView, Stations, type Attachment, type NodeView } from './path-parts.js';
 
 const natural = new Intl.Collator('en', { numeric: true }).compare;
 
@@ -27,6 +27,26 @@ export class OwnAddress extends UserError {
 function podsOf(views: readonly NodeView[]): string {
   const names = views.flatMap((v) => v.s.namespaces.filter((p) => p.identity.kind === 'pod').map((p) => p.identity.name));
   return [...new Set(names)].sort(natural).join(', ') || 'none';
+}
+
+/** A pod on another node that the source node does not route into the overlay: the path follows the
+ * route the node has (out through that device, and onto the underlay switch behind it) and ends there. */
+function misrouted(from: Attachment, to: Attachment, dstIp: string): TracePath {
+  const route = lookupRoute(from.node.host.routes, dstIp);
+  const st = new Stations();
+  st.podHead(from);
+  const dev = route ? from.node.host.links.find((l) => l.name === route.dev) : undefined;
+  if (dev && dev.name !== from.bridge) {
+    st.add(from.node.name, from.node.host.path, dev.name, 'node-uplink');
+    const sw = farBridge(from.node, dev);
+    if (sw) st.add(sw.ns.identity.kind === 'switch' ? 'underlay' : sw.ns.identity.name, sw.ns.path, sw.bridge, 'underlay');
+  }
+  const vxlans = new Set(from.node.host.links.filter((l) => l.kind === 'vxlan').map((l) => l.name));
+  const overlay = lookupRoute(from.node.host.routes.filter((r) => r.dev !== undefined && vxlans.has(r.dev)), dstIp);
+  return {
+    src: { owner: from.owner, ip: from.ip, mac: from.iface.mac }, dst: { owner: to.owner, ip: dstIp }, points: st.points,
+    misroute: { node: from.node.name, dst: dstIp, dstNode: to.node.name, ...(route ? { route: formatRoute(route) } : {}), ...(overlay ? { overlayRoute: formatRoute(overlay) } : {}) },
+  };
 }
 
 /** The path from pod `src` to `dst` (a pod name, or an IPv4 address) over the given node snapshots
@@ -59,9 +79,7 @@ export function tracePath(snapshots: Snapshot | readonly Snapshot[], src: string
   }
   if (dstNs?.id === srcNs.id || dstIp === from.ip || dstIp.startsWith('127.')) throw new OwnAddress(from.owner, dstIp, dst);
   const out = to?.node === from.node ? undefined : crossing(views, from.node, dstIp);
-  if (!out && to && to.node !== from.node) {
-    throw new UserError('state', `${to.owner} is on ${to.node.name}, but ${from.node.name} does not route ${dstIp} through a VXLAN device (${lookupRoute(from.node.host.routes, dstIp)?.dev ?? 'no route'}): see podnet inspect overlay ${from.node.name}`);
-  }
+  if (!out && to && to.node !== from.node) return misrouted(from, to, dstIp);
   if (!out && to && to.bridge !== from.bridge) throw new UserError('state', `${src} and ${to.owner} are on different bridges (${from.bridge}, ${to.bridge ?? 'none'})`);
 
   const st = new Stations();

@@ -15,7 +15,7 @@ import type { Snapshot } from '../model/snapshot.js';
 import type { CapturePoint, TraceAsk, TraceProtocol } from '../model/trace.js';
 import { captureFilter, filterByRole, natFilter, vxlanFilter } from './capture.js';
 import type { EvidenceNode } from './evidence.js';
-import { capturePoints, nodePortFromOutside, podToOutside, serviceFromPod, type Candidate, type OutsideHost } from './nat-path.js';
+import { capturePoints, nodePortFromOutside, podToOutside, serviceFromPod, serviceWithoutEndpoints, type Candidate, type OutsideHost } from './nat-path.js';
 import { tracePath } from './path.js';
 import { resolveEnds, type ResolveWorld, type TraceEnds } from './resolve.js';
 import { snapshotsOfNodes, traceSnapshots } from './scope.js';
@@ -80,13 +80,13 @@ async function natPlan(h: Host, req: TraceAsk & { target: Target; stateRoot: str
   const svc = d.kind === 'service' ? d.service : undefined;
   const srcNode = ends.src.kind === 'pod' ? podNode(ends.src.ref) : svc?.addressed.node;
   if (ends.src.kind === 'pod' && !srcNode) throw new UserError('not-found', `unknown pod "${ends.src.ref}" in lab "${state.lab}" (pods: ${state.pods.map((p) => p.name).join(', ')})`);
-  if (svc && svc.endpoints.length === 0) throw new UserError('state', `Service ${svc.addressed.service} has no ready endpoints: nothing answers behind ${svc.addressed.ip}:${svc.addressed.port} (see podnet get endpoints)`);
+  if (svc && svc.endpoints.length === 0 && ends.src.kind !== 'pod') throw new UserError('state', `Service ${svc.addressed.service} has no ready endpoints: nothing answers behind ${svc.addressed.ip}:${svc.addressed.port} (see podnet get endpoints)`);
   const nodes = [...new Set([srcNode, ...(svc?.endpoints.map((e) => e.node) ?? [])].filter((n): n is string => n !== undefined))];
   const snaps = await snapshotsOfNodes(h, req.target, req.stateRoot, nodes);
   let cands: Candidate[];
   if (svc && ends.src.kind === 'pod') {
     if (svc.addressed.via === 'node-port') throw new UserError('usage', `trace a NodePort from the outside host (podnet trace outside ${svc.addressed.node}:${svc.addressed.port}), or the Service from a pod by its ClusterIP (${svc.spe.service.clusterIP}:${svc.spe.port.port})`);
-    cands = serviceFromPod(snaps, ends.src.ref, svc.addressed, svc.endpoints);
+    cands = svc.endpoints.length ? serviceFromPod(snaps, ends.src.ref, svc.addressed, svc.endpoints) : serviceWithoutEndpoints(snaps, ends.src.ref, svc.addressed);
     if (cands.length === 0) throw new UserError('usage', `the only endpoint of ${svc.addressed.service} is ${ends.src.ref} itself (a pod reaching itself through its Service): trace it from another pod`);
   } else if (svc) {
     if (svc.addressed.via !== 'node-port') throw new UserError('usage', `the outside host has no route to the Service network: trace a NodePort (podnet trace outside NODE:NODEPORT)`);
@@ -119,7 +119,7 @@ export async function planTrace(h: Host, req: TraceAsk & { target: Target; state
   if (ends.src.kind !== 'pod' || (ends.dst.kind !== 'pod' && ends.dst.kind !== 'ip')) throw new UserError('usage', 'trace from a pod to a pod or an address');
   const path = tracePath(await traceSnapshots(h, req.target, req.stateRoot, ends.src.ref, ends.dst.ref), ends.src.ref, ends.dst.ref);
   const flow = captureFilter(ends.protocol, path.src.ip, path.dst.ip, ends.port);
-  const filter = filterByRole(flow, vxlanFilter(ends.protocol, path.src.ip, path.dst.ip, path.overlay?.request?.from.port ?? 8472));
+  const filter = path.misroute ? () => flow : filterByRole(flow, vxlanFilter(ends.protocol, path.src.ip, path.dst.ip, path.overlay?.request?.from.port ?? 8472));
   const dstPoint = path.points.find((p) => p.position === path.points.length - 1 && p.role === 'pod-eth0');
   const cands = [{ path }];
   return {

@@ -19,9 +19,9 @@ export interface ProbeRun {
 }
 
 /** The probe's argv: ping, busybox nc, or bash's /dev/udp, behind a shell that prints its PID and execs it. */
-export function probeArgv(protocol: TraceProtocol, dst: string, port: number | undefined): string[] {
+export function probeArgv(protocol: TraceProtocol, dst: string, port: number | undefined, size?: number): string[] {
   const p = String(port ?? (protocol === 'tcp' ? 8080 : 53));
-  const cmd = protocol === 'icmp' ? ['ping', '-c', '1', '-W', '1', dst]
+  const cmd = protocol === 'icmp' ? ['ping', '-c', '1', '-W', '1', ...(size !== undefined ? ['-s', String(size), '-M', 'do'] : []), dst]
     : protocol === 'tcp' ? ['busybox', 'nc', '-w', '1', dst, p]
       : ['bash', '-c', 'printf "podnet\\n" > "/dev/udp/$0/$1"', dst, p];
   return ['sh', '-c', 'echo "podnet-pid $$"; exec "$@"', 'sh', ...cmd];
@@ -30,11 +30,11 @@ export function probeArgv(protocol: TraceProtocol, dst: string, port: number | u
 /** Sends the probe from `srcNetns` to `dst`; TCP listeners of podnet's own go in `listeners` first
  * (each exits at once when its port already has one) and are stopped by PID afterwards. */
 export async function sendProbe(h: Host, srcNetns: string, dst: string, protocol: TraceProtocol, port: number | undefined,
-  listeners: readonly { netns: string; port: number }[], journal?: TraceJournal): Promise<ProbeRun> {
+  listeners: readonly { netns: string; port: number }[], journal?: TraceJournal, size?: number): Promise<ProbeRun> {
   const started = protocol === 'tcp' ? await Promise.all(listeners.map((l) => tcpListenerStart(h.runner, netnsAt(l.netns), l.port, TRACE_OWNER))) : [];
   await journal?.add(...started.map((pid) => ({ kind: 'process' as const, pid, owner: TRACE_OWNER })));
   try {
-    const r = await processRun(h.runner, netnsAt(srcNetns), probeArgv(protocol, dst, port), { mutates: false });
+    const r = await processRun(h.runner, netnsAt(srcNetns), probeArgv(protocol, dst, port, size), { mutates: false });
     const out = (r.stdout + r.stderr).trim();
     const m = /^podnet-pid (\d+)\n?/.exec(out);
     if (protocol === 'udp') await sleep(200); // time for an answer, or an ICMP port unreachable

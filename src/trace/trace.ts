@@ -100,7 +100,7 @@ async function startAll(h: Host, plan: TracePlan, req: TraceRequest, dir: string
  * is stopped and removed before it returns, also on failure; a killed trace leaves its journal for `podnet clean`. */
 export async function runTrace(h: Host, req: TraceRequest): Promise<TraceOutcome> {
   const t0 = Date.now();
-  const tick = (what: string) => { if (process.env.PODNET_TRACE_TIMING) process.stderr.write(`${what} +${Date.now() - t0} ms\n`); };
+  const tick = (what: string) => { if (process.env.PODNET_TRACE_TIMING) process.stderr.write(`${what} +${Date.now() - t0} ms (${Math.round(process.uptime() * 1000)} ms since start)\n`); };
   const plan = await planTrace(h, req);
   tick('plan');
   const journal = await TraceJournal.open(req.stateRoot).catch(() => undefined);
@@ -117,7 +117,8 @@ export async function runTrace(h: Host, req: TraceRequest): Promise<TraceOutcome
     const from = nowNs();
     let probe: ProbeRun;
     try {
-      probe = await sendProbe(h, plan.srcNetns, plan.probeIp, plan.protocol, plan.port, plan.listeners, journal);
+      probe = await sendProbe(h, plan.srcNetns, plan.probeIp, plan.protocol, plan.port, plan.listeners, journal, req.size);
+      tick('probe sent');
       await sleep(req.settleMs ?? 50);
     } finally {
       await stopCaptures(h, caps);
@@ -136,7 +137,7 @@ export async function runTrace(h: Host, req: TraceRequest): Promise<TraceOutcome
     packets = explainNat(path, explainL2(path, explainOverlay(path, packets), started.fdbBefore), collected?.rules ?? []);
     const result: TraceResult = {
       path, protocol: plan.protocol, ...(plan.port ? { port: plan.port } : {}), cold: !!req.cold, startedAt, packets,
-      answered: answered(packets, plan.protocol), verdict: verdict(path, packets, plan.protocol),
+      answered: answered(packets, plan.protocol, path), verdict: verdict(path, packets, plan.protocol),
       fdbBefore: started.fdbBefore, fdbAfter: await learnedFdb(h, { ...path, points: plan.points }),
     };
     tick('collected');

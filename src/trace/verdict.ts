@@ -18,9 +18,24 @@ function isAnswer(p: TracedPacket, protocol: TraceProtocol): boolean {
 const isRefusal = (p: TracedPacket) => p.direction === 'reply'
   && ((p.kind === 'tcp' && !!p.tcpFlags?.includes('RST')) || (p.kind === 'icmp' && (p.icmpType === 3 || p.icmpType === 11)));
 
-/** True when the answer (ICMP echo reply, TCP SYN-ACK, a UDP datagram back) reached the source pod. */
-export function answered(packets: readonly TracedPacket[], protocol: TraceProtocol): boolean {
-  return packets.some((p) => isAnswer(p, protocol) && atSource(p) !== undefined);
+/** The source address a packet carried where it reached the source (NAT may have rewritten it on the way). */
+const sourceAtSource = (p: TracedPacket) => atSource(p)?.addrs?.split(' > ')[0] ?? p.src;
+
+/** Through a Service the answer counts only when it comes back from the address the probe was sent to:
+ * one that arrives from the endpoint itself (its DNAT never undone) is a stranger to the source. */
+const fromAddressed = (path: TracePath | undefined, p: TracedPacket) => !path?.addressed || hostOf(sourceAtSource(p)) === path.addressed.ip;
+
+/** True when the answer (ICMP echo reply, TCP SYN-ACK, a UDP datagram back) reached the source pod
+ * (through a Service: from the Service's address). */
+export function answered(packets: readonly TracedPacket[], protocol: TraceProtocol, path?: TracePath): boolean {
+  return packets.some((p) => isAnswer(p, protocol) && atSource(p) !== undefined && fromAddressed(path, p));
+}
+
+/** An answer that reached the source from the endpoint's own address instead of the Service's: the
+ * reply bypassed the conntrack entry that would have undone the DNAT. */
+export function strayAnswer(path: TracePath, packets: readonly TracedPacket[], protocol: TraceProtocol): { packet: TracedPacket; from: string } | undefined {
+  const p = packets.find((x) => isAnswer(x, protocol) && atSource(x) && !fromAddressed(path, x));
+  return p ? { packet: p, from: sourceAtSource(p) ?? '?' } : undefined;
 }
 
 /** The round trip of `back` (a packet arriving at the source): from the latest request of the exchange that left before it. */
@@ -35,7 +50,11 @@ function roundTrip(packets: readonly TracedPacket[], back: TracedPacket, protoco
 
 /** One line: `reply from 10.42.0.3 in 0.087 ms`, or `no reply, last seen at server/cni0 (+0.021 ms)`. */
 export function verdict(path: TracePath, packets: readonly TracedPacket[], protocol: TraceProtocol): string {
-  const reply = packets.find((p) => isAnswer(p, protocol) && atSource(p));
+  const reply = packets.find((p) => isAnswer(p, protocol) && atSource(p) && fromAddressed(path, p));
+  const stray = strayAnswer(path, packets, protocol);
+  if (!reply && stray && path.addressed) {
+    return `no reply from ${path.addressed.ip}:${path.addressed.port}: the answer reached ${path.src.owner} from ${stray.from}, its DNAT not undone, and ${path.src.owner} knows no such connection`;
+  }
   if (reply) {
     const rtt = roundTrip(packets, reply, protocol);
     const from = hostOf(reply.src) ?? path.dst.ip;

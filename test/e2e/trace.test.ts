@@ -124,8 +124,8 @@ describe('trace on a lab', () => {
   });
 
   test('bad input: one line naming the problem', T, async () => {
-    assert.match(oneErrorLine(await cli(['trace', 'nope', 'pod2', '--name', X])), /^unknown pod "nope" on server \(pods: pod1, pod2\)$/);
-    assert.match(oneErrorLine(await cli(['trace', 'pod1', 'nowhere', '--name', X])), /^unknown destination "nowhere": no pod and no Service of that name \(pods: pod1, pod2; Services: kubernetes.default, kube-dns.kube-system; or give an IPv4 address, HOST:PORT or outside\)$/);
+    assert.match(oneErrorLine(await cli(['trace', 'nope', 'pod2', '--name', X])), /^unknown pod "nope" on server \(pods: kube-dns, pod1, pod2\)$/);
+    assert.match(oneErrorLine(await cli(['trace', 'pod1', 'nowhere', '--name', X])), /^unknown destination "nowhere": no pod and no Service of that name \(pods: pod1, pod2, kube-dns; Services: kubernetes.default, kube-dns.kube-system; or give an IPv4 address, HOST:PORT or outside\)$/);
     assert.match(oneErrorLine(await cli(['trace', 'pod1', 'pod2', '--name', X, '--tcp', '80', '--udp', '53'])), /^give one of --tcp or --udp$/);
     assert.match(oneErrorLine(await cli(['trace', 'pod1', 'pod2', '--name', X, '--tcp', '0'])), /^--tcp: "0" is not a port \(1-65535\)$/);
     assert.match(oneErrorLine(await cli(['trace', 'pod1', 'pod2', '--name', X, '-o', 'png'])), /^-o: "png" is not an output format here/);

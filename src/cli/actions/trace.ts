@@ -21,6 +21,8 @@ export interface TraceOptions {
   /** A port, or true when the flag was given without one (the destination names it). */
   tcp?: number | true;
   udp?: number | true;
+  /** The ICMP echo's payload (--size). */
+  size?: number;
   /** False with --no-evidence. */
   evidence?: boolean;
   pcap?: string;
@@ -40,6 +42,7 @@ export async function traceVerb(g: GlobalOptions, src: string, dst: string, o: T
   const format = outputFormat(o.output, ['text', 'json', 'mermaid'] as const);
   if (o.tcp !== undefined && o.udp !== undefined) throw new UserError('conflict', 'give one of --tcp or --udp');
   const live = o.watch || o.count !== undefined;
+  if (o.size !== undefined && (o.tcp !== undefined || o.udp !== undefined)) throw new UserError('conflict', '--size sets the ICMP echo\'s payload: leave out --tcp/--udp, or leave out --size');
   if (live && o.pcap) throw new UserError('conflict', '--pcap writes the file of one trace: leave it out with --watch or --count');
   requireRoot('trace', 'captures packets inside network namespaces');
   const { deps } = labDeps(g, 8);
@@ -72,7 +75,7 @@ async function oneTrace(h: Host, r: Run & { protocol?: TraceProtocol }): Promise
   const { o, format } = r;
   const outcome = await interruptible('the trace', 'podnet clean', (signal) => runTrace(h, {
     src: r.src, dst: r.dst, ...(r.protocol ? { protocol: r.protocol } : {}), ...(r.port ? { port: r.port } : {}), cold: !!o.cold,
-    ...(o.evidence === false ? { noEvidence: true } : {}), target: r.target, stateRoot: r.stateRoot, signal,
+    ...(o.size !== undefined ? { size: o.size } : {}), ...(o.evidence === false ? { noEvidence: true } : {}), target: r.target, stateRoot: r.stateRoot, signal,
   }));
   if (!outcome) return;
   const { result, pcapng, warnings } = outcome;

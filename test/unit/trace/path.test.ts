@@ -67,9 +67,12 @@ test('a single node: pods on one bridge keep the five-point path, with no overla
   assert.equal(path.dst.owner, 'server', 'the node\'s own address');
 });
 
-test('errors: an unknown pod lists the pods of every node; a pod the route does not send through VXLAN', () => {
+test('errors: an unknown pod lists the pods of every node; a pod the route does not send through VXLAN is traced where the route goes', () => {
   const { server, agent1 } = twoNodes({ missing: ['route'] });
   assert.throws(() => tracePath([server, agent1], 'nope', 'pod2'), /^UserError: unknown pod "nope" on server, agent1 \(pods: pod1, pod2\)$/);
-  assert.throws(() => tracePath([server, agent1], 'pod1', 'pod2'),
-    /^UserError: pod2 is on agent1, but server does not route 10\.42\.1\.2 through a VXLAN device \(eth0\): see podnet inspect overlay server$/);
+  const path = tracePath([server, agent1], 'pod1', 'pod2');
+  assert.deepEqual(path.points.slice(0, 4).map((p) => p.id), [...CROSS.slice(0, 3), 'server/eth0']);
+  assert.equal(path.overlay, undefined);
+  assert.deepEqual({ ...path.misroute, route: undefined }, { node: 'server', dst: '10.42.1.2', dstNode: 'agent1', route: undefined });
+  assert.match(path.misroute?.route ?? '', /dev eth0/);
 });
