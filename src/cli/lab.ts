@@ -19,8 +19,9 @@ export function labCommand(program: Command, global: () => GlobalOptions): void 
     .option('--store <store>', 'where node subnet leases live: file (default), etcd (the lab runs its own, with one agent process per node) or etcd://HOST:PORT', 'file')
     .option('--proxy-mode <mode>', 'kube-proxy\'s mode on every node: iptables (K3s\'s default) or nftables', 'iptables')
     .option('--lease-ttl <seconds>', 'lease TTL of the agents with etcd (flannel: 86400)', positiveInt('--lease-ttl', 10_000_000, 'seconds'))
+    .option('--no-dns', 'no cluster DNS: leave out the kube-dns pod (unbound) in kube-system that K3s always runs as CoreDNS')
     .option('--dry-run', 'print the commands that would run, in order, and change nothing')
-    .addHelpText('after', '\nExamples:\n  podnet lab up\n  podnet lab up --pods 10 --name big\n  podnet lab up --nodes 3 --pods 6\n  podnet lab up --nodes 3 --pods 6 --store etcd\n  podnet lab up -f lab.yaml --dry-run')
+    .addHelpText('after', '\nExamples:\n  podnet lab up\n  podnet lab up --no-dns             a bare lab: no DNS pod, Services by ClusterIP only\n  podnet lab up --pods 10 --name big\n  podnet lab up --nodes 3 --pods 6\n  podnet lab up --nodes 3 --pods 6 --store etcd\n  podnet lab up -f lab.yaml --dry-run')
     .action(lazy(actions, (m) => m.labUpVerb, global));
 
   lab.command('down')
@@ -46,7 +47,7 @@ export function labCommand(program: Command, global: () => GlobalOptions): void 
     .option('--pod <pod>', 'the pod (hairpin-off, duplicate-ip, mtu-mismatch --on pod)')
     .option('--on <where>', 'where an MTU mismatch goes: pod, cni0 or flannel.1 (default)')
     .option('--peer <node>', 'the other node whose entry is deleted (fdb-missing, neigh-missing, route-missing)')
-    .addHelpText('after', '\nExamples:\n  podnet lab break --list\n  podnet lab break mtu-mismatch --node agent1\n  podnet lab break fdb-missing --node server --peer agent1\n  podnet doctor; podnet lab heal')
+    .addHelpText('after', '\nExamples:\n  podnet lab break --list\n  podnet lab break mtu-mismatch --node agent1\n  podnet lab break fdb-missing --node server --peer agent1\n  podnet lab break netpol-no-dns      (a cluster fault: no --node)\n  podnet doctor; podnet lab heal')
     .action(lazy(faults, (m) => m.labBreakVerb, global));
 
   lab.command('heal')

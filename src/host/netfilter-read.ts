@@ -28,3 +28,15 @@ export async function iptablesChainWithTargets(runner: Runner, ns: Netns, table:
     + 'case $c in ACCEPT|DROP|REJECT|RETURN|LOG|MARK|MASQUERADE|DNAT|SNAT|TRACE|CT|NOTRACK|CONNMARK) ;; *) iptables -w -t "$1" -S "$c" 2>/dev/null;; esac; done';
   return (await runOk(runner, { argv: inNetns(ns, 'sh', ['-c', script, 'sh', table, chain]), mutates: false })).stdout;
 }
+
+/** The rules of one nft chain as nft prints them, by handle (what xtables-monitor cannot print of a
+ * native nft table's rule: a `masquerade` statement, say). Equivalent to: `nft -a list chain FAMILY TABLE CHAIN`. */
+export async function nftChainRuleTexts(runner: Runner, ns: Netns, family: NftFamily, table: string, chain: string): Promise<Map<number, string>> {
+  const out = (await runOk(runner, { argv: inNetns(ns, 'nft', ['-a', 'list', 'chain', family, table, chain]), mutates: false })).stdout;
+  const rules = new Map<number, string>();
+  for (const line of out.split('\n')) {
+    const m = /^\s*(.*\S)\s+# handle (\d+)$/.exec(line);
+    if (m && !/^(chain|table|type)\b/.test(m[1])) rules.set(Number(m[2]), m[1]);
+  }
+  return rules;
+}

@@ -15,11 +15,13 @@ import { LabDir, type LabState } from './state.js';
 import { linkFaults } from './faults/link-faults.js';
 import { nodeFaults } from './faults/node-faults.js';
 import { overlayFaults } from './faults/overlay-faults.js';
+import { policyFaults } from './faults/policy-faults.js';
+import { serviceFaults } from './faults/service-faults.js';
 import { MTU_TARGETS, type FaultContext, type FaultDef, type MtuTarget } from './faults/types.js';
 import { applyUndo, undoSchema, type UndoStep } from './faults/undo.js';
 
 /** Every fault, in the order `--list` shows them. */
-export const FAULTS: readonly FaultDef[] = [...nodeFaults, ...linkFaults, ...overlayFaults];
+export const FAULTS: readonly FaultDef[] = [...nodeFaults, ...linkFaults, ...overlayFaults, ...serviceFaults, ...policyFaults];
 
 /** What `lab break` was asked for. */
 export interface BreakRequest {
@@ -188,4 +190,11 @@ export function labHeal(deps: LabDeps, lab: string): Promise<InjectedFault[]> {
     }
     return healed;
   });
+}
+
+/** What `lab down` undoes itself: the faults that live outside the lab's namespaces and directory (a
+ * stale lease in an outside etcd); everything else goes with the namespaces and faults.json. */
+export async function undoOutsideLab(deps: LabDeps, dir: LabDir, state: LabState): Promise<void> {
+  const steps = (await readFaults(dir)).flatMap((f) => f.undo).filter((s) => s.op === 'lease-delete');
+  await undoAll(deps, dir, state, steps);
 }

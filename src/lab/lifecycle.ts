@@ -24,6 +24,7 @@ import { defaultServices } from '../model/k8s.js';
 import { syncServices } from './sync.js';
 import { proxySysctls } from './proxy.js';
 import { startDnsPod } from './dns-pod.js';
+import { undoOutsideLab } from './faults.js';
 import { outsideNamespaces, startOutside } from './outside.js';
 
 /** The long-running process each pod holds, so the pod can be found through /proc like a real one. */
@@ -163,6 +164,7 @@ async function down(deps: LabDeps, lab: string): Promise<boolean> {
 
   const o = state?.overlay;
   await stopProcesses(deps, lab, names, [...marked, ...(state?.pods.map((p) => p.pid ?? 0) ?? []), ...Object.values(o?.agents ?? {}), o?.etcd?.pid ?? 0]);
+  if (state && !o?.etcd && !deps.host.dryRun) await undoOutsideLab(deps, dir, state).catch((e: unknown) => deps.warn?.(`an injected fault stays in ${o?.endpoint ?? 'the lease store'}: ${(e as Error).message}`));
   if (o?.store === 'etcd' && !o.etcd && state) await releaseLeases(deps, dir, state, state.plan.nodes).catch((e: unknown) => deps.warn?.(`the leases stay in ${o.endpoint}: ${(e as Error).message}`));
   await netnsDelete(deps.host.runner, names);
   if (state) {

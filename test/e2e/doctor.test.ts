@@ -4,6 +4,7 @@
 // list; every bad input one line naming the flag and the fix, changing nothing; --help with examples.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { nsSysctl } from '../kernel/helpers.js';
@@ -59,7 +60,7 @@ describe('podnet doctor, lab break, lab heal', () => {
     const r = await cli(['lab', 'break', '--list']);
     assert.equal(r.code, 0, show(r));
     const names = r.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(/\s+/)[0]);
-    for (const f of ['ip-forward-off', 'bridge-nf-off', 'hairpin-off', 'mtu-mismatch', 'fdb-missing', 'neigh-missing', 'route-missing', 'wrong-vni', 'forward-reject', 'rp-filter-strict', 'conntrack-max', 'vxlan-csum', 'stale-lease', 'duplicate-ip']) {
+    for (const f of ['ip-forward-off', 'bridge-nf-off', 'hairpin-off', 'mtu-mismatch', 'fdb-missing', 'neigh-missing', 'route-missing', 'wrong-vni', 'forward-reject', 'rp-filter-strict', 'conntrack-max', 'vxlan-csum', 'stale-lease', 'duplicate-ip', 'service-target-port', 'service-no-endpoints', 'dns-down', 'netpol-no-dns']) {
       assert.ok(names.includes(f), `${f} listed`);
     }
   });
@@ -87,6 +88,33 @@ describe('podnet doctor, lab break, lab heal', () => {
     assert.equal(existsSync(join(stateDir, lab, 'faults.json')), false, 'no fault recorded');
     assert.equal(nsSysctl(`podnet-${lab}-agent1`, 'net.ipv4.ip_forward'), '1');
     assert.equal((await cli(['doctor', '--name', lab, '-o', 'json'])).code, 0);
+  });
+
+  test('cluster faults (the DNS pod down, a policy without port 53): exit 1 with that one finding, heal brings exit 0 back', T, async () => {
+    for (const [fault, id] of [['dns-down', 'service-no-endpoints'], ['netpol-no-dns', 'policy-blocks-dns']]) {
+      const b = await cli(['lab', 'break', fault, '--name', lab]);
+      assert.equal(b.code, 0, show(b));
+      const j = await cli(['doctor', '--name', lab, '-o', 'json']);
+      assert.equal(j.code, 1, show(j));
+      assert.deepEqual(report(j.stdout).findings.map((f) => [f.id, f.node]), [[id, 'cluster']]);
+      assert.equal((await cli(['lab', 'heal', '--name', lab])).code, 0);
+      assert.equal((await cli(['doctor', '--name', lab, '-o', 'json'])).code, 0, `clean after healing ${fault}`);
+    }
+  });
+
+  test('the last: lab down with faults injected leaves nothing behind (namespaces, rules, faults.json)', T, async () => {
+    for (const f of [['forward-reject', '--node', 'agent1'], ['stale-lease']]) {
+      const b = await cli(['lab', 'break', ...f, '--name', lab]);
+      assert.equal(b.code, 0, show(b));
+    }
+    assert.ok(existsSync(join(stateDir, lab, 'faults.json')));
+    const d = await cli(['lab', 'down', '--name', lab]);
+    assert.equal(d.code, 0, show(d));
+    assert.doesNotMatch(d.stderr, /stays in/, 'the stale lease was undone, not left');
+    const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(`podnet-${lab}-`));
+    assert.deepEqual(left, [], 'no namespace of the lab is left');
+    assert.equal(existsSync(join(stateDir, lab)), false, 'the lab directory, with faults.json, is gone');
+    assert.equal((await cli(['lab', 'heal', '--name', lab])).code, 1, 'nothing left to heal: the lab is not up');
   });
 
   test('--help of doctor, lab break and lab heal: usage and examples', T, async () => {

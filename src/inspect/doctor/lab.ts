@@ -9,9 +9,11 @@ import { openLabStore } from '../../lab/cluster.js';
 import { labNetns } from '../../lab/names.js';
 import { proxyNode } from '../../lab/proxy.js';
 import { LabDir, type LabState } from '../../lab/state.js';
+import { policyWorldOf } from '../../lab/policy-world.js';
 import { labEndpoints, podMetaOf } from '../../lab/sync.js';
 import { flannelRuleset } from '../../overlay/nft.js';
-import { selects, type PodEndpointSource } from '../../model/k8s.js';
+import { selects, type PodEndpointSource, type Service } from '../../model/k8s.js';
+import type { PolicyFacts } from '../../model/doctor/check-policy.js';
 import { labExpectation } from '../../model/doctor/expect.js';
 import type { DoctorInput, NodeInput } from '../../model/doctor/index.js';
 import type { LeaseFact } from '../../model/doctor/types.js';
@@ -39,6 +41,16 @@ async function leasesOf(h: Host, dir: LabDir, state: LabState): Promise<{ leases
 async function running(state: LabState): Promise<Set<string>> {
   const alive = await Promise.all(state.pods.map(async (p) => (p.pid !== undefined && p.pid > 0 && (await processOwner(p.pid)) === state.lab ? p.name : '')));
   return new Set(alive.filter(Boolean));
+}
+
+/** The lab's policies and pods, which pods run, and the running pods behind kube-dns. */
+function policyFacts(state: LabState, dns: Service, sources: readonly PodEndpointSource[]): PolicyFacts {
+  const k = (p: PodEndpointSource) => `${p.meta.namespace}/${p.meta.name}`;
+  return {
+    world: policyWorldOf(state),
+    running: new Set(sources.filter((p) => p.ready).map(k)),
+    dnsPods: sources.filter((p) => p.ready && p.meta.namespace === dns.namespace && selects(dns.selector, p.meta.labels)).map(k),
+  };
 }
 
 /** Everything diagnose needs for a lab (or some of its nodes; the cluster-wide checks only for all). */
@@ -70,6 +82,7 @@ export async function labDoctorInput(h: Host, state: LabState, stateRoot: string
     ...(whole ? {
       cluster: { store, leases, ...(storeError ? { storeError } : {}), nodes: plan.nodes.map((n) => ({ name: n.name, ip: n.ip.split('/')[0], podCIDR: n.podCIDR })), underlay: { ns: { name: plan.underlay.netns }, ...(underlayNft ? { nft: underlayNft } : {}) } },
       services: { services: state.services ?? [], pods: sources, ...(noDns ? { skip: new Set(['kube-system/kube-dns']) } : {}) },
+      ...(state.policies?.length && dns ? { policy: policyFacts(state, dns, sources) } : {}),
     } : {}),
   };
 }

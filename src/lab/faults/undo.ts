@@ -10,10 +10,15 @@ import {
 import { ethtoolSet } from '../../host/ethtool.js';
 import { iptablesRestore } from '../../host/iptables.js';
 import { nftDeleteTable } from '../../host/nft.js';
+import type { Service } from '../../model/k8s.js';
 import type { LabDeps } from '../deps.js';
 import { openLabStore } from '../cluster.js';
 import { labNetns, labPrefix } from '../names.js';
 import { labNamespaces, type LabDir, type LabState } from '../state.js';
+import { syncServices } from '../sync.js';
+import { DNS_NAMESPACE, DNS_POD } from '../dns.js';
+import { startDnsPod } from '../dns-pod.js';
+import { removeFrom } from '../pods.js';
 
 const route = z.object({ dst: z.string(), via: z.string().optional(), dev: z.string().optional(), onlink: z.boolean().optional() });
 
@@ -33,6 +38,9 @@ export function undoSchema(lab: string) {
     z.object({ op: z.literal('ethtool'), netns, dev: z.string(), feature: z.string().regex(/^[a-z0-9-]+$/), on: z.boolean() }),
     z.object({ op: z.literal('lease-delete'), subnet: z.string() }),
     z.object({ op: z.literal('pmtu-forget') }),
+    z.object({ op: z.literal('dns-pod-replace') }),
+    z.object({ op: z.literal('netpol-delete'), namespace: z.string(), name: z.string() }),
+    z.object({ op: z.literal('service'), namespace: z.string(), name: z.string(), selector: z.record(z.string(), z.string()), ports: z.array(z.object({}).passthrough()) }),
     z.object({ op: z.literal('addr'), netns, dev: z.string(), del: z.string(), add: z.string(), routes: z.array(route) }),
     z.object({
       op: z.literal('vxlan'), netns, dev: z.string(), mac: z.string(), mtu: z.number().int(), vni: z.number().int(), local: z.string(), uplink: z.string(), port: z.number().int(),
@@ -73,6 +81,30 @@ export async function applyUndo(deps: LabDeps, dir: LabDir, state: LabState, s: 
   if (s.op === 'lease-delete') {
     const store = await openLabStore(deps, dir, state.overlay);
     try { await store.remove(s.subnet); } finally { await store.close(); }
+    return;
+  }
+  if (s.op === 'dns-pod-replace') {
+    // A new DNS pod in place of the stopped one (a new address maybe; the kube-dns ClusterIP stays), then the sync points kube-dns at it.
+    if (state.pods.some((p) => p.name === DNS_POD && p.namespace === DNS_NAMESPACE)) await removeFrom(deps, dir, state, DNS_POD);
+    await startDnsPod(deps, dir, state);
+    await syncServices(deps, dir, state);
+    return;
+  }
+  if (s.op === 'netpol-delete') {
+    const before = state.policies?.length ?? 0;
+    state.policies = (state.policies ?? []).filter((p) => !(p.namespace === s.namespace && p.name === s.name));
+    if (state.policies.length === before) return;
+    if (!deps.host.dryRun) await dir.write(state);
+    await syncServices(deps, dir, state);
+    return;
+  }
+  if (s.op === 'service') {
+    // The Service's selector and ports as they were, then kube-proxy and the DNS synced (a Service deleted since: nothing to put back).
+    const svc = state.services?.find((x) => x.namespace === s.namespace && x.name === s.name);
+    if (!svc) return;
+    Object.assign(svc, { selector: s.selector, ports: s.ports as unknown as Service['ports'] });
+    if (!deps.host.dryRun) await dir.write(state);
+    await syncServices(deps, dir, state);
     return;
   }
   const ns = labNetns(s.netns);

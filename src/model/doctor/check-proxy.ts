@@ -88,17 +88,17 @@ export function checkServices(services: readonly Service[], pods: readonly PodEn
         fix: [chosen.length === 0 ? `# label the pods that should serve it ${sel}, or fix the Service's selector` : '# start the pods again'] });
       continue;
     }
+    // Only a named targetPort can be known wrong: a number is sent to as it is, and a pod need not
+    // declare the ports it listens on (containerPort is informational), so a number no pod declares
+    // (kube-dns's metrics port 9153 on a DNS pod that declares only 53) is not a finding.
     for (const port of s.ports) {
-      const resolved = chosen.map((p) => ({ p, at: resolveTargetPort(port.targetPort, port.protocol, p.meta) }));
+      if (typeof port.targetPort !== 'string' || chosen.some((p) => resolveTargetPort(port.targetPort, port.protocol, p.meta) !== undefined)) continue;
       const declared = chosen.flatMap((p) => p.meta.ports.filter((x) => x.protocol === port.protocol).map((x) => `${p.meta.name}:${x.name ? `${x.name}/` : ''}${x.containerPort}`));
-      const named = typeof port.targetPort === 'string';
-      const none = named ? resolved.every((r) => r.at === undefined) : declared.length > 0 && !chosen.some((p) => p.meta.ports.some((x) => x.protocol === port.protocol && x.containerPort === port.targetPort));
-      if (!none) continue;
-      out.push({ ...base, id: 'service-target-port', severity: named ? 'error' : 'warning',
-        what: `Service ${s.namespace}/${s.name} port ${port.port} targets ${named ? `"${port.targetPort}"` : port.targetPort}, which ${named ? 'no selected pod names' : 'no selected pod declares'} (they declare ${listed(declared) || 'no ports'})`,
-        breaks: named ? `Port ${port.port} has no endpoints: connections to it are refused.` : `Connections to port ${port.port} reach the pods on ${port.targetPort}, where they declare nothing: likely refused.`,
-        evidence: [{ ...ev, value: named ? '<none>' : chosen.map((p) => `${p.ip ?? '?'}:${port.targetPort}`).join(', ') }],
-        fix: [`# set the Service's targetPort to the pods' port (${listed(declared) || 'their containerPort'})`] });
+      out.push({ ...base, id: 'service-target-port', severity: 'error',
+        what: `Service ${s.namespace}/${s.name} port ${port.port} targets "${port.targetPort}", which no selected pod names (they declare ${listed(declared) || 'no ports'})`,
+        breaks: `Port ${port.port} has no endpoints: connections to it are refused.`,
+        evidence: [{ ...ev, value: '<none>' }],
+        fix: [`# set the Service's targetPort to the pods' port name or number (${listed(declared) || 'their containerPort'})`] });
     }
   }
   return out;

@@ -9,6 +9,7 @@ import { checkFlannelRules } from './check-flannel.js';
 import { checkForward } from './check-forward.js';
 import { mtuChecks } from './check-mtu.js';
 import { checkIpam, checkPodAddresses, checkPodIfaces } from './check-pods.js';
+import { checkPolicyDns, type PolicyFacts } from './check-policy.js';
 import { checkProxy, checkServices, type ProxyExpectation } from './check-proxy.js';
 import { checkRemotes } from './check-remotes.js';
 import { sysctlChecks } from './check-sysctl.js';
@@ -37,6 +38,8 @@ export interface DoctorInput {
   nodes: readonly NodeInput[];
   cluster?: ClusterFacts & { store: string };
   services?: { services: readonly Service[]; pods: readonly PodEndpointSource[]; skip?: ReadonlySet<string> };
+  /** A lab's NetworkPolicies, checked against its DNS. */
+  policy?: PolicyFacts;
 }
 
 /** A node whose namespace could not be read: one finding, nothing else about it. */
@@ -55,6 +58,7 @@ export function diagnose(input: DoctorInput): Finding[] {
     ...readable.flatMap(({ obs, proxy }) => (proxy ? checkProxy(proxy, obs) : [])),
     ...(input.cluster ? [...checkLeases(input.cluster, input.cluster.store), ...checkUnderlay(input.cluster, readable)] : []),
     ...(input.services ? checkServices(input.services.services, input.services.pods, input.services.skip) : []),
+    ...(input.policy ? checkPolicyDns(input.policy) : []),
   ];
   return rootCauses(findings);
 }

@@ -144,6 +144,16 @@ test('stale-lease: one finding; the live nodes keep reaching each other (a stale
   assert.deepEqual(await findings(), []);
 });
 
+test('service-target-port: web1 keeps its ClusterIP but port 80 targets a name web1 does not declare', T, () => breakAndHeal({ req: { fault: 'service-target-port' }, id: 'service-target-port', node: 'cluster', works: () => get('c1') }));
+test('service-no-endpoints: web1\'s selector misspelled, it selects no pod', T, () => breakAndHeal({ req: { fault: 'service-no-endpoints' }, id: 'service-no-endpoints', node: 'cluster', works: () => get('c1') }));
+test('a Service fault takes no --node, and its undo puts the Service back as it was', T, async () => {
+  await assert.rejects(labBreak(fx.deps, fx.lab, { fault: 'service-no-endpoints', node: 'server' }), /--node: fault "service-no-endpoints" is the cluster's/);
+  const before = JSON.stringify(fx.state().services);
+  await labBreak(fx.deps, fx.lab, { fault: 'service-target-port' });
+  await labHeal(fx.deps, fx.lab);
+  assert.equal(JSON.stringify(fx.state().services), before);
+});
+
 test('conntrack-max is refused on this kernel, in one line, changing nothing', T, async () => {
   const before = nsSysctl(nodeNs('server'), 'net.netfilter.nf_conntrack_max');
   await assert.rejects(labBreak(fx.deps, fx.lab, { fault: 'conntrack-max', node: 'server' }), (e) => e instanceof UserError && e.kind === 'conflict' && !e.message.includes('\n'));

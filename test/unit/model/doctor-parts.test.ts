@@ -86,6 +86,8 @@ test('Services: selecting nothing, only stopped pods, or a targetPort the pods d
   assert.match(checkServices(services([web]), [pod({ app: 'web' }, false)], skip)[0].what, /do not run/);
   const tp = checkServices(services([web]), [pod({ app: 'web' }, true, 'web')], skip);
   assert.deepEqual(tp.map((f) => [f.id, f.severity]), [['service-target-port', 'error']]);
+  const metrics: Service = { ...web, ports: [{ protocol: 'TCP', port: 9153, targetPort: 9153 }] };
+  assert.deepEqual(checkServices(services([metrics]), [pod({ app: 'web' })], skip), [], 'a number no pod declares is sent to as it is: not a finding');
   assert.deepEqual(checkServices(services(), []).map((f) => f.subject), ['kube-system/kube-dns'], 'kube-dns without pods, unless skipped');
 });
 

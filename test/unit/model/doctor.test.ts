@@ -55,6 +55,14 @@ test('hairpin off on two ports of a node: one finding naming both, a fix per por
   assert.match(fs[0].fix[0], /^ip -n podnet-t-server link set veth00000000 type bridge_slave hairpin on$/);
 });
 
+test('bridge ports: one not forwarding is an error, learning off a speed warning, one finding each', () => {
+  const blocked = broken((n) => { n[S].obs.pods[0].hostVeth!.port!.state = 'blocking'; });
+  assert.deepEqual(ids(blocked), ['port-state']);
+  assert.match(blocked[0].fix[0], /bridge_slave state 3$/);
+  const deaf = broken((n) => { for (const p of n[A].obs.pods) p.hostVeth!.port!.learning = false; });
+  assert.deepEqual(deaf.map((f) => [f.id, f.severity, f.reach]), [['port-learning-off', 'warning', 'speed']]);
+});
+
 test('flannel.1 MTU wrong: one finding, never one per pod', () => {
   const fs = broken((n) => { n[S].obs.links.find((l) => l.name === 'flannel.1')!.mtu = 1400; });
   assert.deepEqual(ids(fs), ['vtep-mtu']);
