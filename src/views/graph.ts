@@ -9,6 +9,7 @@ import { peerKey, resolvePeers, vxlanPeers } from '../model/snapshot.js';
 import { addressOf } from '../model/ip.js';
 import { hostOf, ipLinkName, kindOf, ownerIndex, peerName, v4 } from './common.js';
 import { inspectPods } from './pods.js';
+import type { GraphService } from './graph-services.js';
 
 /** A host interface: a link of the host namespace with an IPv4 address that is not loopback, a bridge, a VXLAN device or a bridge port. */
 export interface GraphInterface {
@@ -118,6 +119,8 @@ export interface GraphModel {
   remotes: GraphRemote[];
   veths: GraphVeth[];
   pods: GraphPod[];
+  /** A lab's Services with edges to their endpoints (graph-services.ts); absent on a host. */
+  services?: GraphService[];
 }
 
 /** A readable id: runs of anything but letters and digits become one `_`. */

@@ -2,8 +2,10 @@
 // (src/web) and the front end (web/src). Pure types: every value in them is drawn from a live
 // snapshot or trace by the server; the front end only lays them out and draws them.
 import type { GraphModel } from '../views/graph.js';
+import type { GraphService } from '../views/graph-services.js';
 import type { DecodedFrame } from '../model/packet.js';
 import type { Direction, PointRole, TraceAsk } from '../model/trace.js';
+import type { DoctorReport, Finding } from '../model/doctor/types.js';
 
 /** What the UI looks at: a lab (by name), or the machine podnet runs on (`--host`). */
 export type UiSource =
@@ -27,7 +29,9 @@ export type EdgeKind =
   /** bridge → host veth: the veth is a port of the bridge (`master cni0`). */
   | 'bridge-port'
   /** host veth → pod interface: the two ends of one veth pair. */
-  | 'veth-pair';
+  | 'veth-pair'
+  /** Service → an endpoint's pod interface (kube-proxy DNATs the ClusterIP to it). */
+  | 'service-endpoint';
 
 /** A drawn connection between two element ids. */
 export interface TopologyEdge {
@@ -107,6 +111,8 @@ export interface TopologyDoc {
   underlay?: TopologyUnderlay;
   nodes: TopologyNode[];
   edges: TopologyEdge[];
+  /** A lab's Services (name, ClusterIP:port, type, NodePorts) with an edge to each endpoint. */
+  services?: GraphService[];
   /** The same, laid out. */
   drawing: Drawing;
 }
@@ -139,7 +145,7 @@ export interface ElementDetails {
 }
 
 /** What an element id stands for. */
-export type ElementKind = 'node' | 'interface' | 'bridge' | 'vxlan' | 'remote' | 'veth' | 'pod' | 'pod-iface' | 'underlay' | 'underlay-bridge' | 'underlay-port';
+export type ElementKind = 'node' | 'interface' | 'bridge' | 'vxlan' | 'remote' | 'veth' | 'pod' | 'pod-iface' | 'underlay' | 'underlay-bridge' | 'underlay-port' | 'service';
 
 /** `POST /api/trace` body: what a trace is asked for, as the CLI's arguments say it. */
 export type TraceBody = TraceAsk;
@@ -173,6 +179,11 @@ export interface JourneyEvent {
   srcMac: string;
   dstMac: string;
   ttl?: number;
+  /** The packet's addresses here, when NAT rewrote them on the way (`10.42.0.2:39738 > 10.42.1.2:8080`). */
+  addrs?: string;
+  /** Set on the first hop after a rewrite (DNAT to an endpoint, SNAT, the reply un-NATed): the
+   * addresses at the previous hop and here. */
+  nat?: { before: string; after: string };
   /** The frame as captured at this point, decoded layer by layer; absent when it could not be matched. */
   layers?: FrameLayers;
 }
@@ -184,6 +195,10 @@ export interface Journey {
   header: string;
   answered: boolean;
   verdict: string;
+  /** Why it failed, from the trace's evidence (`dropped at agent1/eth0 → kernel: …`). */
+  cause?: string;
+  /** Where the packet died and the kernel's reason, when the trace caught the drop. */
+  drop?: { point: string; element: string; reason: string; location: string; meaning: string };
   points: { id: string; owner: string; iface: string; role: PointRole; position: number; element: string }[];
   packets: { key: string; kind: string; direction: Direction; label: string; summary: string; flow?: string }[];
   events: JourneyEvent[];
@@ -208,4 +223,9 @@ export interface NodeBody {
 /** Every error: `{ "error": "<one line>" }` with a 4xx (5xx only for a failure of the machine). */
 export interface ApiError {
   error: string;
+}
+
+/** `GET /api/doctor`: `podnet doctor -o json`'s report, each finding with the drawn element ids it concerns. */
+export interface DoctorDoc extends Omit<DoctorReport, 'findings'> {
+  findings: (Finding & { elements: string[] })[];
 }

@@ -80,6 +80,13 @@ export function elementDetails(ref: ElementRef, t: Target): ElementDetails {
       sections.push(linksS(), fdbS(fdb.filter((r) => r.port === link)));
       if (ref.kind === 'veth') sections.push(podS(pods.filter((p) => p.hostVeth.split('@')[0] === link)));
       break;
+    case 'service': {
+      const svc = ref.service;
+      const rows = (svc?.edges ?? []).map((e) => ({ ...e, ready: e.ready ? 'yes' : 'no' }));
+      const columns = (['port', 'endpoint', 'pod', 'node', 'ready'] as const).map((k) => ({ header: k.toUpperCase(), cell: (r: (typeof rows)[number]) => r[k] }));
+      sections.push(section('Endpoints', `podnet get endpoints -n ${svc?.namespace ?? 'default'}`, 'EndpointList', rows, columns));
+      break;
+    }
     case 'pod':
     case 'pod-iface':
       sections.push(linksS(), routesS(), neighS(), podS(pods.filter((p) => p.netnsId === ns && (link === undefined || p.iface.split('@')[0] === link))));

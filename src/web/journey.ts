@@ -30,8 +30,13 @@ export function buildJourney(id: string, result: TraceResult, pcapng: Uint8Array
     const macs = (d: DecodedFrame) => (d.vxlan?.inner.eth ?? d.eth);
     return decoded.find((d) => macs(d)?.src === srcMac && macs(d)?.dst === dstMac) ?? decoded[0];
   };
+  // The addresses each packet was last seen with: a hop whose addresses differ was rewritten (NAT) before it.
+  const lastAddrs = new Map<number, string>();
   const events: JourneyEvent[] = timeline(result.packets).map(({ packet, packetIndex, hop }, index) => {
     const layers = layersOf(hop.point, hop.tsNs, hop.srcMac, hop.dstMac);
+    const before = lastAddrs.get(packetIndex);
+    if (hop.addrs) lastAddrs.set(packetIndex, hop.addrs);
+    const nat = hop.addrs && before && before !== hop.addrs ? { nat: { before, after: hop.addrs } } : {};
     return {
       index,
       packet: packetIndex,
@@ -48,6 +53,8 @@ export function buildJourney(id: string, result: TraceResult, pcapng: Uint8Array
       srcMac: hop.srcMac,
       dstMac: hop.dstMac,
       ...(hop.ttl !== undefined ? { ttl: hop.ttl } : {}),
+      ...(hop.addrs ? { addrs: hop.addrs } : {}),
+      ...nat,
       ...(layers ? { layers } : {}),
     };
   });
@@ -56,6 +63,8 @@ export function buildJourney(id: string, result: TraceResult, pcapng: Uint8Array
     header: traceHeader(result),
     answered: result.answered,
     verdict: result.verdict,
+    ...(result.cause ? { cause: result.cause } : {}),
+    ...dropOf(result, elementOf),
     points: result.path.points.map((p) => ({ id: p.id, owner: p.owner, iface: p.iface, role: p.role, position: p.position, element: elementOf(p.id) })),
     packets: result.packets.map((p) => ({ key: p.key, kind: p.kind, direction: p.direction, label: p.label ?? p.summary, summary: p.summary, ...(p.flow ? { flow: p.flow } : {}) })),
     events,
@@ -63,4 +72,13 @@ export function buildJourney(id: string, result: TraceResult, pcapng: Uint8Array
     trace: traceJson(result),
     warnings,
   };
+}
+
+/** The drop the trace caught (the first one tied to a point on the path), with its drawn element. */
+function dropOf(result: TraceResult, elementOf: (point: string) => string): Pick<Journey, 'drop'> {
+  // An answered trace was not dropped: a drop seen beside it (a retransmission's twin, a neighbour's) is not its end.
+  const d = result.answered ? undefined : result.evidence?.drops.find((x) => x.point) ?? result.evidence?.drops[0];
+  if (!d) return {};
+  const point = d.point ?? '';
+  return { drop: { point, element: point ? elementOf(point) : '', reason: d.reason, location: d.location, meaning: d.meaning } };
 }

@@ -7,6 +7,7 @@
 // taller, not wider). Nothing here is placed by hand: sizes come from the labels, positions from ELK. Pure.
 import type { ElkExtendedEdge, ElkNode, ElkPort } from 'elkjs/lib/elk-api.js';
 import type { Box, BoxKind, Drawing, TopologyDoc, Wire } from './api.js';
+import { placeServices } from './layout-services.js';
 
 /** Text metrics of the page's 12px monospace font (web/src/styles.css). */
 const CHAR = 7.3;
@@ -97,6 +98,7 @@ export function toElk(doc: Pick<TopologyDoc, 'nodes' | 'edges' | 'underlay'>): {
   // Each edge goes in the group both its ends belong to, else at the root (underlay → node).
   for (const e of doc.edges) {
     if (e.kind === 'switch-port') continue; // drawn as the port on the switch's border
+    if (e.kind === 'service-endpoint') continue; // placed beside ELK's drawing (layout-services.ts)
     const [a, b] = [home.get(e.source), home.get(e.target)];
     const edge: ElkExtendedEdge = { id: e.id, sources: [e.source], targets: [e.target] };
     const owner = a !== undefined && a === b ? groups.find((g) => g.id === a) : root;
@@ -107,7 +109,7 @@ export function toElk(doc: Pick<TopologyDoc, 'nodes' | 'edges' | 'underlay'>): {
 
 /** ELK's result as a drawing: every shape moved into page coordinates (ELK gives them relative to
  * their parent; edges, with `elk.json.edgeCoords` ROOT, already in page coordinates). */
-export function toDrawing(laid: ElkNode, labels: Labels, doc: Pick<TopologyDoc, 'edges'>): Drawing {
+export function toDrawing(laid: ElkNode, labels: Labels, doc: Pick<TopologyDoc, 'edges' | 'services'>): Drawing {
   const edges = new Map(doc.edges.map((e) => [e.id, e]));
   const boxes: Box[] = [];
   const wires: Wire[] = [];
@@ -129,5 +131,5 @@ export function toDrawing(laid: ElkNode, labels: Labels, doc: Pick<TopologyDoc, 
     }
   };
   walk(laid, 0, 0);
-  return { width: laid.width ?? 0, height: laid.height ?? 0, boxes, wires };
+  return placeServices({ width: laid.width ?? 0, height: laid.height ?? 0, boxes, wires }, doc);
 }

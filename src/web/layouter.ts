@@ -16,7 +16,7 @@ export class Layouter {
   private closed = false;
 
   /** The drawing of a topology. */
-  async layout(doc: Pick<TopologyDoc, 'nodes' | 'edges' | 'underlay'>): Promise<Drawing> {
+  async layout(doc: Pick<TopologyDoc, 'nodes' | 'edges' | 'underlay' | 'services'>): Promise<Drawing> {
     const { graph, labels } = toElk(doc);
     const seq = ++this.seq;
     const laid = await new Promise<ElkNode>((resolve, reject) => {

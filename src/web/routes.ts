@@ -9,6 +9,8 @@ import { podDelete, podRun } from '../lab/pods.js';
 import { runTrace } from '../trace/trace.js';
 import type { Journey, TopologyDoc } from './api.js';
 import { elementDetails } from './details.js';
+import { doctorDoc } from './doctor.js';
+import { withPolicies } from './policies.js';
 import { buildJourney } from './journey.js';
 import type { LiveState } from './live.js';
 import { HttpError, parseNode, parsePod, parseTrace } from './requests.js';
@@ -55,8 +57,9 @@ export function topologyRoutes(app: Hono, ctx: UiContext): void {
     const live = await ctx.live.current(250);
     const ref = live.elements.get(c.req.param('id'));
     if (!ref) throw new HttpError(404, `no element "${c.req.param('id')}" in the topology (it may have gone: see GET /api/topology)`);
-    return c.json(elementDetails(ref, ctx.target));
+    return c.json(await withPolicies(elementDetails(ref, ctx.target), ref, ctx.deps, ctx.target));
   });
+  app.get('/api/doctor', async (c) => c.json(await doctorDoc(ctx.deps, ctx.target, (await ctx.live.current(MAX_AGE_MS)).doc)));
 }
 
 /** POST /api/trace, GET /api/trace/:id, GET /api/trace/:id/pcapng. */

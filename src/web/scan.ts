@@ -9,6 +9,7 @@ import { inspectCluster, inspectTarget } from '../inspect/inspect.js';
 import { isUserError } from '../model/errors.js';
 import { LabDir } from '../lab/state.js';
 import { labPrefix } from '../lab/names.js';
+import { labEndpoints } from '../lab/sync.js';
 import type { Target } from '../lab/target.js';
 import type { Scanned } from './topology.js';
 import { Closed } from './live.js';
@@ -28,7 +29,8 @@ export async function scanTarget(h: Host, target: Target, stateRoot: string): Pr
   const state = await new LabDir(stateRoot, lab).read().catch(() => undefined);
   if (!state || state.plan.nodes.length === 0) return absent;
   try {
-    return { source: { kind: 'lab', lab, status: state.status }, ...(await inspectCluster(h, state, stateRoot)) };
+    const servicePorts = state.services?.length ? { servicePorts: await labEndpoints(state) } : {};
+    return { source: { kind: 'lab', lab, status: state.status }, ...(await inspectCluster(h, state, stateRoot)), ...servicePorts };
   } catch (e) {
     if (isUserError(e)) return absent; // went down between reading its state and scanning it
     throw e;

@@ -5,6 +5,8 @@
 import type { Snapshot } from '../model/snapshot.js';
 import { graphModel, type GraphModel } from '../views/graph.js';
 import { clusterModel } from '../views/cluster.js';
+import { graphServices, serviceLabel, type GraphService } from '../views/graph-services.js';
+import type { ServicePortEndpoints } from '../model/k8s.js';
 import type { ElementKind, TopologyDoc, TopologyEdge, TopologyNode, TopologyUnderlay, UiSource } from './api.js';
 
 /** What an element id stands for, for the details views. */
@@ -22,6 +24,8 @@ export interface ElementRef {
   link?: string;
   /** For a remote node: what the VXLAN device's entries say of it. */
   remote?: { ip: string; vtepMac: string; subnet: string };
+  /** For a Service: what is drawn of it. */
+  service?: GraphService;
 }
 
 /** The drawn topology, and the indexes the API answers from. */
@@ -38,6 +42,8 @@ export interface Scanned {
   takenAt: string;
   nodes: Snapshot[];
   underlay?: Snapshot;
+  /** A lab's Service ports and their endpoints (lab/sync.ts's labEndpoints). */
+  servicePorts?: ServicePortEndpoints[];
 }
 
 /** The same snapshot seen from another namespace (all views are drawn "from the host"). */
@@ -103,7 +109,13 @@ export function buildTopology(scan: Scanned): BuiltTopology {
       if (p.iface) edges.push(edge(p.id, p.iface, 'underlay'));
     }
   }
-  return { doc: { takenAt: scan.takenAt, source: scan.source, ...(underlay ? { underlay } : {}), nodes, edges }, elements, points };
+  const services = graphServices(scan.servicePorts ?? [], cluster.nodes);
+  const first = scan.nodes[0];
+  for (const svc of services) {
+    if (first) add({ id: svc.id, kind: 'service', title: serviceLabel(svc).join(' '), view: first, netnsId: first.host, owner: `${svc.namespace}/${svc.name}`, service: svc });
+    for (const e of svc.edges) if (e.iface) edges.push(edge(svc.id, e.iface, 'service-endpoint'));
+  }
+  return { doc: { takenAt: scan.takenAt, source: scan.source, ...(underlay ? { underlay } : {}), nodes, edges, ...(services.length ? { services } : {}) }, elements, points };
 }
 
 /** The edges inside one node: uplink → bridge, uplink → VXLAN device, bridge → VXLAN device (when the
@@ -125,5 +137,5 @@ function nodeEdges(g: GraphModel, routeDevs: (string | undefined)[]): TopologyEd
 
 /** A key that changes exactly when the drawn topology does (not with the time of the scan). */
 export function topologyKey(doc: BuiltTopology['doc']): string {
-  return JSON.stringify({ source: doc.source, underlay: doc.underlay, nodes: doc.nodes, edges: doc.edges });
+  return JSON.stringify({ source: doc.source, underlay: doc.underlay, nodes: doc.nodes, edges: doc.edges, services: doc.services });
 }

@@ -121,7 +121,7 @@ describe('podnet ui', () => {
       const port = Number(new URL(ui.url).port);
       const doc = (await request(port, '/api/topology', { cookie })).json as TopologyDoc;
       assert.deepEqual(doc.source, { kind: 'lab', lab, status: 'up' });
-      assert.deepEqual(doc.nodes.flatMap((n) => n.graph.pods.map((p) => p.name)).sort(), ['pod1', 'pod2']);
+      assert.deepEqual(doc.nodes.flatMap((n) => n.graph.pods.map((p) => p.name)).sort(), ['kube-dns', 'pod1', 'pod2'], 'the node\'s pods, the DNS pod lab up runs among them');
       assert.equal((await request(port, '/api/pods', { cookie, method: 'POST', body: { name: 'pod3' } })).status, 403);
       const page = await request(port, '/', { cookie });
       assert.equal(page.status, 200, 'the built front end is served');

@@ -26,7 +26,8 @@ function motionOf(j: JourneyDoc, i: number): Motion | undefined {
   const e = j.events[i];
   if (!e?.element) return undefined;
   const prev = j.events.slice(0, i).reverse().find((x) => x.packet === e.packet && x.element);
-  return { step: i, to: e.element, direction: e.direction, ...(prev ? { from: prev.element } : {}) };
+  const drop = !j.answered && j.drop?.element ? { drop: { element: j.drop.element, text: `dropped: ${j.drop.reason}` } } : {};
+  return { step: i, to: e.element, direction: e.direction, ...(prev ? { from: prev.element } : {}), ...drop };
 }
 
 export function Journey({ pods, selected, onShow, onTraced }: Props) {
@@ -88,9 +89,9 @@ export function Journey({ pods, selected, onShow, onTraced }: Props) {
         <label>from <select value={from} onChange={(e) => setSrc(e.target.value)} name="src">{pods.map((p) => <option key={p}>{p}</option>)}</select></label>
         <label>to <select value={to} onChange={(e) => setDst(e.target.value)} name="dst">
           {pods.map((p) => <option key={p}>{p}</option>)}
-          <option value="(ip)">an IP…</option>
+          <option value="(ip)">an IP or Service…</option>
         </select></label>
-        {to === '(ip)' && <input name="ip" value={ip} onChange={(e) => setIp(e.target.value)} placeholder="10.42.0.10" size={14} />}
+        {to === '(ip)' && <input name="ip" value={ip} onChange={(e) => setIp(e.target.value)} placeholder="10.42.0.10 or web" size={14} />}
         <label>protocol <select value={protocol} onChange={(e) => setProtocol(e.target.value as 'icmp')} name="protocol">
           <option value="icmp">ICMP</option><option value="tcp">TCP</option><option value="udp">UDP</option>
         </select></label>
@@ -103,6 +104,8 @@ export function Journey({ pods, selected, onShow, onTraced }: Props) {
         <>
           <p className="header" data-testid="header"><code>{journey.header}</code></p>
           <p className={journey.answered ? 'verdict ok' : 'verdict fail'} data-testid="verdict">{journey.verdict}</p>
+          {journey.cause && <p className="verdict fail" data-testid="cause">{journey.cause}</p>}
+          {!journey.answered && journey.drop && <p className="drop" data-testid="drop">dropped at <strong>{journey.drop.point || '?'}</strong>: {journey.drop.reason} ({journey.drop.location}) — {journey.drop.meaning}</p>}
           <div className="controls">
             <button type="button" onClick={() => go(0)} aria-label="first">« first</button>
             <button type="button" onClick={() => go(index - 1)} aria-label="back">‹ back</button>
@@ -120,7 +123,7 @@ export function Journey({ pods, selected, onShow, onTraced }: Props) {
                 <span className="time">+{e.sinceStartMs.toFixed(3)} ms</span>
                 <span className="point">{e.point}</span>
                 <span className="dir">{arrow(e)}</span>
-                <span className="label">{e.label}</span>
+                <span className="label">{e.label}{e.nat && <span className="nat-tag" title={`${e.nat.before} → ${e.nat.after}`}>NAT</span>}</span>
               </li>
             ))}
           </ol>
@@ -128,6 +131,7 @@ export function Journey({ pods, selected, onShow, onTraced }: Props) {
             <div className="event" data-testid="event">
               <h3>+{ev.sinceStartMs.toFixed(3)} ms at {ev.point} {arrow(ev)} {ev.label}</h3>
               <p className="why"><strong>kernel:</strong> {ev.explanation || '—'}</p>
+              {ev.nat && <p className="nat" data-testid="nat"><strong>NAT:</strong> <code>{ev.nat.before}</code> → <code>{ev.nat.after}</code></p>}
               {ev.layers ? <Layers frame={ev.layers} /> : <p className="hint">frame not found in the capture</p>}
             </div>
           )}

@@ -9,6 +9,8 @@ export interface Motion {
   from?: string;
   to: string;
   direction: 'request' | 'reply';
+  /** A failed journey's drop point (its drawn element) and the kernel's reason, marked on the topology. */
+  drop?: { element: string; text: string };
 }
 
 type Pt = { x: number; y: number };

@@ -12,6 +12,8 @@ interface Props {
   /** The element of the journey's current event. */
   current?: string;
   motion?: Motion;
+  /** Elements a doctor finding concerns, outlined in red. */
+  flagged?: string[];
   onSelect: (id: string) => void;
 }
 
@@ -33,8 +35,8 @@ function fitZoom(canvas: HTMLElement, d: Drawing): number {
 }
 
 /** One box; memoised, so a journey step or a click redraws only the boxes whose marking changed. */
-const BoxView = memo(function BoxView({ b, selected, current, onSelect }: { b: Box; selected: boolean; current: boolean; onSelect: (id: string) => void }) {
-  const cls = `box ${b.kind}${selected ? ' selected' : ''}${current ? ' current' : ''}`;
+const BoxView = memo(function BoxView({ b, selected, current, dropped = false, onSelect }: { b: Box; selected: boolean; current: boolean; dropped?: boolean; onSelect: (id: string) => void }) {
+  const cls = `box ${b.kind}${selected ? ' selected' : ''}${current ? ' current' : ''}${dropped ? ' dropped' : ''}`;
   const group = b.kind === 'group';
   const pod = b.kind === 'pod';
   // A pod's name sits right of its eth0 port; a group's label at its top right (its uplink port sits on its left border).
@@ -55,8 +57,15 @@ const BoxView = memo(function BoxView({ b, selected, current, onSelect }: { b: B
   );
 });
 
+/** A failed journey's drop point: a red ✕ and the kernel's reason under the element it died at. */
+function DropMark({ drawing, drop }: { drawing: Drawing; drop: { element: string; text: string } }) {
+  const b = drawing.boxes.find((x) => x.id === drop.element);
+  if (!b) return null;
+  return <text className="drop-mark" data-testid="drop-mark" x={b.x} y={b.y + b.h + 13}>✕ {drop.text}</text>;
+}
+
 /** The topology canvas. */
-export function Topology({ drawing, selected, current, motion, onSelect }: Props) {
+export function Topology({ drawing, selected, current, motion, flagged, onSelect }: Props) {
   const canvas = useRef<HTMLDivElement>(null);
   // Fitted: the zoom follows the canvas and the drawing. Otherwise the user's own zoom.
   const [fitted, setFitted] = useState(true);
@@ -128,10 +137,11 @@ export function Topology({ drawing, selected, current, motion, onSelect }: Props
       <div className="canvas" ref={canvas} onClick={() => onSelect('')} onScroll={scrolled} data-fitted={fitted}>
         <svg width={drawing.width * zoom} height={drawing.height * zoom} viewBox={`0 0 ${drawing.width} ${drawing.height}`} data-testid="topology"
           data-boxes={drawing.boxes.length}>
-          {groups.map((b) => <BoxView key={b.id} b={b} selected={b.id === selected} current={false} onSelect={onSelect} />)}
+          {groups.map((b) => <BoxView key={b.id} b={b} selected={b.id === selected} current={false} dropped={flagged?.includes(b.id)} onSelect={onSelect} />)}
           <g className="wires">{wires}</g>
-          {others.map((b) => <BoxView key={b.id} b={b} selected={b.id === selected} current={b.id === current} onSelect={onSelect} />)}
+          {others.map((b) => <BoxView key={b.id} b={b} selected={b.id === selected} current={b.id === current} dropped={b.id === motion?.drop?.element || flagged?.includes(b.id)} onSelect={onSelect} />)}
           {motion && <PacketDot drawing={drawing} motion={motion} />}
+          {motion?.drop && <DropMark drawing={drawing} drop={motion.drop} />}
         </svg>
       </div>
     </div>

@@ -2,6 +2,8 @@
 // on their own ranks, one cluster per pod network namespace, in the blog diagram's colours; the
 // remote nodes of a VXLAN device as dashed boxes beside it.
 import type { GraphModel } from '../../views/graph.js';
+import { serviceLabel, type GraphService } from '../../views/graph-services.js';
+import { SERVICE_COLORS } from './graph-services.js';
 
 /** A DOT quoted string: backslashes and quotes escaped, newlines as `\n`. */
 export const dotString = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\r?\n/g, '\\n')}"`;
@@ -14,6 +16,19 @@ const COLORS = {
   overlay: ['#fff8c4', '#8a6d00'],
   remote: ['#ffffff', '#8a6d00'],
 } as const;
+
+/** DOT lines (indented for a graph body) for the Services and their edges to drawn endpoints. */
+export function serviceDotLines(services: readonly GraphService[] | undefined): string[] {
+  const out: string[] = [];
+  for (const s of services ?? []) {
+    out.push(`  ${dotString(s.id)} [label=${dotString(serviceLabel(s).join('\n'))}, shape=hexagon, fillcolor="${SERVICE_COLORS[0]}", color="${SERVICE_COLORS[1]}"];`);
+    for (const e of s.edges) {
+      if (!e.iface) continue;
+      out.push(`  ${dotString(s.id)} -- ${dotString(e.iface)} [color="${SERVICE_COLORS[1]}", fontcolor="${SERVICE_COLORS[1]}", label=${dotString(`${e.port} → ${e.endpoint}`)}, fontname="monospace", fontsize=9${e.ready ? '' : ', style=dashed'}];`);
+    }
+  }
+  return out;
+}
 
 const lines = (...parts: string[]) => parts.filter((p) => p !== '').join('\n');
 
@@ -46,6 +61,7 @@ export function renderGraphDot(g: GraphModel): string {
   for (const r of g.remotes) if (r.vxlan) out.push(`  ${dotString(r.vxlan)} -- ${dotString(r.id)} [style=dashed, color="${COLORS.overlay[1]}", label=${dotString(r.vtepMac ? `VTEP ${r.vtepMac}` : 'VXLAN')}, fontname="monospace", fontsize=9];`);
   for (const v of g.veths) if (v.bridge) out.push(`  ${dotString(v.bridge)} -- ${dotString(v.id)};`);
   for (const v of g.veths) if (v.iface) out.push(`  ${dotString(v.id)} -- ${dotString(v.iface)} [penwidth=3, color="${COLORS.veth[1]}"];`);
+  out.push(...serviceDotLines(g.services));
   out.push('}');
   return `${out.join('\n')}\n`;
 }
