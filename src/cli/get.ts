@@ -12,9 +12,10 @@ export function getCommand(program: Command, global: () => GlobalOptions): void 
   get.command('pods').alias('pod').alias('po')
     .description('list the lab\'s pods: IP, node, eth0@ifN and its host veth, the pod\'s process')
     .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
-    .option('-A, --all-namespaces', 'every Kubernetes namespace (a lab\'s pods are all listed anyway)')
+    .option('-n, --namespace <ns>', 'the pods of this Kubernetes namespace (default: default, as kubectl)')
+    .option('-A, --all-namespaces', 'every Kubernetes namespace, with a NAMESPACE column (kube-system holds the DNS pod)')
     .option('-o, --output <format>', 'wide | json | yaml', 'table')
-    .addHelpText('after', '\nExamples:\n  podnet get pods -o wide\n  podnet get pods -A -o json')
+    .addHelpText('after', '\nExamples:\n  podnet get pods -o wide\n  podnet get pods -A -o json\n  podnet get pods -n kube-system')
     .action(lazy(actions, (m) => m.getPods, global));
   get.command('nodes').alias('node').alias('no')
     .description('list the lab\'s nodes: internal IP, pod CIDR (from its lease) and VTEP MAC (flannel.1)')

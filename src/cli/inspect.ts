@@ -57,6 +57,12 @@ export function inspectCommand(program: Command, global: () => GlobalOptions): v
     .addHelpText('after', '\nExamples:\n  podnet inspect overlay            every node of the demo lab\n  podnet inspect overlay agent1 -o wide\n  podnet inspect overlay --host     this machine (a K3s node: remote nodes by IP)')
     .action(lazy(actions, (m) => m.inspectOverlayVerb, global));
 
+  inspect.command('services').alias('svc')
+    .description('kube-proxy\'s rules per Service port: its chain (KUBE-SVC-…/service-…), each endpoint\'s chain (KUBE-SEP-…/endpoint-…), its probability or numgen slot, packet counters, masquerade marks, the pod')
+    .argument('[node]', 'a node of the lab (default: every node of the lab)')
+    .addHelpText('after', '\nExamples:\n  podnet inspect services                  every node of the demo lab\n  podnet inspect services agent1 -o wide   with the NodePort and endpoint chains, bytes, masquerade marks\n  ip netns exec NODE podnet inspect services --host   a real K3s node: names from kube-proxy\'s comments')
+    .action(lazy(actions, (m) => m.inspectServicesVerb, global));
+
   inspectPoliciesCommand(inspect, global);
 
   program.command('graph')

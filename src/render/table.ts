@@ -32,12 +32,18 @@ function fit(widths: number[], elastic: boolean[], mins: number[], width: number
 }
 
 /** The columns to show in `width`: optional ones left out, the last first, while the table at its
- * natural width would not fit (elastic columns are cut only after that). */
+ * natural width would not fit (elastic columns are cut only after that); then those left out that
+ * fit again are put back, the first first (a wide column left out late can make room for a narrow one). */
 function fitting<T>(rows: readonly T[], all: readonly Column<T>[], width: number): readonly Column<T>[] {
   let cols = [...all];
   const natural = (c: Column<T>) => Math.max(c.header.length, ...rows.map((r) => String(c.cell(r)).length));
   const total = () => cols.reduce((a, c) => a + natural(c), 0) + GAP * (cols.length - 1);
   for (let i = cols.length - 1; i >= 0 && total() > width; i--) if (cols[i].optional) cols = cols.filter((_, j) => j !== i);
+  for (const c of all.filter((x) => !cols.includes(x))) {
+    const shown = cols;
+    cols = all.filter((x) => shown.includes(x) || x === c);
+    if (total() > width) cols = shown;
+  }
   return cols;
 }
 

@@ -5,6 +5,7 @@
 // draw. Pure.
 import type { Snapshot } from '../model/snapshot.js';
 import { graphModel, type GraphModel } from './graph.js';
+import type { GraphService } from './graph-services.js';
 
 /** The underlay switch: its bridge and a port per node, each joined to the node's interface. */
 export interface ClusterUnderlay {
@@ -29,6 +30,8 @@ export interface ClusterModel {
   nodes: GraphModel[];
   underlay?: ClusterUnderlay;
   tunnels: ClusterTunnel[];
+  /** The lab's Services with edges to their endpoints on every node (graph-services.ts). */
+  services?: GraphService[];
 }
 
 const hostOf = (s: Snapshot) => s.namespaces.find((n) => n.id === s.host);

@@ -26,7 +26,7 @@ describe('a running lab: views, exec, run/delete, errors that change nothing', (
     assert.deepEqual(labNetns(X), [], `lab ${X} is free`);
     const r = await cli(['lab', 'up', '--name', X]);
     ok(r);
-    assert.match(r.stderr, new RegExp(`^lab "${X}" is up: 1 node\\(s\\), 2 pod\\(s\\) in \\d+ ms\\n$`));
+    assert.match(r.stderr, new RegExp(`^lab "${X}" is up: 1 node\\(s\\), 2 pod\\(s\\) \\(and 1 in kube-system: the DNS pod, see get pods -A\\) in \\d+ ms\\n$`));
     assert.match(r.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+IFACE\s+HOST VETH\s+PID\s+NETNS\n/);
   });
 
@@ -99,17 +99,17 @@ describe('a running lab: views, exec, run/delete, errors that change nothing', (
   test('lab status: the summary line, then the pods', T, async () => {
     const r = await cli(['lab', 'status', '--name', X]);
     ok(r);
-    assert.match(r.stdout, new RegExp(`^lab ${X}: up, 1 node\\(s\\), 2 pod\\(s\\), underlay 198\\.51\\.100\\.0/24, cluster 10\\.42\\.0\\.0/16, leases in file\\n\\nNAME `));
+    assert.match(r.stdout, new RegExp(`^lab ${X}: up, 1 node\\(s\\), 2 pod\\(s\\) \\(and 1 in kube-system\\), underlay 198\\.51\\.100\\.0/24, cluster 10\\.42\\.0\\.0/16, leases in file\\n\\nNAME `));
     assert.match(r.stdout, /\npod1\s+1\/1\s+Running\s.*10\.42\.0\.2\s+server\s/);
   });
 
-  test('lab list: shows the lab as up with 1 node and 2 pods', T, async () => {
+  test('lab list: shows the lab as up with 1 node and 3 pods (pod1, pod2 and the DNS pod)', T, async () => {
     const r = await cli(['lab', 'list']);
     ok(r);
     const rows = table(r.stdout);
     const mine = rows.find((x) => x.NAME === X);
     assert.ok(mine, r.stdout);
-    assert.deepEqual([mine.STATUS, mine.NODES, mine.PODS, mine.STORE], ['up', '1', '2', 'file']);
+    assert.deepEqual([mine.STATUS, mine.NODES, mine.PODS, mine.STORE], ['up', '1', '3', 'file']);
   });
 
   test('exec keeps the exit code: sh -c "exit 7" exits 7', T, async () => {
@@ -133,17 +133,17 @@ describe('a running lab: views, exec, run/delete, errors that change nothing', (
     assert.deepEqual(eth0.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`), ['10.42.0.2/24']);
   });
 
-  test('run pod3 → 10.42.0.4 in get pods and on its eth0; delete pod pod3 → gone, with its namespace', T, async () => {
+  test('run pod3 → 10.42.0.5 (the DNS pod has .4) in get pods and on its eth0; delete pod pod3 → gone, with its namespace', T, async () => {
     const run = await cli(['run', 'pod3', '--name', X]);
     ok(run);
-    assert.match(run.stderr, /^pod\/pod3 created on server: 10\.42\.0\.4 \(veth[0-9a-f]{8}\)\n$/);
+    assert.match(run.stderr, /^pod\/pod3 created on server: 10\.42\.0\.5 \(veth[0-9a-f]{8}\)\n$/);
     const after1 = JSON.parse((await cli(['get', 'pods', '-o', 'json', '--name', X])).stdout) as { items: PodItem[] };
     const pod3 = after1.items.find((p) => p.name === 'pod3');
     assert.ok(pod3, 'pod3 is listed');
-    assert.equal(pod3.ip, '10.42.0.4');
+    assert.equal(pod3.ip, '10.42.0.5');
     assert.equal(pod3.status, 'Running');
     assert.ok(labNetns(X).includes(pod3.netns), `${pod3.netns} exists`);
-    assert.deepEqual(inet(pod3.netns, 'eth0'), ['10.42.0.4/24']);
+    assert.deepEqual(inet(pod3.netns, 'eth0'), ['10.42.0.5/24']);
 
     const del = await cli(['delete', 'pod', 'pod3', '--name', X]);
     ok(del);
@@ -189,13 +189,13 @@ describe('a running lab: views, exec, run/delete, errors that change nothing', (
 
     test('exec nope: names the pod and the pods there are', T, async () => {
       const line = oneErrorLine(await cli(['exec', 'nope', '--name', X, '--', 'true']));
-      assert.equal(line, `unknown pod "nope" in lab "${X}" (pods: pod1, pod2)`);
+      assert.equal(line, `unknown pod "nope" in lab "${X}" (pods: pod1, pod2, kube-dns)`);
       assert.deepEqual(footprint(), before0);
     });
 
     test('delete pod nope: names the pod and the pods there are', T, async () => {
       const line = oneErrorLine(await cli(['delete', 'pod', 'nope', '--name', X]));
-      assert.equal(line, `unknown pod "nope" in lab "${X}" (pods: pod1, pod2)`);
+      assert.equal(line, `unknown pod "nope" in lab "${X}" (pods: pod1, pod2, kube-dns)`);
       assert.deepEqual(footprint(), before0);
     });
 
@@ -213,7 +213,7 @@ describe('a running lab: views, exec, run/delete, errors that change nothing', (
       const line = oneErrorLine(await cli(['lab', 'up', '--name', X]));
       assert.equal(line, `lab "${X}" is already up: use it, or run \`podnet lab down --name ${X}\` first`);
       assert.deepEqual(footprint(), before0);
-      assert.ok((await waitFor(() => labProcesses(X).length === 3, 1000)), 'both pause processes and the outside host\'s web server still run');
+      assert.ok((await waitFor(() => labProcesses(X).length === 4, 1000)), 'both pause processes, the DNS server and the outside host\'s web server still run');
     });
   });
 });
@@ -234,12 +234,12 @@ describe('lab up --pods 3 -v, then lab down twice', () => {
     assert.ok(plus.some((l) => /^\+ ip -n podnet-e2e[0-9a-f]{6}-underlay /.test(l)), 'the underlay batch is shown');
     assert.match(r.stderr, new RegExp(`\\nnetns add podnet-${Y}-server\\n`), 'the batch body is shown');
     assert.match(r.stderr, /\nlink add cni0 /, 'the bridge plugin\'s batch is shown');
-    assert.match(r.stderr, new RegExp(`\\nlab "${Y}" is up: 1 node\\(s\\), 3 pod\\(s\\) in \\d+ ms\\n`));
+    assert.match(r.stderr, new RegExp(`\\nlab "${Y}" is up: 1 node\\(s\\), 3 pod\\(s\\) \\(and 1 in kube-system: the DNS pod, see get pods -A\\) in \\d+ ms\\n`));
     assert.ok(r.stderr.split('\n').every((l) => l === '' || !l.startsWith('error')), 'no error on stderr');
     const rows = table(r.stdout);
     assert.deepEqual(rows.map((p) => [p.NAME, p.STATUS, p.IP]), [['pod1', 'Running', '10.42.0.2'], ['pod2', 'Running', '10.42.0.3'], ['pod3', 'Running', '10.42.0.4']]);
     for (const p of rows) assert.deepEqual(inet(p.NETNS, 'eth0'), [`${p.IP}/24`]);
-    assert.equal(labNetns(Y).length, 6, 'underlay, server, outside and three pods');
+    assert.equal(labNetns(Y).length, 7, 'underlay, server, outside, three pods and the DNS pod');
   });
 
   test('lab down: removes it; a second lab down exits 0 and says the lab is not up', T, async () => {

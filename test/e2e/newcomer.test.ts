@@ -38,7 +38,7 @@ describe('lab up --dry-run is a script that replays with bash -e; lab down remov
     const replay = runStatus(['bash', '-e', script], 60_000);
     assert.equal(replay.status, 0, `bash -e replay failed:\n${replay.stderr}`);
     const pods = labNetns(L).filter((n) => n.includes('-cni-'));
-    assert.equal(pods.length, 3, 'three pod namespaces');
+    assert.equal(pods.length, 4, 'three pod namespaces and the DNS pod\'s (lab up runs the cluster DNS unless --no-dns)');
     assert.equal(hasStateDir(stateDir, L), false, 'the script writes no state');
     const other = pods.map((p) => JSON.parse(run(['ip', '-n', p, '-json', 'addr', 'show', 'eth0']))[0].addr_info[0].local as string);
     run(['ip', 'netns', 'exec', pods[0], 'ping', '-c', '1', '-W', '2', other[2]]);

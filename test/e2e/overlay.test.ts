@@ -17,7 +17,7 @@ describe('a three-node lab from the CLI', () => {
     stateDir = await newStateDir('overlay');
     const r = await cli(['lab', 'up', '--name', L, '--nodes', '3', '--pods', '6']);
     ok(r);
-    assert.match(r.stderr, new RegExp(`^lab "${L}" is up: 3 node\\(s\\), 6 pod\\(s\\) in \\d+ ms\\n$`));
+    assert.match(r.stderr, new RegExp(`^lab "${L}" is up: 3 node\\(s\\), 6 pod\\(s\\) \\(and 1 in kube-system: the DNS pod, see get pods -A\\) in \\d+ ms\\n$`));
   });
   after(() => tearDown([{ lab: L, stateDir }], [stateDir]));
 

@@ -54,7 +54,8 @@ describe('the README\'s samples are what the CLI prints', () => {
   test('the tour after the demo: each command works on a lab like the demo\'s and prints what the README shows', T, async () => {
     const lab = labName();
     labs.push(lab);
-    ok(await podnet(['lab', 'up', '--name', lab], { stateDir }), 'lab up');
+    // --no-dns: like the demo's lab (podnet demo runs no DNS pod), so the tour's tables are the demo's pods.
+    ok(await podnet(['lab', 'up', '--no-dns', '--name', lab], { stateDir }), 'lab up');
     ok(await podnet(['exec', 'pod1', '--name', lab, '--', 'ping', '-c', '2', '-i', '0.2', '10.42.0.3'], { stateDir }), 'the demo\'s ping');
     const tour = samples(blockUnder(README, 'A short tour', 1));
     assert.ok(tour.length >= 10, `the tour has its commands (${tour.length})`);

@@ -31,20 +31,26 @@ const NODE_WIDE: Column<NodeRow>[] = [
 /** -o of `get`: table, wide, json or yaml. */
 export const getFormat = (o: string) => outputFormat(o, ['table', 'wide', 'json', 'yaml'] as const);
 
-/** Prints a lab's pods in the given format (also `lab up`, `lab status` and the demo). */
-export async function showPods(deps: LabDeps, lab: string, format: string): Promise<void> {
+/** Prints a lab's pods of one Kubernetes namespace (default: `default`, as kubectl) or of all (`ns`
+ * '*': -A, with kubectl's NAMESPACE column) in the given format (also `lab up`, `lab status`
+ * and the demo, which leave out kube-system's DNS pod as `kubectl get pods` does). */
+export async function showPods(deps: LabDeps, lab: string, format: string, namespace = 'default'): Promise<void> {
+  const ns = namespace === '*' ? undefined : namespace;
   const f = getFormat(format);
-  const state = await requireUp(new LabDir(deps.stateRoot, lab), lab);
-  const rows = await labPodRows(deps.host, state, deps.stateRoot);
+  const full = await requireUp(new LabDir(deps.stateRoot, lab), lab);
+  const nsOf = new Map(full.pods.map((p) => [p.netns, p.namespace ?? 'default']));
+  const state = ns === undefined ? full : { ...full, pods: full.pods.filter((p) => nsOf.get(p.netns) === ns) };
+  const rows = (await labPodRows(deps.host, state, deps.stateRoot)).map((r) => (ns === undefined ? { namespace: nsOf.get(r.netns) ?? 'default', ...r } : r));
+  const nsColumn: Column<PodRow>[] = ns === undefined ? [{ header: 'NAMESPACE', cell: (r) => nsOf.get(r.netns) ?? 'default' }] : [];
   if (f === 'json' || f === 'yaml') out(renderData({ kind: 'PodList', lab, items: rows }, f));
-  else out(renderTable(rows, f === 'wide' ? POD_WIDE : POD_COLUMNS, `No pods found in lab ${lab}.`, f === 'table' ? terminalWidth() : undefined));
+  else out(renderTable(rows, [...nsColumn, ...(f === 'wide' ? POD_WIDE : POD_COLUMNS)], ns === undefined ? `No pods found in lab ${lab}.` : `No pods found in ${ns} namespace of lab ${lab}.`, f === 'table' ? terminalWidth() : undefined));
 }
 
 /** `podnet get pods`. */
-export async function getPods(g: GlobalOptions, o: { name: string; output: string }): Promise<void> {
+export async function getPods(g: GlobalOptions, o: { name: string; output: string; allNamespaces?: boolean; namespace?: string }): Promise<void> {
   getFormat(o.output);
   requireRoot('get pods', 'reads every network namespace');
-  await showPods(labDeps(g).deps, o.name, o.output);
+  await showPods(labDeps(g).deps, o.name, o.output, o.allNamespaces ? '*' : o.namespace ?? 'default');
 }
 
 /** Prints a lab's nodes in the given format (also `lab status`). */

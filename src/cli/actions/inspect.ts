@@ -110,11 +110,15 @@ export async function inspectOverlayVerb(g: GlobalOptions, node: string | undefi
 /** The drawing `podnet graph` makes of a target: a lab of several nodes (no NODE given) as a cluster,
  * else the one node (or host) as its graph. */
 export async function graphOf(deps: LabDeps, t: Target): Promise<{ cluster: ClusterModel } | { graph: GraphModel }> {
+  const services = async (graphs: GraphModel[]) => (t.kind === 'lab' && t.state.services?.length
+    ? { services: (await import('../../views/graph-services.js')).graphServices(await (await import('../../lab/sync.js')).labEndpoints(t.state), graphs) } : {});
   if (t.kind === 'lab' && t.node === undefined && t.state.plan.nodes.length > 1) {
     const c = await inspectCluster(deps.host, t.state, deps.stateRoot);
-    return { cluster: clusterModel(c.nodes, c.underlay) };
+    const cluster = clusterModel(c.nodes, c.underlay);
+    return { cluster: { ...cluster, ...(await services(cluster.nodes)) } };
   }
-  return { graph: graphModel(await inspectTarget(deps.host, t, deps.stateRoot)) };
+  const graph = graphModel(await inspectTarget(deps.host, t, deps.stateRoot));
+  return { graph: { ...graph, ...(await services([graph])) } };
 }
 
 /** `podnet graph [NODE]`. */
@@ -126,4 +130,13 @@ export async function graphVerb(g: GlobalOptions, node: string | undefined, o: T
   else if ('graph' in d) out(f === 'mermaid' ? renderGraphMermaid(d.graph) : f === 'dot' ? renderGraphDot(d.graph) : renderGraphSvg(d.graph));
   else if (f === 'svg') throw new UserError('usage', `-o svg draws one node: give it (podnet graph ${d.cluster.nodes[0]?.node ?? 'NODE'} -o svg), or draw the cluster with -o dot | dot -Tsvg`);
   else out(f === 'mermaid' ? renderClusterMermaid(d.cluster) : renderClusterDot(d.cluster));
+}
+
+/** `podnet inspect services [NODE]`: kube-proxy's rules joined from each Service port to the pods. */
+export async function inspectServicesVerb(g: GlobalOptions, node: string | undefined, _o: unknown, cmd: Command): Promise<void> {
+  const o = parentOpts(cmd);
+  outputFormat(o.output, ['table', 'wide', 'json', 'yaml'] as const);
+  const { deps, t } = await target(g, node, o, cmd.parent!);
+  const [{ inspectServices }, { serviceRuleColumns, serviceRuleWideColumns }] = await Promise.all([import('../../inspect/services.js'), import('../../render/inspect/services.js')]);
+  show('ServiceRuleList', await inspectServices(deps.host, t), o.output, serviceRuleColumns, serviceRuleWideColumns);
 }

@@ -29,6 +29,8 @@ export interface UpFlags {
   store: string;
   proxyMode: string;
   leaseTtl?: number;
+  /** false with --no-dns. */
+  dns: boolean;
   dryRun?: boolean;
 }
 
@@ -42,7 +44,7 @@ export async function labUpVerb(g: GlobalOptions, o: UpFlags): Promise<void> {
   if (!opts.dryRun) requireRoot('lab up');
   const { deps, recorder } = labDeps(opts);
   const t = performance.now();
-  const state = await interruptible(`lab up of "${name}"`, `podnet lab down${labFlag(name)}`, (signal) => labUp({ ...deps, signal }, name, topology, { store, proxyMode: o.proxyMode as 'iptables' | 'nftables', ...(o.leaseTtl ? { leaseTtl: o.leaseTtl } : {}) }).catch((e: unknown) => {
+  const state = await interruptible(`lab up of "${name}"`, `podnet lab down${labFlag(name)}`, (signal) => labUp({ ...deps, signal }, name, topology, { store, proxyMode: o.proxyMode as 'iptables' | 'nftables', dns: o.dns !== false, ...(o.leaseTtl ? { leaseTtl: o.leaseTtl } : {}) }).catch((e: unknown) => {
     // Checks against the machine (its routes) run in labUp: name the file as loadTopology does.
     if (e instanceof TopologyError && o.file) throw new TopologyError('', `${o.file}: ${e.message}`);
     throw e;
@@ -52,7 +54,8 @@ export async function labUpVerb(g: GlobalOptions, o: UpFlags): Promise<void> {
     out(`# podnet lab up --name ${name} (dry run): these commands would run, in this order\n${recorder.script()}\n`);
     return;
   }
-  say(`lab "${name}" is up: ${state.plan.nodes.length} node(s), ${state.pods.length} pod(s) in ${Math.round(performance.now() - t)} ms`);
+  const system = state.pods.filter((p) => (p.namespace ?? 'default') !== 'default').length;
+  say(`lab "${name}" is up: ${state.plan.nodes.length} node(s), ${state.pods.length - system} pod(s)${system ? ` (and ${system} in kube-system: the DNS pod, see get pods -A)` : ''} in ${Math.round(performance.now() - t)} ms`);
   await showPods(deps, name, 'wide');
 }
 
@@ -78,7 +81,8 @@ export async function labStatusVerb(g: GlobalOptions, o: { name: string; output:
     out(renderData(state, format));
     return;
   }
-  out(`lab ${state.lab}: ${state.status}, ${state.plan.nodes.length} node(s), ${state.pods.length} pod(s), underlay ${state.plan.underlay.cidr}, cluster ${state.plan.clusterCIDR}, leases in ${storeOf(state)}\n\n`);
+  const system = state.pods.filter((p) => (p.namespace ?? 'default') !== 'default').length;
+  out(`lab ${state.lab}: ${state.status}, ${state.plan.nodes.length} node(s), ${state.pods.length - system} pod(s)${system ? ` (and ${system} in kube-system)` : ''}, underlay ${state.plan.underlay.cidr}, cluster ${state.plan.clusterCIDR}, leases in ${storeOf(state)}\n\n`);
   await showNodes(deps, state, 'table');
   out('\n');
   await showPods(deps, o.name, 'wide');

@@ -3,11 +3,12 @@
 // cluster per node).
 import type { ClusterModel } from '../../views/cluster.js';
 import { renderTopologyMermaid } from '../mermaid.js';
-import { dotString, renderGraphDot } from './dot.js';
+import { dotString, renderGraphDot, serviceDotLines } from './dot.js';
+import { withServices } from './mermaid.js';
 
 /** A `graph TB` Mermaid diagram of the cluster. */
 export function renderClusterMermaid(c: ClusterModel): string {
-  return renderTopologyMermaid(c.nodes, c);
+  return withServices(renderTopologyMermaid(c.nodes, c), c.services);
 }
 
 /** The cluster as one DOT graph: each node's drawing as a cluster, the switch, the tunnels. */
@@ -37,6 +38,7 @@ export function renderClusterDot(c: ClusterModel): string {
     const [a, b] = key.split(' -- ');
     out.push(`  ${dotString(a)} -- ${dotString(b)} [style=dashed, color="#8a6d00", label=${dotString(`VXLAN\n${macs.join('\n')}`)}, fontname="monospace", fontsize=9];`);
   }
+  out.push(...serviceDotLines(c.services));
   out.push('}');
   return `${out.join('\n')}\n`;
 }

@@ -13,7 +13,8 @@ export const podColumns: Column<InspectPodRow>[] = [
   { header: 'NETNS', cell: (r) => r.netns, elastic: true, optional: true },
   { header: 'IFACE', cell: (r) => r.iface },
   { header: 'HOST VETH', cell: (r) => r.hostVeth },
-  { header: 'BRIDGE', cell: (r) => dash(r.bridge) },
+  // Optional: on a narrow terminal it is left out too (on a lab's node it is cni0 on every row).
+  { header: 'BRIDGE', cell: (r) => dash(r.bridge), optional: true },
   { header: 'MAC', cell: (r) => dash(r.mac) },
   { header: 'HAIRPIN', cell: hairpin },
   { header: 'STATE', cell: (r) => r.state },

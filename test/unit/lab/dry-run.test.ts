@@ -19,7 +19,8 @@ test('lab up --dry-run prints the same pasteable script every time and changes n
   try {
     const run = async () => {
       const rec = new RecordingRunner();
-      await labUp({ host: new Host(rec, true), stateRoot: root, random: seededRandom('golden') }, 'demo', parseTopology(defaultTopology(2)));
+      // dns: true as `podnet lab up` (without --no-dns) asks for it.
+      await labUp({ host: new Host(rec, true), stateRoot: root, random: seededRandom('golden') }, 'demo', parseTopology(defaultTopology(2)), { dns: true });
       return rec.script().split(root).join('<stateRoot>'); // the outside host's files live under the (temp) state root
     };
     const script = await run();
