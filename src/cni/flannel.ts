@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
+import { processRunning } from '../host/process.js';
 import { parseSubnetEnv, podSubnet, SubnetEnvError, type SubnetEnv } from '../model/subnet-env.js';
 import { CniError, ErrorCode, SUPPORTED_VERSIONS, type CniResult } from './spec.js';
 import type { CniPlugin, CniRequest, NetConf, PluginContext } from './plugin.js';
@@ -96,15 +97,33 @@ export function delegateJson(delegate: Record<string, unknown>): string {
 export interface FlannelFiles {
   /** The file's text, or undefined when it is not there. Equivalent to: `cat FILE`. */
   read(file: string): Promise<string | undefined>;
-  /** Replaces the file atomically, mode 0600, its directory made 0700. Equivalent to: `install -m 600 -D /dev/stdin DIR/.NAME.tmp && mv DIR/.NAME.tmp FILE`. */
+  /** Replaces the file atomically, mode 0600, its directory made 0700. Equivalent to: `install -m 600 -D /dev/stdin DIR/.NAME.PID.tmp && mv DIR/.NAME.PID.tmp FILE`. */
   write(file: string, text: string): Promise<void>;
-  /** Removes the file; one already gone is fine. Equivalent to: `rm -f FILE`. */
+  /** Removes the file, and what a writer of it killed between write and rename left (its
+   * `.NAME.PID.*.tmp`, the PID gone); one already gone is fine. Equivalent to: `rm -f FILE`. */
   remove(file: string): Promise<void>;
   /** The names in a directory (none when it is not there). Equivalent to: `ls -A DIR`. */
   list(dir: string): Promise<string[]>;
 }
 
 const isMissing = (e: unknown) => (e as NodeJS.ErrnoException)?.code === 'ENOENT';
+
+/** Removes the temporary files of `file` whose writer is gone (SIGKILLed between writing
+ * `.NAME.PID.RANDOM.tmp` and renaming it: nothing else would take them away). A live writer keeps its. */
+async function sweepStale(file: string): Promise<void> {
+  const dir = dirname(file);
+  const prefix = `.${basename(file)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const pid = n.startsWith(prefix) && n.endsWith('.tmp') ? Number(n.slice(prefix.length).split('.')[0]) : NaN;
+    if (Number.isInteger(pid) && pid > 0 && !(await processRunning(pid))) await rm(join(dir, n), { force: true });
+  }
+}
 
 /** The machine's files. */
 export const diskFiles: FlannelFiles = {
@@ -119,7 +138,8 @@ export const diskFiles: FlannelFiles = {
   async write(file, text) {
     const dir = dirname(file);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const tmp = join(dir, `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+    await sweepStale(file);
+    const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     const fh = await open(tmp, 'wx', 0o600);
     try {
       await fh.writeFile(text);
@@ -132,7 +152,10 @@ export const diskFiles: FlannelFiles = {
       throw e;
     });
   },
-  remove: (file) => rm(file, { force: true }),
+  async remove(file) {
+    await rm(file, { force: true });
+    await sweepStale(file);
+  },
   async list(dir) {
     try {
       return await readdir(dir);

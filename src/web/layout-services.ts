@@ -1,8 +1,11 @@
-// The Services beside ELK's drawing: one box per Service in a column right of the nodes (the pods are
-// the drawing's right-most layer), each as near as it can be to the height of its endpoints, and an
-// orthogonal wire from it to each endpoint's pod (ending on the pod's right border, level with the
-// endpoint's interface). Placed here rather than by ELK: a Service's edges cross nodes and pods
-// (hierarchy), which ELK would make the whole layout pay for. Pure.
+// The Services beside ELK's drawing: one box per Service with endpoints in a column right of the
+// nodes (the pods are the drawing's right-most layer), each as near as it can be to the height of its
+// endpoints, and an orthogonal wire from it to each endpoint's pod (ending on the pod's right border,
+// level with the endpoint's interface). A Service without endpoints (`kubernetes`, `kube-dns` before
+// its pod runs, a selector that matches nothing) has no wire to run, so it waits in a row under the
+// nodes instead: a column for it alone would make every drawing wider and its pods smaller once
+// fitted. Placed here rather than by ELK: a Service's edges cross nodes and pods (hierarchy), which
+// ELK would make the whole layout pay for. Pure.
 import type { Box, Drawing, TopologyDoc, Wire } from './api.js';
 import { serviceLabel } from '../views/graph-services.js';
 
@@ -18,16 +21,16 @@ export function placeServices(d: Drawing, doc: Pick<TopologyDoc, 'services'>): D
   const services = doc.services ?? [];
   if (!services.length) return d;
   const byId = new Map(d.boxes.map((b) => [b.id, b]));
-  const left = d.width + GAP + services.length * GUTTER;
+  const wired = services.filter((s) => s.edges.some((e) => byId.has(e.iface)));
+  const alone = services.filter((s) => !wired.includes(s));
+  const left = d.width + GAP + wired.length * GUTTER;
   const boxes: Box[] = [];
   const wires: Wire[] = [];
   let floor = 16;
-  services.forEach((s, i) => {
-    const lines = serviceLabel(s);
-    const w = Math.ceil(Math.max(...lines.map((l) => l.length)) * CHAR + 2 * PAD.x);
-    const h = lines.length * LINE + 2 * PAD.y;
+  wired.forEach((s, i) => {
+    const { lines, w, h } = sized(s);
     const ends = s.edges.map((e) => byId.get(e.iface)).filter((b): b is Box => b !== undefined);
-    const want = ends.length ? ends.reduce((sum, b) => sum + b.y + b.h / 2, 0) / ends.length - h / 2 : floor;
+    const want = ends.reduce((sum, b) => sum + b.y + b.h / 2, 0) / ends.length - h / 2;
     const y = Math.max(floor, want);
     floor = y + h + 12;
     boxes.push({ id: s.id, kind: 'service', lines, x: left, y, w, h });
@@ -43,6 +46,29 @@ export function placeServices(d: Drawing, doc: Pick<TopologyDoc, 'services'>): D
       });
     }
   });
-  const width = left + Math.max(...boxes.map((b) => b.w)) + 16;
-  return { width, height: Math.max(d.height, floor + 4), boxes: [...d.boxes, ...boxes], wires: [...d.wires, ...wires] };
+  const width = boxes.length ? left + Math.max(...boxes.map((b) => b.w)) + 16 : d.width;
+  const height = row(alone, boxes, Math.max(d.height, floor) + 12, width);
+  return { width: Math.max(width, ...boxes.map((b) => b.x + b.w + 16)), height, boxes: [...d.boxes, ...boxes], wires: [...d.wires, ...wires] };
+}
+
+/** A Service's label lines and the box they need. */
+function sized(s: NonNullable<TopologyDoc['services']>[number]): { lines: string[]; w: number; h: number } {
+  const lines = serviceLabel(s);
+  return { lines, w: Math.ceil(Math.max(...lines.map((l) => l.length)) * CHAR + 2 * PAD.x), h: lines.length * LINE + 2 * PAD.y };
+}
+
+/** Lays `services` out left to right from (16, top), wrapping within `width`; returns the drawing's new height. */
+function row(services: NonNullable<TopologyDoc['services']>, boxes: Box[], top: number, width: number): number {
+  if (!services.length) return top - 12;
+  let x = 16;
+  let y = top;
+  let tallest = 0;
+  for (const s of services) {
+    const { lines, w, h } = sized(s);
+    if (x > 16 && x + w > width - 16) { x = 16; y += tallest + 12; tallest = 0; }
+    boxes.push({ id: s.id, kind: 'service', lines, x, y, w, h });
+    x += w + 12;
+    tallest = Math.max(tallest, h);
+  }
+  return y + tallest + 16;
 }

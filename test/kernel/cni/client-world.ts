@@ -139,7 +139,8 @@ export class ClientWorld {
     if (this.serve) await this.serve.stop();
     const groups = this.leftoverProcesses();
     if (groups.length) {
-      problems.push(`client processes left: ${groups.join(', ')}`);
+      const what = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 120); } catch { return '?'; } };
+      problems.push(`client processes left: ${groups.map((pid) => `${pid} (${what(pid)})`).join(', ')}`);
       for (const pid of this.started) {
         try {
           process.kill(-pid, 'SIGKILL');

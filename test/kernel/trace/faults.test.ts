@@ -120,7 +120,7 @@ describe('trace names the drop point of every fault it can cross', () => {
     try {
       const d = await trace(['pod1', 'web1', '--tcp', '8080']);
       assert.equal(d.answered, false);
-      assert.match(d.cause ?? '', /^dropped by filter KUBE-POD-FW-[A-Z0-9]{16} rule \d+ \(.*REJECT.*\) in server → kernel: NETFILTER_DROP \(\S+\) — NetworkPolicy: policy default\/deny-all selects web1 for ingress and no rule allows 10\.42\.0\.2 \(pod1\) to 10\.42\.0\.\d+:TCP\/8080$/);
+      assert.match(d.cause ?? '', /^dropped by filter KUBE-POD-FW-[A-Z0-9]{16} rule \d+ \(.*REJECT.*\) in server → kernel: NETFILTER_DROP \(\S+\) — NetworkPolicy: policy default\/deny-all selects web1 for ingress and no rule allows 10\.42\.0\.\d+ \(pod1\) to 10\.42\.0\.\d+:TCP\/8080$/);
       // the chain the trace names is kube-router's, in the kernel (read with iptables-save)
       const chain = /KUBE-POD-FW-[A-Z0-9]{16}/.exec(d.cause ?? '')![0];
       assert.match(run(['ip', 'netns', 'exec', server(), 'iptables-save', '-t', 'filter']), new RegExp(`^:${chain} `, 'm'));
