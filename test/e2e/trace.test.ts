@@ -73,7 +73,7 @@ describe('trace on a lab', () => {
     for (const p of tcp) assert.deepEqual(p.hops.map((h) => h.point), p.direction === 'request' ? forward : backward, JSON.stringify(p.hops));
     const r = await cli(['trace', 'pod1', 'pod2', '--name', X, '--tcp', '8080']);
     ok(r);
-    const packets = textPackets(r.stdout).filter((p) => p.label.startsWith('TCP'));
+    const packets = textPackets(r.stdout, forward.length).filter((p) => p.label.startsWith('TCP'));
     assert.ok(packets.length >= 3, r.stdout);
     for (const p of packets) {
       const there = p.hops[0].endsWith('→');
