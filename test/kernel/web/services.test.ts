@@ -139,7 +139,7 @@ test('in Chromium: the Service is drawn with its two wires, and clicking it list
   assert.deepEqual(problems, []);
 });
 
-test('doctor: a lab broken with `lab break ip-forward-off --node agent1` has that finding on agent1, outlined when clicked', { ...T, skip: noBrowser }, async () => {
+test('doctor: a lab broken with `lab break ip-forward-off --node agent1` has that finding on agent1, outlined when clicked; a journey across it shows where and why it died', { ...T, skip: noBrowser }, async () => {
   assert.ok(page, 'the page of the test before');
   await labBreak(k.deps, k.lab, { fault: 'ip-forward-off', node: 'agent1' });
   try {
@@ -157,6 +157,23 @@ test('doctor: a lab broken with `lab break ip-forward-off --node agent1` has tha
     assert.equal(await page.locator('g.box.dropped').count(), f.elements.length);
     assert.match(await page.textContent('[data-finding="ip-forward-off"]') ?? '', /sysctl/);
     await page.screenshot({ path: `${SHOTS}/doctor-finding.png` });
+    // The same fault seen by a journey: other (server) → web2 (agent1) dies on agent1, where the kernel
+    // refuses to forward; the journey says why, and the topology marks the element it died at.
+    await page.click('nav button:has-text("Journey")');
+    await page.selectOption('select[name=src]', 'other');
+    await page.selectOption('select[name=dst]', '(ip)');
+    await page.fill('input[name=ip]', kernelIp('web2'));
+    await page.selectOption('select[name=protocol]', 'tcp');
+    await page.fill('input[name=port]', '8080');
+    await page.click('[data-testid=trace]');
+    await page.waitForSelector('[data-testid=drop]', { timeout: 60_000 });
+    const drop = await page.textContent('[data-testid=drop]') ?? '';
+    assert.match(drop, /^dropped at agent1\/\S+: IP_INADDRERRORS \(ip_error\)/, drop);
+    const mark = page.locator('[data-testid=drop-mark]');
+    await mark.waitFor({ timeout: 10_000 });
+    assert.match(await mark.textContent() ?? '', /✕ dropped: IP_INADDRERRORS/);
+    assert.ok(await page.locator('g.box.dropped').count() >= 1, 'the element it died at is marked');
+    await page.screenshot({ path: `${SHOTS}/journey-dropped.png` });
   } finally {
     await labHeal(k.deps, k.lab);
   }
