@@ -46,7 +46,9 @@ describe('the README\'s samples are what the CLI prints', () => {
     } else {
       r = await runCli(['bash', '-o', 'pipefail', '-c', command.replaceAll('podnet-demo-', `podnet-${lab}-`)], { stateDir, cwd: work });
     }
-    ok(r, `README: $ ${s.command}`);
+    // A command the README marks `# exit N` (a fault shown failing) must exit N; every other one 0.
+    const expected = Number(/#.*\bexit (\d+)\b/.exec(s.command)?.[1] ?? 0);
+    assert.equal(r.code, expected, `README: $ ${s.command}\n${show(r)}`);
     const missing = firstUnmatched(s.output, `${r.stdout}${r.stderr}`.split('\n'));
     assert.equal(missing, undefined, `README: $ ${s.command}\nthis README line has no line of its shape in what the command prints now:\n${missing}\n--- printed:\n${r.stdout}${r.stderr}`);
   }
@@ -60,6 +62,15 @@ describe('the README\'s samples are what the CLI prints', () => {
     const tour = samples(blockUnder(README, 'A short tour', 1));
     assert.ok(tour.length >= 10, `the tour has its commands (${tour.length})`);
     for (const s of tour) await replay(s, lab);
+  });
+
+  test('Services, DNS, policies and what broke: a Service by name, its trace, a fault, doctor, heal', { timeout: 180_000 }, async () => {
+    const lab = labName();
+    labs.push(lab);
+    const block = samples(blockUnder(README, 'Services, DNS, policies — and what broke'));
+    assert.match(block[0]?.command ?? '', /podnet lab up --nodes 2/);
+    assert.ok(block.some((s) => /lab break/.test(s.command)) && block.some((s) => /doctor/.test(s.command)), 'the block breaks the lab and asks doctor');
+    for (const s of block) await replay(s, lab);
   });
 
   test('many nodes: the cluster commands and their samples', { timeout: 120_000 }, async () => {

@@ -35,7 +35,7 @@ export async function labBreakVerb(g: GlobalOptions, fault: string | undefined, 
   const { deps } = labDeps(g);
   const rec = await interruptible(`lab break ${fault}`, `podnet lab heal${labFlag(o.name)}`, (signal) => labBreak({ ...deps, signal }, o.name, req));
   if (!rec) return;
-  const where = [rec.node === 'cluster' ? 'the lab\'s lease store' : `node ${rec.node}`, rec.pod && `pod ${rec.pod}`, rec.on && `on ${rec.on}`, rec.peer && `peer ${rec.peer}`].filter(Boolean).join(', ');
+  const where = [rec.node === 'cluster' ? 'the cluster' : `node ${rec.node}`, rec.pod && `pod ${rec.pod}`, rec.on && `on ${rec.on}`, rec.peer && `peer ${rec.peer}`].filter(Boolean).join(', ');
   say(`fault ${rec.fault} injected (${where}): \`podnet doctor${labFlag(o.name)}\` shows it, \`podnet lab heal${labFlag(o.name)}\` undoes it`);
 }
 

@@ -30,7 +30,7 @@ export interface FaultDef {
   name: string;
   /** What it does, one line (`podnet lab break --list`). */
   summary: string;
-  /** A fault of one node (`--node`), or of the cluster (its lease store). */
+  /** A fault of one node (`--node`), or of the cluster (its lease store, Services, DNS pod, policies). */
   scope: 'node' | 'cluster';
   options?: readonly FaultOption[];
   /** Why it cannot be injected on this machine, when it cannot. */

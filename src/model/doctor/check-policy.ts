@@ -1,7 +1,8 @@
 // NetworkPolicies that cut pods off the cluster DNS: a policy isolating pods for egress whose rules
 // allow no UDP 53 to the DNS pods (the classic "allow only my namespace" policy), or one isolating
-// the DNS pods for ingress without admitting the pods. Every name lookup of those pods times out,
-// while their traffic by address still works — the failure users meet first. One finding per policy
+// the DNS pods for ingress without admitting the pods. Every name lookup of those pods fails (kube-router
+// rejects it: "connection refused" at once, where a dropping enforcer would time out), while their
+// traffic by address still works — the failure users meet first. One finding per policy
 // (the root cause), naming the pods it cuts off. Verdicts from the NetworkPolicy API's meaning
 // (src/model/netpol/semantics.ts), as kube-router enforces it. Pure.
 import { evaluatePolicyFlow } from '../netpol/semantics.js';
@@ -39,7 +40,7 @@ export function checkPolicyDns(f: PolicyFacts): Finding[] {
     return {
       id: 'policy-blocks-dns', severity: 'error', reach: 'service', node: 'cluster', subject: policies,
       what: `NetworkPolicy ${listed(names)} allows no DNS (UDP 53 to ${dnsKey}) for ${plural(pods.length, 'pod')} (${listed(pods, 4)})`,
-      breaks: 'Every name lookup of those pods times out (Services by name, anything outside); traffic by address still works.',
+      breaks: 'Every name lookup of those pods fails (kube-router rejects it: "connection refused"; Services by name, anything outside); traffic by address still works.',
       evidence: [{ command: `podnet get netpol ${first[1]} -n ${first[0]} -o yaml`, value: `${dnsKey} UDP 53: denied` }],
       fix: [`# add an egress rule to ${first[0]}/${first[1]}: to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}], ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]`],
     };
