@@ -1,10 +1,12 @@
 // What a running `podnet trace` has added to the machine, written down before it is added: its nft
-// tracing tables, its `-j TRACE` rules and the processes it started (captures, rule tracers, probes),
+// tracing tables, its `-j TRACE` rules, the processes it started (captures, rule tracers, probes) and
+// its temporary directory,
 // one file per trace process under the state root (`traces/<pid>.json`). A trace removes its file
 // when it has removed everything; a trace that was killed (SIGKILL, a crash) leaves it, and
 // `podnet clean` (traceJournalLeftovers) removes what a dead trace's file lists.
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import type { Runner } from './runner.js';
 import { netnsAt } from './netns.js';
 import { nftDeleteTable } from './nft.js';
@@ -15,7 +17,9 @@ import { processOwner, processRunning, processStopAll } from './process.js';
 export type JournalItem =
   | { kind: 'nft-table'; netns: string; table: string }
   | { kind: 'xtables'; netns: string; comment: string }
-  | { kind: 'process'; pid: number; owner: string };
+  | { kind: 'process'; pid: number; owner: string }
+  /** The trace's own temporary directory (captures, monitor output): only `<tmpdir>/podnet-trace-*` is ever removed. */
+  | { kind: 'dir'; path: string };
 
 /** The journal of one trace process. */
 export class TraceJournal {
@@ -75,6 +79,11 @@ export async function traceJournalLeftovers(runner: Runner, stateRoot: string): 
 
 async function undoItem(runner: Runner, it: JournalItem): Promise<string[]> {
   try {
+    if (it.kind === 'dir') {
+      if (dirname(it.path) !== tmpdir() || !basename(it.path).startsWith('podnet-trace-')) return [];
+      await rm(it.path, { recursive: true, force: true });
+      return [`directory ${it.path}`];
+    }
     if (it.kind === 'process') {
       if ((await processOwner(it.pid)) !== it.owner) return [];
       await processStopAll(runner, [it.pid], it.owner, 500);

@@ -4,6 +4,7 @@
 // + `nft monitor trace` otherwise), and afterwards the connection tracking entries of the flow. What
 // it adds is written in the trace's journal first (src/host/trace-journal.ts), removed afterwards —
 // also when the trace fails — and what cannot be collected is one note, never an error.
+import { join } from 'node:path';
 import type { Host } from '../host/host.js';
 import { netnsAt } from '../host/netns.js';
 import { conntrackList } from '../host/conntrack.js';
@@ -34,6 +35,9 @@ export interface EvidenceOptions {
   flows: TraceFlow[];
   /** The part of podnet's names this trace uses (`podnet-trace-<tag>`). */
   tag: string;
+  /** The trace's temporary directory: the rule tracers write there (one file per node), so a killed
+   * trace leaves one directory its journal names. */
+  dir?: string;
   journal?: TraceJournal;
 }
 
@@ -144,7 +148,8 @@ async function startTracer(h: Host, n: EvidenceNode, o: EvidenceOptions): Promis
     undo = () => nftDeleteTable(h.runner, ns, 'ip', table);
   }
   try {
-    const monitor = o.mode === 'iptables' ? await XtablesTraceMonitor.start(h.runner, ns, { owner: TRACE_OWNER }) : await NftTraceMonitor.start(h.runner, ns, { owner: TRACE_OWNER });
+    const mo = { owner: TRACE_OWNER, ...(o.dir ? { file: join(o.dir, `rules-${n.name}.txt`) } : {}) };
+    const monitor = o.mode === 'iptables' ? await XtablesTraceMonitor.start(h.runner, ns, mo) : await NftTraceMonitor.start(h.runner, ns, mo);
     await o.journal?.add({ kind: 'process', pid: monitor.pid, owner: TRACE_OWNER });
     return { node: n, undo, monitor };
   } catch (e) {

@@ -81,7 +81,7 @@ async function startAll(h: Host, plan: TracePlan, req: TraceRequest, dir: string
   const all = { ...first, points: plan.points };
   if (req.cold) await forget(h, all);
   const evidence = req.noEvidence ? undefined : EvidenceSession.start(h, {
-    nodes: plan.nodes, mode: plan.mode, flows: traceFlows(plan.traceHosts, plan.protocol), tag: `p${process.pid}-${randomBytes(2).toString('hex')}`, ...(journal ? { journal } : {}),
+    nodes: plan.nodes, mode: plan.mode, flows: traceFlows(plan.traceHosts, plan.protocol), tag: `p${process.pid}-${randomBytes(2).toString('hex')}`, dir, ...(journal ? { journal } : {}),
   });
   const [fdbBefore, decision, ev, caps] = await Promise.all([
     learnedFdb(h, all), sourceDecision(h, { ...first, dst: { owner: first.dst.owner, ip: plan.probeIp } }), evidence,
@@ -105,6 +105,7 @@ export async function runTrace(h: Host, req: TraceRequest): Promise<TraceOutcome
   tick('plan');
   const journal = await TraceJournal.open(req.stateRoot).catch(() => undefined);
   const dir = await mkdtemp(join(tmpdir(), 'podnet-trace-'));
+  await journal?.add({ kind: 'dir', path: dir });
   const startedAt = new Date().toISOString();
   const warnings: string[] = [];
   let stopped = false;

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ipJson } from '../kernel/helpers.js';
 import { BIN, ROOT, labName, newStateDir, oneErrorLine, podnet, show, tearDown } from './cli.js';
@@ -48,11 +48,12 @@ describe('podnet tour', () => {
     assert.match(r.stderr, new RegExp(`^error: tour --check: chapter 1 step 2 \\(${dir.replace(/[/.]/g, '\\$&')}/01-lie\\.yaml: "The wrong gateway"\\): question "gateway\\?": the kernel answers 10\\.42\\.0\\.1, which does not match /\\^10\\\\\\.42\\\\\\.0\\\\\\.99\\$/$`, 'm'));
   });
 
-  test('a chapter file with a mistake is refused with one line naming the file and field; nothing is made', async () => {
+  test('a chapter file with a mistake is refused with one line naming the file and field; nothing is made', async (t) => {
     const dir = join(stateDir, 'bad');
     await mkdir(dir, { recursive: true });
     const file = join(dir, '01-bad.yaml');
     const other = newStateDir('tour-bad');
+    t.after(async () => { await rm(await other, { recursive: true, force: true }); });
     const cases: [string, RegExp][] = [
       ['steps:\n  - kind: shell\n    title: s\n    explain: x\n', /: steps\[0\]\.kind: unknown step kind "shell" \(use run or read\)$/],
       ['steps:\n  - kind: read\n    title: s\n    explain: x\n    question:\n      ask: q\n      hint: h\n      check: { kind: fdb-port, pod: pod3 }\n', /: steps\[0\]\.question\.check\.pod: "pod3" is not in this chapter's lab \(pod1, pod2\), so the check cannot be evaluated$/],

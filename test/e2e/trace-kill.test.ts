@@ -72,11 +72,17 @@ describe('a trace killed mid-way leaves nothing behind', () => {
     const left = traceLeftovers(X, stateDir);
     assert.ok(left.some((l) => l.includes('podnet-trace')), `a TRACE rule is left: ${left.join('; ')}`);
     assert.ok(left.some((l) => l.startsWith('journal ')), 'the journal is left');
+    // the journal names the trace's temporary directory (captures, rule tracer output); clean removes it
+    const journal = JSON.parse(readFileSync(join(stateDir, 'traces', `${t.pid}.json`), 'utf8')) as { items: { kind: string; path?: string }[] };
+    const tmp = journal.items.find((i) => i.kind === 'dir')?.path;
+    assert.ok(tmp && existsSync(tmp), `the journal names the trace's directory: ${JSON.stringify(journal.items)}`);
     const removed = await traceJournalLeftovers(new ExecRunner(), stateDir);
     const instances = await dropWatchLeftovers(new ExecRunner());
     assert.ok(removed.some((r) => /TRACE rule/.test(r)), removed.join('; '));
     assert.deepEqual(deadInstances(t.pid), [], `instances removed: ${instances.join(', ')}`);
     assert.deepEqual(traceLeftovers(X, stateDir), []);
+    assert.ok(!existsSync(tmp), `${tmp} removed`);
+    assert.ok(removed.includes(`directory ${tmp}`), removed.join('; '));
     assert.deepEqual(t.pids.filter(alive).map(describePid), [], 'the journal\'s processes are stopped');
   });
 });
