@@ -229,3 +229,22 @@ export interface ApiError {
 export interface DoctorDoc extends Omit<DoctorReport, 'findings'> {
   findings: (Finding & { elements: string[] })[];
 }
+
+/** `GET /api/reach?pod=NAME&direction=egress|ingress`: where a lab's pod may open connections to
+ * (egress), or who may open them to it (ingress), under its NetworkPolicies — each far pod with the
+ * verdict per port, and the drawn elements to highlight. */
+export interface ReachDoc {
+  pod: string;
+  namespace: string;
+  direction: 'egress' | 'ingress';
+  /** The policies selecting the pod for that direction (none: it is not isolated in it). */
+  policies: string[];
+  /** The pod's own drawn element. */
+  element: string;
+  targets: { pod: string; namespace: string; node: string; element: string; allowed: boolean; ports: { label: string; allowed: boolean; sentence: string }[] }[];
+  /** Services by their endpoints: allowed when the pod may reach (be reached by) an endpoint on its port. */
+  services: { id: string; name: string; allowed: boolean }[];
+  /** Drawn element ids: allowed, denied. */
+  allowed: string[];
+  denied: string[];
+}

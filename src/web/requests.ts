@@ -30,6 +30,7 @@ const traceSchema = z.strictObject({
   if (b.protocol === 'icmp' && b.port !== undefined) ctx.addIssue({ code: 'custom', path: ['port'], message: 'port goes with tcp or udp, not icmp' });
 });
 
+const reachSchema = z.strictObject({ pod: name('pod'), direction: z.enum(['egress', 'ingress'], { message: 'direction must be egress or ingress' }).default('egress') });
 const podSchema = z.strictObject({ name: name('name'), node: name('node').optional() });
 const nodeSchema = z.strictObject({ name: name('name').max(15, { message: 'name of a node becomes an interface name: at most 15 characters' }) });
 
@@ -68,6 +69,8 @@ function parseBody<T>(schema: z.ZodType<T>, v: unknown, example: string): T {
 
 /** `POST /api/trace` body, checked. */
 export const parseTrace = (v: unknown): TraceBody => parseBody(traceSchema, v, '{"src": "pod1", "dst": "pod2", "protocol": "icmp"}');
+/** `GET /api/reach` query, checked. */
+export const parseReach = (v: Record<string, string>): { pod: string; direction: 'egress' | 'ingress' } => parseBody(reachSchema, v, '?pod=client&direction=egress');
 /** `POST /api/pods` body, checked. */
 export const parsePod = (v: unknown): PodBody => parseBody(podSchema, v, '{"name": "pod3"}');
 /** `POST /api/nodes` body, checked. */

@@ -13,7 +13,8 @@ import { doctorDoc } from './doctor.js';
 import { withPolicies } from './policies.js';
 import { buildJourney } from './journey.js';
 import type { LiveState } from './live.js';
-import { HttpError, parseNode, parsePod, parseTrace } from './requests.js';
+import { HttpError, parseNode, parsePod, parseReach, parseTrace } from './requests.js';
+import { reachDoc } from './reach.js';
 import { fail, type UiContext } from './context.js';
 import { requireUp } from '../lab/lifecycle.js';
 import { LabDir } from '../lab/state.js';
@@ -32,7 +33,7 @@ async function body(c: Context): Promise<unknown> {
   }
 }
 
-/** GET /api/topology, GET /api/events (SSE), GET /api/element/:id. */
+/** GET /api/topology, GET /api/events (SSE), GET /api/element/:id, GET /api/doctor, GET /api/reach. */
 export function topologyRoutes(app: Hono, ctx: UiContext): void {
   app.get('/api/topology', async (c) => c.json((await ctx.live.current(MAX_AGE_MS)).doc));
 
@@ -60,6 +61,10 @@ export function topologyRoutes(app: Hono, ctx: UiContext): void {
     return c.json(await withPolicies(elementDetails(ref, ctx.target), ref, ctx.deps, ctx.target));
   });
   app.get('/api/doctor', async (c) => c.json(await doctorDoc(ctx.deps, ctx.target, (await ctx.live.current(MAX_AGE_MS)).doc)));
+  app.get('/api/reach', async (c) => {
+    const q = parseReach(c.req.query());
+    return c.json(await reachDoc(ctx.deps, ctx.target, (await ctx.live.current(MAX_AGE_MS)).doc, q.pod, q.direction));
+  });
 }
 
 /** POST /api/trace, GET /api/trace/:id, GET /api/trace/:id/pcapng. */

@@ -7,10 +7,11 @@ import type { TopologyDoc } from '../../src/web/api';
 import { useTopology } from './client';
 import { Details } from './Details';
 import { Doctor } from './Doctor';
+import { Reach } from './Reach';
 import { Journey } from './Journey';
 import { LabControls } from './LabControls';
 import type { Motion } from './PacketDot';
-import { Topology } from './Topology';
+import { Topology, type Reach as ReachHighlight } from './Topology';
 
 type Tab = 'details' | 'journey' | 'lab' | 'doctor';
 
@@ -28,6 +29,10 @@ export function App() {
   const [tab, setTab] = useState<Tab>('details');
   const [motion, setMotion] = useState<Motion>();
   const [flagged, setFlagged] = useState<string[]>([]);
+  const [reach, setReach] = useState<ReachHighlight>();
+  /** The lab pod the selection is (or is an interface of): the Reach control is about it. */
+  const selectedPod = useMemo(() => (doc?.source.kind !== 'lab' ? undefined
+    : doc.nodes.flatMap((n) => n.graph.pods).find((p) => p.kind === 'pod' && (p.id === selected || p.ifaces.some((i) => i.id === selected)))?.name), [doc, selected]);
   const pods = useMemo(() => doc?.nodes.flatMap((n) => n.graph.pods.filter((p) => p.kind === 'pod').map((p) => p.name)) ?? [], [doc]);
   const canChange = doc !== undefined && !doc.readOnly && doc.source.kind === 'lab';
   /** Traces run so far: the selection's details are read again after each (a trace can change the FDB). */
@@ -50,7 +55,7 @@ export function App() {
       <main>
         <section className="stage">
           {doc?.source.kind === 'lab' && doc.source.status === 'absent' && <p className="hint">Lab {doc.source.lab} is not up: run <code>podnet lab up --name {doc.source.lab}</code>; it will appear here.</p>}
-          {drawing ? <Topology drawing={drawing} selected={selected} current={motion?.to} motion={motion} flagged={tab === 'doctor' ? flagged : undefined} onSelect={select} /> : <p className="hint">reading the kernel…</p>}
+          {drawing ? <Topology drawing={drawing} selected={selected} current={motion?.to} motion={motion} flagged={tab === 'doctor' ? flagged : undefined} reach={tab === 'details' && selectedPod ? reach : undefined} onSelect={select} /> : <p className="hint">reading the kernel…</p>}
         </section>
         <aside>
           <nav>
@@ -59,7 +64,7 @@ export function App() {
             {canChange && <button type="button" className={tab === 'lab' ? 'on' : ''} onClick={() => setTab('lab')}>Lab</button>}
             <button type="button" className={tab === 'doctor' ? 'on' : ''} onClick={() => setTab('doctor')}>Doctor</button>
           </nav>
-          <div className={detailsPanel} data-testid="details-panel"><Details id={selected} version={doc?.version ?? 0} reread={traces} /></div>
+          <div className={detailsPanel} data-testid="details-panel"><Details id={selected} version={doc?.version ?? 0} reread={traces} />{selectedPod && tab === 'details' && <Reach pod={selectedPod} version={doc?.version ?? 0} onHighlight={setReach} />}</div>
           <div className={tab === 'journey' ? 'panel' : 'panel hidden'}><Journey pods={pods} selected={selected} onShow={setMotion} onTraced={traced} /></div>
           <div className={tab === 'doctor' ? 'panel' : 'panel hidden'}><Doctor onHighlight={setFlagged} /></div>
           {canChange && <div className={tab === 'lab' ? 'panel' : 'panel hidden'}><LabControls nodes={doc.nodes.map((n) => n.name)} pods={pods} /></div>}

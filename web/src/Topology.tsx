@@ -14,8 +14,19 @@ interface Props {
   motion?: Motion;
   /** Elements a doctor finding concerns, outlined in red. */
   flagged?: string[];
+  /** A pod's reach under the NetworkPolicies: the pod, what it may reach (green), what it may not (grey, struck). */
+  reach?: Reach;
   onSelect: (id: string) => void;
 }
+
+/** What the Reach control highlights. */
+export interface Reach {
+  from: string;
+  allowed: string[];
+  denied: string[];
+}
+
+const reachMark = (r: Reach | undefined, id: string): string => (!r ? '' : id === r.from ? ' reach-from' : r.allowed.includes(id) ? ' reach-ok' : r.denied.includes(id) ? ' reach-no' : '');
 
 const LINE = 15;
 /** The steps of − and +. */
@@ -35,8 +46,8 @@ function fitZoom(canvas: HTMLElement, d: Drawing): number {
 }
 
 /** One box; memoised, so a journey step or a click redraws only the boxes whose marking changed. */
-const BoxView = memo(function BoxView({ b, selected, current, dropped = false, onSelect }: { b: Box; selected: boolean; current: boolean; dropped?: boolean; onSelect: (id: string) => void }) {
-  const cls = `box ${b.kind}${selected ? ' selected' : ''}${current ? ' current' : ''}${dropped ? ' dropped' : ''}`;
+const BoxView = memo(function BoxView({ b, selected, current, dropped = false, mark = '', onSelect }: { b: Box; selected: boolean; current: boolean; dropped?: boolean; mark?: string; onSelect: (id: string) => void }) {
+  const cls = `box ${b.kind}${selected ? ' selected' : ''}${current ? ' current' : ''}${dropped ? ' dropped' : ''}${mark}`;
   const group = b.kind === 'group';
   const pod = b.kind === 'pod';
   // A pod's name sits right of its eth0 port; a group's label at its top right (its uplink port sits on its left border).
@@ -65,7 +76,7 @@ function DropMark({ drawing, drop }: { drawing: Drawing; drop: { element: string
 }
 
 /** The topology canvas. */
-export function Topology({ drawing, selected, current, motion, flagged, onSelect }: Props) {
+export function Topology({ drawing, selected, current, motion, flagged, reach, onSelect }: Props) {
   const canvas = useRef<HTMLDivElement>(null);
   // Fitted: the zoom follows the canvas and the drawing. Otherwise the user's own zoom.
   const [fitted, setFitted] = useState(true);
@@ -136,10 +147,10 @@ export function Topology({ drawing, selected, current, motion, flagged, onSelect
       </div>
       <div className="canvas" ref={canvas} onClick={() => onSelect('')} onScroll={scrolled} data-fitted={fitted}>
         <svg width={drawing.width * zoom} height={drawing.height * zoom} viewBox={`0 0 ${drawing.width} ${drawing.height}`} data-testid="topology"
-          data-boxes={drawing.boxes.length}>
+          data-boxes={drawing.boxes.length} className={reach ? 'reaching' : undefined}>
           {groups.map((b) => <BoxView key={b.id} b={b} selected={b.id === selected} current={false} dropped={flagged?.includes(b.id)} onSelect={onSelect} />)}
           <g className="wires">{wires}</g>
-          {others.map((b) => <BoxView key={b.id} b={b} selected={b.id === selected} current={b.id === current} dropped={b.id === motion?.drop?.element || flagged?.includes(b.id)} onSelect={onSelect} />)}
+          {others.map((b) => <BoxView key={b.id} b={b} selected={b.id === selected} current={b.id === current} dropped={b.id === motion?.drop?.element || flagged?.includes(b.id)} mark={reachMark(reach, b.id)} onSelect={onSelect} />)}
           {motion && <PacketDot drawing={drawing} motion={motion} />}
           {motion?.drop && <DropMark drawing={drawing} drop={motion.drop} />}
         </svg>

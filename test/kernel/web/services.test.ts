@@ -4,6 +4,7 @@
 // NodePort against the lab's state — in the API's topology, its drawing, the element's details, and
 // the DOT and Mermaid of `podnet graph`.
 import { after, before, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { labBreak, labHeal } from '../../../src/lab/faults.js';
 import { WEB_DIST } from '../../../src/web/static.js';
 import assert from 'node:assert/strict';
 import { startUi, type UiServer } from '../../../src/web/server.js';
-import type { DoctorDoc, ElementDetails, TopologyDoc } from '../../../src/web/api.js';
+import type { DoctorDoc, ElementDetails, ReachDoc, TopologyDoc } from '../../../src/web/api.js';
 import { podRun } from '../../../src/lab/pods.js';
 import { applyManifests } from '../../../src/lab/services.js';
 import { parseManifest } from '../../../src/model/manifest.js';
@@ -199,4 +200,40 @@ test('a pod\'s details list the NetworkPolicy that selects it, isolated for ingr
   const saved = runStatus(['ip', 'netns', 'exec', k.state().plan.nodes.find((n) => n.name === 'server')!.netns, 'iptables-save', '-t', 'filter']).stdout;
   assert.ok(chain.startsWith('KUBE-POD-FW-') && saved.includes(`:${chain} `), `${chain} is in the kernel`);
   assert.deepEqual((await policies('other'))?.rows.map((r) => r.slice(0, 3)), [['<none>', 'open', 'open']]);
+});
+
+test('reach: what `other` (app=db) may reach under web-from-db, as the API says and as real connections do; drawn in Chromium', { ...T, skip: noBrowser }, async () => {
+  const reach = async (pod: string, direction: string) => (await request(ui.port, `/api/reach?pod=${pod}&direction=${direction}`, { cookie })).json as ReachDoc;
+  const fromOther = await reach('other', 'egress');
+  const fromWeb2 = await reach('web2', 'egress');
+  const intoWeb1 = await reach('web1', 'ingress');
+  const verdict = (d: ReachDoc, pod: string) => d.targets.find((t) => t.pod === pod)!;
+  assert.equal(verdict(fromOther, 'web1').allowed, true, JSON.stringify(verdict(fromOther, 'web1')));
+  assert.equal(verdict(fromOther, 'web2').allowed, true);
+  assert.equal(verdict(fromWeb2, 'web1').allowed, false);
+  assert.match(verdict(fromWeb2, 'web1').ports.find((p) => !p.allowed)!.sentence, /policy default\/web-from-db selects web1 for ingress and no rule allows/);
+  assert.deepEqual(intoWeb1.policies, ['default/web-from-db']);
+  assert.deepEqual(intoWeb1.targets.filter((t) => t.allowed).map((t) => t.pod), ['other'], 'only app=db may open connections to web1');
+  assert.ok(fromOther.allowed.includes('svc_default_web'), 'the Service: its endpoints are allowed');
+  // The kernel agrees, connection by connection (busybox wget to the pods' httpd, bounded by timeout(1):
+  // this busybox's wget -T segfaults).
+  const wget = (from: string, to: string) => spawnSync('nsenter', [`--net=/run/netns/${k.state().pods.find((p) => p.name === from)!.netns}`, 'timeout', '3', 'busybox', 'wget', '-O-', `http://${kernelIp(to)}:8080/`], { encoding: 'utf8', timeout: 10_000 });
+  for (const [from, to, d] of [['other', 'web1', fromOther], ['other', 'web2', fromOther], ['web2', 'web1', fromWeb2]] as const) {
+    const r = wget(from, to);
+    assert.equal(r.status === 0, verdict(d, to).allowed, `${from} → ${to}: the API says ${verdict(d, to).allowed}, wget exited ${r.status} ${r.signal}: ${r.stdout}${r.stderr}${r.error?.message ?? ''}`);
+  }
+  assert.ok(page, 'the page of the tests before');
+  await page.click('nav button:has-text("Details")');
+  const otherId = fromOther.element;
+  await page.click(`[data-id="${otherId}"] rect`, { force: true });
+  await page.waitForSelector('[data-testid=reach]');
+  await page.click('[data-testid=reach-egress]');
+  await page.waitForSelector('svg.reaching g.box.reach-ok');
+  const ok = await page.$$eval('g.box.reach-ok', (gs) => gs.map((g) => g.getAttribute('data-id')));
+  assert.deepEqual(ok.sort(), [...fromOther.allowed].sort());
+  assert.equal(await page.locator(`g.box.reach-from[data-id="${otherId}"]`).count(), 1);
+  assert.match(await page.textContent('[data-testid=reach] li[data-pod=web1]') ?? '', /✓ web1 \(server\)/);
+  await page.screenshot({ path: `${SHOTS}/reach.png` });
+  await page.click('[data-testid=reach-egress]');
+  assert.equal(await page.locator('svg.reaching').count(), 0, 'clicked again: the highlight goes');
 });

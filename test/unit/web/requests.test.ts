@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HostError } from '../../../src/host/errors.js';
 import { UserError } from '../../../src/model/errors.js';
-import { HttpError, parseNode, parsePod, parseTrace, toHttp } from '../../../src/web/requests.js';
+import { HttpError, parseNode, parsePod, parseReach, parseTrace, toHttp } from '../../../src/web/requests.js';
 
 const problem = (f: () => unknown) => {
   try {
@@ -59,4 +59,14 @@ test('errors: lab problems are 4xx, unexpected ones a 500 without detail; the de
   const bug = toHttp(new TypeError('x is undefined'), (e) => log.push(e));
   assert.deepEqual(bug, { status: 500, error: 'internal error (the server\'s log says more)' });
   assert.equal(log.length, 2, 'the machine\'s failure and the bug are logged, the 403 is not');
+});
+
+test('GET /api/reach: a pod and a direction (egress by default); anything else is a 400 naming the field', () => {
+  assert.deepEqual(parseReach({ pod: 'client' }), { pod: 'client', direction: 'egress' });
+  assert.deepEqual(parseReach({ pod: 'web1', direction: 'ingress' }), { pod: 'web1', direction: 'ingress' });
+  const bad = (q: Record<string, string>) => { try { parseReach(q); return ''; } catch (e) { assert.ok(e instanceof HttpError && e.status === 400); return e.message; } };
+  assert.equal(bad({ pod: 'client', direction: 'sideways' }), 'direction must be egress or ingress');
+  assert.equal(bad({ direction: 'egress' }), 'pod is required');
+  assert.equal(bad({ pod: 'Client;rm' }), 'pod must be lowercase letters, digits and "-" (like "pod3")');
+  assert.equal(bad({ pod: 'client', extra: '1' }), 'unknown field "extra"');
 });
