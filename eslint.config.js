@@ -21,9 +21,10 @@ export const layers = {
   lab: ['model', 'host', 'cni', 'overlay'],
   inspect: ['model', 'views', 'host', 'cni', 'overlay', 'lab'],
   trace: ['model', 'views', 'host', 'cni', 'overlay', 'lab', 'inspect'],
+  tour: ['model', 'views', 'host', 'cni', 'overlay', 'lab', 'inspect', 'trace'],
   render: ['model', 'views'],
-  web: ['model', 'views', 'host', 'cni', 'overlay', 'lab', 'inspect', 'trace', 'render'],
-  cli: ['model', 'views', 'host', 'cni', 'overlay', 'lab', 'inspect', 'trace', 'render', 'web'],
+  web: ['model', 'views', 'host', 'cni', 'overlay', 'lab', 'inspect', 'trace', 'tour', 'render'],
+  cli: ['model', 'views', 'host', 'cni', 'overlay', 'lab', 'inspect', 'trace', 'tour', 'render', 'web'],
 };
 const pure = new Set(['model', 'views', 'render']);
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -15,10 +15,10 @@ import { Host } from '../src/host/host.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
 import { labDown } from '../src/lab/lifecycle.js';
 import type { LabDeps } from '../src/lab/deps.js';
-import { loadChapters } from '../src/cli/tour/chapters.js';
-import { ensureLab } from '../src/cli/tour/lab.js';
-import { runCommand } from '../src/cli/tour/command.js';
-import { runStep, scanLab, stepProblems } from '../src/cli/tour/step.js';
+import { loadChapters } from '../src/tour/chapters.js';
+import { ensureLab } from '../src/tour/lab.js';
+import { runCommand } from '../src/tour/command.js';
+import { runStep, scanLab, stepProblems } from '../src/tour/step.js';
 import type { Chapter } from '../src/model/tour/chapter.js';
 import { QUICK, ROOT, exec, hex, labLeftovers, machineFacts, median, random, round, runBenchmark } from './common.js';
 

@@ -6,10 +6,10 @@ import { UserError } from '../../model/errors.js';
 import { chapterOf, nextChapter, restart, statusOf, withChapter } from '../../model/tour/progress.js';
 import type { Chapter } from '../../model/tour/chapter.js';
 import { out, requireRoot, say, terminalWidth, type GlobalOptions } from '../flags.js';
-import { loadChapters, pickChapter } from './chapters.js';
-import { ensureLab } from './lab.js';
-import { progressPath, readProgress, writeProgress } from './progress-file.js';
-import { runStep, scanLab, stepProblems } from './step.js';
+import { loadChapters, pickChapter } from '../../tour/chapters.js';
+import { ensureLab } from '../../tour/lab.js';
+import { progressPath, readProgress, writeProgress } from '../../tour/progress-file.js';
+import { runStep, scanLab, stepProblems } from '../../tour/step.js';
 import { Lines, takeChapter } from './terminal.js';
 
 /** The flags of `tour`. */

@@ -2,7 +2,7 @@
 // `$`, its output with the parts that matter in reverse video (and named again below it, so a
 // terminal without colour, a pipe or a screen reader gets them too), the question, the evidence.
 import type { Chapter } from '../../model/tour/chapter.js';
-import type { Span, StepRun } from './step.js';
+import type { Span, StepRun } from '../../tour/step.js';
 
 /** ANSI styles, or nothing when colour is off (NO_COLOR, not a terminal). */
 export interface Style {

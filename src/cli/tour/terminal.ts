@@ -8,8 +8,8 @@ import type { Chapter } from '../../model/tour/chapter.js';
 import { answerMatches } from '../../model/tour/answer.js';
 import { chapterFinished, chapterOf, stepDone, withChapter, type ChapterProgress } from '../../model/tour/progress.js';
 import { evidence, stepHead, stepOutput, styleFor, wrap } from './render.js';
-import { readProgress, writeProgress } from './progress-file.js';
-import { runStep, scanLab, type StepRun } from './step.js';
+import { readProgress, writeProgress } from '../../tour/progress-file.js';
+import { runStep, scanLab, type StepRun } from '../../tour/step.js';
 import { fill, type Facts } from '../../model/tour/template.js';
 
 /** Lines from stdin, one at a time (undefined at the end of input). */

@@ -1,5 +1,5 @@
 // What a learner has done, per chapter: the step to resume at, the questions answered right first
-// time, whether the chapter is finished. Stored per user as JSON (src/cli/tour/progress-file.ts);
+// time, whether the chapter is finished. Stored per user as JSON (src/tour/progress-file.ts);
 // this module is the pure part: its schema and how it changes.
 import { z } from 'zod';
 

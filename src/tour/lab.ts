@@ -1,14 +1,20 @@
 // The lab a chapter needs, brought up for it and left up for the learner to explore: the learner's
 // lab `tour` (or --name) is reused when it already has the chapter's nodes, pods and Services, and
 // made again (down, then up, then the chapter's setup) when it does not.
-import { labDown, labUp } from '../../lab/lifecycle.js';
-import { LabDir, type LabState } from '../../lab/state.js';
-import type { LabDeps } from '../../lab/deps.js';
-import { labNames, type Chapter } from '../../model/tour/chapter.js';
-import { fill } from '../../model/tour/template.js';
-import { loadTopology } from '../topology-file.js';
+import { labDown, labUp } from '../lab/lifecycle.js';
+import { LabDir, type LabState } from '../lab/state.js';
+import type { LabDeps } from '../lab/deps.js';
+import { labNames, type Chapter } from '../model/tour/chapter.js';
+import { fill } from '../model/tour/template.js';
+import { defaultTopology, parseTopology, type Topology } from '../model/topology.js';
 import { runCommand } from './command.js';
 import { CheckFailed } from './checks.js';
+
+/** The chapter's lab: `pods` pods over `nodes` nodes named as K3s names them (server, agent1, …). */
+function topologyOf(nodes: number, pods: number): Topology {
+  const raw = defaultTopology(pods) as Record<string, unknown>;
+  return parseTopology({ ...raw, nodes: Array.from({ length: nodes }, (_, i) => ({ name: i === 0 ? 'server' : `agent${i}` })) });
+}
 
 /** True when a lab that is up has what the chapter needs. */
 export function labFits(state: LabState, lab: Chapter['lab']): boolean {
@@ -32,7 +38,7 @@ export async function ensureLab(deps: LabDeps, name: string, chapter: Chapter, n
     await labDown(deps, name);
   }
   const t = performance.now();
-  const topology = await loadTopology(undefined, chapter.lab.pods, chapter.lab.nodes);
+  const topology = topologyOf(chapter.lab.nodes, chapter.lab.pods);
   let state = await labUp(deps, name, topology, { dns: chapter.lab.dns });
   for (const line of chapter.lab.setup) {
     const typed = fill(line, { lab: name, node: state.plan.nodes[0].name });

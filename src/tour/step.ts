@@ -1,14 +1,14 @@
 // One step of a chapter against the live lab: its command run as printed, the parts of the output
 // that matter located, the lab scanned again and the question's answer asked of the kernel. The
 // terminal, `--check` and the UI all run steps through here, so they cannot disagree.
-import type { Host } from '../../host/host.js';
-import type { Chapter, Step } from '../../model/tour/chapter.js';
-import { answerMatches } from '../../model/tour/answer.js';
-import { factPattern, fill, type Facts } from '../../model/tour/template.js';
+import type { Host } from '../host/host.js';
+import type { Chapter, Step } from '../model/tour/chapter.js';
+import { answerMatches } from '../model/tour/answer.js';
+import { factPattern, fill, type Facts } from '../model/tour/template.js';
 import { evaluateCheck, type KernelAnswer } from './checks.js';
 import { runCommand, type CommandRun } from './command.js';
 import { liveLab, type LiveLab } from './kernel.js';
-import { LabDir } from '../../lab/state.js';
+import { LabDir } from '../lab/state.js';
 
 /** A span of the output to highlight. */
 export interface Span {

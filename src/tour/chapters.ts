@@ -3,9 +3,9 @@
 // bad file stops the tour with a line naming the file and the field.
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { packagePath } from '../../host/package-root.js';
-import { UserError } from '../../model/errors.js';
-import { parseChapter, type Chapter } from '../../model/tour/chapter.js';
+import { packagePath } from '../host/package-root.js';
+import { UserError } from '../model/errors.js';
+import { parseChapter, type Chapter } from '../model/tour/chapter.js';
 
 /** The directory podnet's own chapters are in. */
 export const chaptersDir = (): string => packagePath('tour');

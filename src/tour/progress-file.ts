@@ -4,7 +4,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { emptyProgress, parseProgress, type Progress } from '../../model/tour/progress.js';
+import { emptyProgress, parseProgress, type Progress } from '../model/tour/progress.js';
 
 /** The progress file's path for this user. */
 export function progressPath(env: NodeJS.ProcessEnv = process.env): string {

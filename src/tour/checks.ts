@@ -2,13 +2,13 @@
 // after the step's command ran (kernel.ts), or a read of its own (`ip route get`, `iptables-save`,
 // `nslookup` in the pod). An answer carries what was accepted, the choices to offer, and the evidence
 // — the kernel's own words — shown after any answer.
-import type { Host } from '../../host/host.js';
-import { iptablesSaveText } from '../../host/iptables.js';
-import { labNetns } from '../../lab/names.js';
-import { fdbKind, type FdbEntry } from '../../model/kernel.js';
-import { UserError } from '../../model/errors.js';
-import type { CheckKindName } from '../../model/tour/checks.js';
-import { fill } from '../../model/tour/template.js';
+import type { Host } from '../host/host.js';
+import { iptablesSaveText } from '../host/iptables.js';
+import { labNetns } from '../lab/names.js';
+import { fdbKind, type FdbEntry } from '../model/kernel.js';
+import { UserError } from '../model/errors.js';
+import type { CheckKindName } from '../model/tour/checks.js';
+import { fill } from '../model/tour/template.js';
 import { hostNs, type LiveLab, type LivePod } from './kernel.js';
 import { runCommand } from './command.js';
 

@@ -1,13 +1,13 @@
 // The learner's lab as the kernel has it right now: one scan of every node (inspectLab), each pod's
 // row of `podnet inspect`, and the facts a chapter's placeholders name. Checks answer from this, never
 // from what the learner typed and never from the lab's state file alone.
-import type { Host } from '../../host/host.js';
-import { inspectLab, type LabScan } from '../../inspect/inspect.js';
-import { addressOf } from '../../model/ip.js';
-import type { Facts } from '../../model/tour/template.js';
-import type { LabState } from '../../lab/state.js';
-import type { NetnsSnapshot, Snapshot } from '../../model/snapshot.js';
-import { inspectPods, type InspectPodRow } from '../../views/pods.js';
+import type { Host } from '../host/host.js';
+import { inspectLab, type LabScan } from '../inspect/inspect.js';
+import { addressOf } from '../model/ip.js';
+import type { Facts } from '../model/tour/template.js';
+import type { LabState } from '../lab/state.js';
+import type { NetnsSnapshot, Snapshot } from '../model/snapshot.js';
+import { inspectPods, type InspectPodRow } from '../views/pods.js';
 
 /** One pod as the kernel shows it, with the node it hangs off. */
 export interface LivePod {

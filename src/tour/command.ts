@@ -1,9 +1,9 @@
 // A step's command, run as printed: split into words (no shell), `podnet` meaning this podnet (the same
 // node and package the tour runs from), everything else a tool on PATH (ip, bridge, nsenter,
 // tcpdump). Output is stdout and stderr together, as a terminal shows them.
-import type { Host } from '../../host/host.js';
-import { packagePath } from '../../host/package-root.js';
-import { splitCommand } from '../../model/tour/template.js';
+import type { Host } from '../host/host.js';
+import { packagePath } from '../host/package-root.js';
+import { splitCommand } from '../model/tour/template.js';
 
 /** What a command printed and its exit status. */
 export interface CommandRun {
