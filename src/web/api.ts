@@ -248,3 +248,47 @@ export interface ReachDoc {
   allowed: string[];
   denied: string[];
 }
+
+/** `GET /api/tour`: the chapters of `podnet tour` with the learner's progress (the terminal's file). */
+export interface TourDoc {
+  /** The lab the page shows: the tour runs its chapters there. */
+  lab: string;
+  /** Steps run only with `podnet ui --allow-changes` (a step runs a command; a chapter may remake the lab). */
+  canRun: boolean;
+  chapters: { number: number; title: string; steps: number; nodes: number; status: string }[];
+}
+
+/** `POST /api/tour/step` `{chapter, step}`: one step run on the lab — what the terminal prints for it. */
+export interface TourStepDoc {
+  chapter: number;
+  title: string;
+  /** 0-based; `total` steps in the chapter. */
+  index: number;
+  total: number;
+  stepTitle: string;
+  explain: string;
+  /** The command as the learner would type it, and what it printed with the parts that matter. */
+  command?: string;
+  output?: string;
+  status?: number;
+  highlights: { start: number; end: number }[];
+  /** Drawn elements the step is about (outlined on the topology). */
+  elements: string[];
+  question?: { ask: string; predict: boolean; choices: string[]; byElement: boolean };
+  /** Set when the lab had to be made (again) for the chapter. */
+  labNote?: string;
+  /** The chapter's summary, with the last step. */
+  summary?: string[];
+}
+
+/** `POST /api/tour/answer` `{chapter, step, answer}` or `{chapter, step, element}`: checked against the kernel now. */
+export interface TourAnswerDoc {
+  right: boolean;
+  /** After a wrong answer. */
+  hint?: string;
+  /** After a right answer, or when the learner gives up (`answer: ""`): the kernel's answer and its evidence. */
+  answer?: string;
+  evidence?: string;
+  /** What the clicked element was read as. */
+  given: string;
+}

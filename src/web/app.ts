@@ -1,6 +1,7 @@
 // The HTTP app of `podnet ui` (hono): the security gate, then the JSON API of docs/ui.md in route
 // groups (the live topology, traces, changes to a lab), then the front end from dist/web. Every
 // route calls the same library functions the CLI does.
+import { tourRoutes } from './tour.js';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { toHttp } from './requests.js';
@@ -48,6 +49,7 @@ export function createApp(ctx: UiContext): Hono {
   topologyRoutes(app, ctx);
   traceRoutes(app, ctx);
   changeRoutes(app, ctx);
+  tourRoutes(app, ctx);
   staticRoutes(app, ctx);
   app.notFound((c) => fail(c, 404, `no such endpoint: ${c.req.method} ${c.req.path}`));
   app.onError((e, c) => {

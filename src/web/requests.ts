@@ -31,6 +31,13 @@ const traceSchema = z.strictObject({
 });
 
 const reachSchema = z.strictObject({ pod: name('pod'), direction: z.enum(['egress', 'ingress'], { message: 'direction must be egress or ingress' }).default('egress') });
+const stepNumber = (what: string) => z.number({ message: `${what} must be a number` }).int().min(0, { message: `${what} must be 0 or more` }).max(999, { message: `${what} is too large` });
+const tourStepSchema = z.strictObject({ chapter: stepNumber('chapter').min(1, { message: 'chapter counts from 1' }), step: stepNumber('step') });
+const tourAnswerSchema = z.strictObject({
+  chapter: stepNumber('chapter').min(1, { message: 'chapter counts from 1' }), step: stepNumber('step'),
+  answer: z.string({ message: 'answer must be text' }).max(200, { message: 'answer is longer than 200 characters' }).optional(),
+  element: z.string({ message: 'element must be an element id' }).max(300, { message: 'element is too long' }).optional(),
+}).refine((b) => (b.answer === undefined) !== (b.element === undefined), { message: 'give answer (typed) or element (clicked), one of them' });
 const podSchema = z.strictObject({ name: name('name'), node: name('node').optional() });
 const nodeSchema = z.strictObject({ name: name('name').max(15, { message: 'name of a node becomes an interface name: at most 15 characters' }) });
 
@@ -71,6 +78,10 @@ function parseBody<T>(schema: z.ZodType<T>, v: unknown, example: string): T {
 export const parseTrace = (v: unknown): TraceBody => parseBody(traceSchema, v, '{"src": "pod1", "dst": "pod2", "protocol": "icmp"}');
 /** `GET /api/reach` query, checked. */
 export const parseReach = (v: Record<string, string>): { pod: string; direction: 'egress' | 'ingress' } => parseBody(reachSchema, v, '?pod=client&direction=egress');
+/** `POST /api/tour/step` body, checked. */
+export const parseTourStep = (v: unknown): { chapter: number; step: number } => parseBody(tourStepSchema, v, '{"chapter": 1, "step": 0}');
+/** `POST /api/tour/answer` body, checked. */
+export const parseTourAnswer = (v: unknown): { chapter: number; step: number; answer?: string; element?: string } => parseBody(tourAnswerSchema, v, '{"chapter": 1, "step": 0, "answer": "10.42.0.3"}');
 /** `POST /api/pods` body, checked. */
 export const parsePod = (v: unknown): PodBody => parseBody(podSchema, v, '{"name": "pod3"}');
 /** `POST /api/nodes` body, checked. */

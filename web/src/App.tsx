@@ -8,12 +8,13 @@ import { useTopology } from './client';
 import { Details } from './Details';
 import { Doctor } from './Doctor';
 import { Reach } from './Reach';
+import { Tour } from './Tour';
 import { Journey } from './Journey';
 import { LabControls } from './LabControls';
 import type { Motion } from './PacketDot';
 import { Topology, type Reach as ReachHighlight } from './Topology';
 
-type Tab = 'details' | 'journey' | 'lab' | 'doctor';
+type Tab = 'details' | 'journey' | 'lab' | 'doctor' | 'tour';
 
 function title(doc: TopologyDoc): string {
   if (doc.source.kind === 'host') return `host ${doc.source.name}`;
@@ -30,6 +31,9 @@ export function App() {
   const [motion, setMotion] = useState<Motion>();
   const [flagged, setFlagged] = useState<string[]>([]);
   const [reach, setReach] = useState<ReachHighlight>();
+  const [about, setAbout] = useState<string[]>([]);
+  /** Every click on the drawing, counted: the Tour takes a click as an answer, even on the element already selected. */
+  const [pick, setPick] = useState({ id: '', n: 0 });
   /** The lab pod the selection is (or is an interface of): the Reach control is about it. */
   const selectedPod = useMemo(() => (doc?.source.kind !== 'lab' ? undefined
     : doc.nodes.flatMap((n) => n.graph.pods).find((p) => p.kind === 'pod' && (p.id === selected || p.ifaces.some((i) => i.id === selected)))?.name), [doc, selected]);
@@ -41,7 +45,8 @@ export function App() {
   // A click on the drawing shows the element's details; during a journey they open under it.
   const select = useCallback((id: string) => {
     setSelected(id);
-    if (id) setTab((t) => (t === 'journey' ? t : 'details'));
+    setPick((p) => ({ id, n: p.n + 1 }));
+    if (id) setTab((t) => (t === 'journey' || t === 'tour' ? t : 'details'));
   }, []);
   const detailsPanel = tab === 'details' ? 'panel' : tab === 'journey' && selected ? 'panel split' : 'panel hidden';
   return (
@@ -55,7 +60,7 @@ export function App() {
       <main>
         <section className="stage">
           {doc?.source.kind === 'lab' && doc.source.status === 'absent' && <p className="hint">Lab {doc.source.lab} is not up: run <code>podnet lab up --name {doc.source.lab}</code>; it will appear here.</p>}
-          {drawing ? <Topology drawing={drawing} selected={selected} current={motion?.to} motion={motion} flagged={tab === 'doctor' ? flagged : undefined} reach={tab === 'details' && selectedPod ? reach : undefined} onSelect={select} /> : <p className="hint">reading the kernel…</p>}
+          {drawing ? <Topology drawing={drawing} selected={selected} current={motion?.to} motion={motion} flagged={tab === 'doctor' ? flagged : undefined} reach={tab === 'details' && selectedPod ? reach : undefined} about={tab === 'tour' ? about : undefined} onSelect={select} /> : <p className="hint">reading the kernel…</p>}
         </section>
         <aside>
           <nav>
@@ -63,10 +68,12 @@ export function App() {
             <button type="button" className={tab === 'journey' ? 'on' : ''} onClick={() => setTab('journey')}>Journey</button>
             {canChange && <button type="button" className={tab === 'lab' ? 'on' : ''} onClick={() => setTab('lab')}>Lab</button>}
             <button type="button" className={tab === 'doctor' ? 'on' : ''} onClick={() => setTab('doctor')}>Doctor</button>
+            {doc?.source.kind === 'lab' && <button type="button" className={tab === 'tour' ? 'on' : ''} onClick={() => setTab('tour')}>Tour</button>}
           </nav>
           <div className={detailsPanel} data-testid="details-panel"><Details id={selected} version={doc?.version ?? 0} reread={traces} />{selectedPod && tab === 'details' && <Reach pod={selectedPod} version={doc?.version ?? 0} onHighlight={setReach} />}</div>
           <div className={tab === 'journey' ? 'panel' : 'panel hidden'}><Journey pods={pods} selected={selected} onShow={setMotion} onTraced={traced} /></div>
           <div className={tab === 'doctor' ? 'panel' : 'panel hidden'}><Doctor onHighlight={setFlagged} /></div>
+          {doc?.source.kind === 'lab' && <div className={tab === 'tour' ? 'panel' : 'panel hidden'}><Tour pick={pick} onElements={setAbout} /></div>}
           {canChange && <div className={tab === 'lab' ? 'panel' : 'panel hidden'}><LabControls nodes={doc.nodes.map((n) => n.name)} pods={pods} /></div>}
         </aside>
       </main>

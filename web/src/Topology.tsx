@@ -16,6 +16,8 @@ interface Props {
   flagged?: string[];
   /** A pod's reach under the NetworkPolicies: the pod, what it may reach (green), what it may not (grey, struck). */
   reach?: Reach;
+  /** Elements a tour step is about, outlined. */
+  about?: string[];
   onSelect: (id: string) => void;
 }
 
@@ -76,7 +78,7 @@ function DropMark({ drawing, drop }: { drawing: Drawing; drop: { element: string
 }
 
 /** The topology canvas. */
-export function Topology({ drawing, selected, current, motion, flagged, reach, onSelect }: Props) {
+export function Topology({ drawing, selected, current, motion, flagged, reach, about, onSelect }: Props) {
   const canvas = useRef<HTMLDivElement>(null);
   // Fitted: the zoom follows the canvas and the drawing. Otherwise the user's own zoom.
   const [fitted, setFitted] = useState(true);
@@ -148,9 +150,9 @@ export function Topology({ drawing, selected, current, motion, flagged, reach, o
       <div className="canvas" ref={canvas} onClick={() => onSelect('')} onScroll={scrolled} data-fitted={fitted}>
         <svg width={drawing.width * zoom} height={drawing.height * zoom} viewBox={`0 0 ${drawing.width} ${drawing.height}`} data-testid="topology"
           data-boxes={drawing.boxes.length} className={reach ? 'reaching' : undefined}>
-          {groups.map((b) => <BoxView key={b.id} b={b} selected={b.id === selected} current={false} dropped={flagged?.includes(b.id)} onSelect={onSelect} />)}
+          {groups.map((b) => <BoxView key={b.id} b={b} selected={b.id === selected} current={false} dropped={flagged?.includes(b.id)} mark={about?.includes(b.id) ? ' about' : ''} onSelect={onSelect} />)}
           <g className="wires">{wires}</g>
-          {others.map((b) => <BoxView key={b.id} b={b} selected={b.id === selected} current={b.id === current} dropped={b.id === motion?.drop?.element || flagged?.includes(b.id)} mark={reachMark(reach, b.id)} onSelect={onSelect} />)}
+          {others.map((b) => <BoxView key={b.id} b={b} selected={b.id === selected} current={b.id === current} dropped={b.id === motion?.drop?.element || flagged?.includes(b.id)} mark={reachMark(reach, b.id) + (about?.includes(b.id) ? ' about' : '')} onSelect={onSelect} />)}
           {motion && <PacketDot drawing={drawing} motion={motion} />}
           {motion?.drop && <DropMark drawing={drawing} drop={motion.drop} />}
         </svg>
