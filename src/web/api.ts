@@ -279,6 +279,8 @@ export interface TourStepDoc {
   labNote?: string;
   /** The chapter's summary, with the last step. */
   summary?: string[];
+  /** A `podnet trace` step: the same trace as a body for POST /api/trace, to play on the drawing. */
+  journey?: { src: string; dst: string; protocol: 'icmp' | 'tcp' | 'udp'; port?: number; cold?: boolean };
 }
 
 /** `POST /api/tour/answer` `{chapter, step, answer}` or `{chapter, step, element}`: checked against the kernel now. */

@@ -39,6 +39,17 @@ export function stepElements(text: string, boxes: readonly Pick<Box, 'id' | 'kin
   }).map((b) => b.id);
 }
 
+/** A `podnet trace SRC DST [--cold] [--tcp P | --udp P] …` step as the Journey tab's request (other
+ * flags, such as --name, belong to the command line only); undefined for any other command. */
+export function journeyOf(command: string | undefined): TourStepDoc['journey'] {
+  const w = (command ?? '').split(/\s+/);
+  if (w[0] !== 'podnet' || w[1] !== 'trace' || !w[2] || !w[3] || w[2].startsWith('-') || w[3].startsWith('-')) return undefined;
+  const at = (flag: string) => { const i = w.indexOf(flag); return i < 0 ? undefined : Number(w[i + 1]) || undefined; };
+  const tcp = w.includes('--tcp') ? at('--tcp') ?? 80 : undefined;
+  const udp = w.includes('--udp') ? at('--udp') ?? 53 : undefined;
+  return { src: w[2], dst: w[3], protocol: tcp ? 'tcp' : udp ? 'udp' : 'icmp', ...(tcp ?? udp ? { port: tcp ?? udp } : {}), ...(w.includes('--cold') ? { cold: true } : {}) };
+}
+
 /** GET /api/tour, POST /api/tour/step, POST /api/tour/answer. */
 export function tourRoutes(app: Hono, ctx: UiContext): void {
   const chapters = loadChapters();
@@ -131,6 +142,7 @@ async function stepDoc(ctx: UiContext, lab: string, ch: Chapter, step: number): 
     ...(r.command ? { command: r.command } : {}), ...(r.run ? { output: r.run.output, status: r.run.status } : {}),
     ...(r.ask ? { question: { ask: r.ask, predict: !!r.step.question?.predict, choices: r.answer?.choices ?? [], byElement: true } } : {}),
     ...(labNote ? { labNote } : {}),
+    ...(journeyOf(r.command) ? { journey: journeyOf(r.command) } : {}),
     ...(step === ch.steps.length - 1 ? { summary: ch.summary.map((x) => fill(x, facts)) } : {}),
   };
 }

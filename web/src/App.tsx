@@ -34,6 +34,9 @@ export function App() {
   const [about, setAbout] = useState<string[]>([]);
   /** Every click on the drawing, counted: the Tour takes a click as an answer, even on the element already selected. */
   const [pick, setPick] = useState({ id: '', n: 0 });
+  /** A trace a tour step asked the Journey tab to play. */
+  const [play, setPlay] = useState<{ src: string; dst: string; protocol: 'icmp' | 'tcp' | 'udp'; port?: number; cold?: boolean; n: number }>();
+  const playTrace = useCallback((req: Omit<NonNullable<typeof play>, 'n'>) => { setPlay((p) => ({ ...req, n: (p?.n ?? 0) + 1 })); setTab('journey'); }, []);
   /** The lab pod the selection is (or is an interface of): the Reach control is about it. */
   const selectedPod = useMemo(() => (doc?.source.kind !== 'lab' ? undefined
     : doc.nodes.flatMap((n) => n.graph.pods).find((p) => p.kind === 'pod' && (p.id === selected || p.ifaces.some((i) => i.id === selected)))?.name), [doc, selected]);
@@ -71,9 +74,9 @@ export function App() {
             {doc?.source.kind === 'lab' && <button type="button" className={tab === 'tour' ? 'on' : ''} onClick={() => setTab('tour')}>Tour</button>}
           </nav>
           <div className={detailsPanel} data-testid="details-panel"><Details id={selected} version={doc?.version ?? 0} reread={traces} />{selectedPod && tab === 'details' && <Reach pod={selectedPod} version={doc?.version ?? 0} onHighlight={setReach} />}</div>
-          <div className={tab === 'journey' ? 'panel' : 'panel hidden'}><Journey pods={pods} selected={selected} onShow={setMotion} onTraced={traced} /></div>
+          <div className={tab === 'journey' ? 'panel' : 'panel hidden'}><Journey pods={pods} selected={selected} onShow={setMotion} onTraced={traced} request={play} /></div>
           <div className={tab === 'doctor' ? 'panel' : 'panel hidden'}><Doctor onHighlight={setFlagged} /></div>
-          {doc?.source.kind === 'lab' && <div className={tab === 'tour' ? 'panel' : 'panel hidden'}><Tour pick={pick} onElements={setAbout} /></div>}
+          {doc?.source.kind === 'lab' && <div className={tab === 'tour' ? 'panel' : 'panel hidden'}><Tour pick={pick} onElements={setAbout} onPlay={playTrace} /></div>}
           {canChange && <div className={tab === 'lab' ? 'panel' : 'panel hidden'}><LabControls nodes={doc.nodes.map((n) => n.name)} pods={pods} /></div>}
         </aside>
       </main>

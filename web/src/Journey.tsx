@@ -16,6 +16,8 @@ interface Props {
   onShow: (m: Motion | undefined) => void;
   /** Called when a trace has run (the kernel's tables may have changed). */
   onTraced?: () => void;
+  /** A trace asked for from elsewhere (a tour step): the form takes it and it runs; `n` counts the asks. */
+  request?: { src: string; dst: string; protocol: 'icmp' | 'tcp' | 'udp'; port?: number; cold?: boolean; n: number };
 }
 
 const STEP_MS = 650;
@@ -30,7 +32,7 @@ function motionOf(j: JourneyDoc, i: number): Motion | undefined {
   return { step: i, to: e.element, direction: e.direction, ...(prev ? { from: prev.element } : {}), ...drop };
 }
 
-export function Journey({ pods, selected, onShow, onTraced }: Props) {
+export function Journey({ pods, selected, onShow, onTraced, request }: Props) {
   const [src, setSrc] = useState('');
   const [dst, setDst] = useState('');
   const [ip, setIp] = useState('');
@@ -46,11 +48,11 @@ export function Journey({ pods, selected, onShow, onTraced }: Props) {
 
   const from = src || pods[0] || '';
   const to = dst === '' ? pods.find((p) => p !== from) ?? '' : dst;
-  const trace = async () => {
+  const trace = async (asked?: Omit<NonNullable<Props['request']>, 'n'>) => {
     setBusy(true);
     setError(undefined);
     try {
-      const body = { src: from, dst: to === '(ip)' ? ip.trim() : to, protocol, cold, ...(protocol === 'icmp' ? {} : { port: Number(port) }) };
+      const body = asked ?? { src: from, dst: to === '(ip)' ? ip.trim() : to, protocol, cold, ...(protocol === 'icmp' ? {} : { port: Number(port) }) };
       const j = await call<JourneyDoc>('POST', '/api/trace', body);
       setJourney(j);
       setIndex(0);
@@ -63,6 +65,16 @@ export function Journey({ pods, selected, onShow, onTraced }: Props) {
     }
   };
 
+  useEffect(() => {
+    if (!request) return;
+    const { n: _, ...asked } = request;
+    setSrc(asked.src);
+    if (pods.includes(asked.dst)) setDst(asked.dst); else { setDst('(ip)'); setIp(asked.dst); }
+    setProtocol(asked.protocol);
+    if (asked.port) setPort(String(asked.port));
+    setCold(!!asked.cold);
+    void trace(asked);
+  }, [request?.n]); // a new ask runs once; the form's own state changes must not rerun it
   useEffect(() => onShow(journey ? motionOf(journey, index) : undefined), [journey, index, onShow]);
   useEffect(() => {
     if (!playing || !journey) return;

@@ -13,6 +13,8 @@ interface Props {
   pick: { id: string; n: number };
   /** The elements the current step is about ([] clears). */
   onElements: (ids: string[]) => void;
+  /** Plays a trace step's packet on the drawing (the Journey tab). */
+  onPlay: (req: NonNullable<TourStepDoc['journey']>) => void;
 }
 
 /** The output with the server's spans marked. */
@@ -27,7 +29,7 @@ function Marked({ text, spans }: { text: string; spans: { start: number; end: nu
   return <pre className="tour-output" data-testid="tour-output">{parts}</pre>;
 }
 
-export function Tour({ pick, onElements }: Props) {
+export function Tour({ pick, onElements, onPlay }: Props) {
   const [doc, setDoc] = useState<TourDoc>();
   const [step, setStep] = useState<TourStepDoc>();
   const [busy, setBusy] = useState(false);
@@ -97,6 +99,7 @@ export function Tour({ pick, onElements }: Props) {
       <p className="explain">{step.explain}</p>
       {step.command && <code className="command" data-testid="tour-command">$ {step.command}</code>}
       {step.output !== undefined && (!step.question?.predict || done) && <Marked text={step.output} spans={step.highlights} />}
+      {step.journey && (!step.question?.predict || done) && <p><button type="button" data-testid="tour-play" onClick={() => onPlay(step.journey!)}>play this trace on the drawing</button> <span className="meta">(a new trace of the same packet, in the Journey tab)</span></p>}
       {step.output !== undefined && step.question?.predict && !done && <p className="meta" data-testid="tour-predict">Predict first: the output shows after your answer.</p>}
       {error && <p className="error">{error}</p>}
       {step.question && (

@@ -11,7 +11,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { alive, netnsWithPrefix, pgrpOf, run, tempDir, uniqueName, waitFor } from '../helpers.js';
+import { alive, netnsWithPrefix, run, tempDir, uniqueName, waitFor } from '../helpers.js';
 import { PODNET_BIN, Serve } from './runtime-world.js';
 
 export type Mode = 'daemon' | 'one-shot';
@@ -63,7 +63,8 @@ export class ClientWorld {
 
   /** Like start, with the client pointed at `socket` (PODNET_CNI_SOCKET): a daemon of the test's own. */
   startOn(socket: string, h: string, exe: string, cni: Record<string, string>, stdin: string | Buffer, boundMs = 60_000): Started {
-    const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', PODNET_CNI_SOCKET: socket, ...cni };
+    // WORLD_MARK marks every process a client starts (its environment is inherited): what is left is found by it, not by PIDs the machine may have reused.
+    const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', PODNET_CNI_SOCKET: socket, [WORLD_MARK]: this.prefix, ...cni };
     const t0 = performance.now();
     const child = spawn('nsenter', [`--net=/run/netns/${h}`, join(this.bin, exe)], { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     const pid = child.pid ?? 0;
@@ -126,10 +127,18 @@ export class ClientWorld {
     return `${label}${this.seq++}`;
   }
 
-  /** Processes still running in the process group of any client this world started. */
+  /** Processes still running that a client of this world started (they carry its mark in their
+   * environment). Not by process group: over a thousand operations, the PIDs of finished clients are
+   * reused by other tests' processes, whose groups would then look like this world's. */
   leftoverProcesses(): number[] {
-    const groups = new Set(this.started);
-    return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => groups.has(pgrpOf(pid) ?? -1) && alive(pid));
+    const mark = `${WORLD_MARK}=${this.prefix}\0`;
+    return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'latin1').includes(mark) && alive(pid);
+      } catch {
+        return false; // gone, or a kernel thread
+      }
+    });
   }
 
   /** Stops the daemon by its PID, removes every namespace with the prefix and the temp dir; returns
@@ -137,13 +146,14 @@ export class ClientWorld {
   async close(): Promise<string[]> {
     const problems: string[] = [];
     if (this.serve) await this.serve.stop();
-    const groups = this.leftoverProcesses();
-    if (groups.length) {
+    const stray = this.leftoverProcesses();
+    if (stray.length) {
       const what = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 120); } catch { return '?'; } };
-      problems.push(`client processes left: ${groups.map((pid) => `${pid} (${what(pid)})`).join(', ')}`);
-      for (const pid of this.started) {
+      problems.push(`client processes left: ${stray.map((pid) => `${pid} (${what(pid)})`).join(', ')}`);
+      // Each by its PID, checked to carry this world's mark just now: never a process group, whose id may be reused.
+      for (const pid of stray) {
         try {
-          process.kill(-pid, 'SIGKILL');
+          process.kill(pid, 'SIGKILL');
         } catch {
           // gone
         }
@@ -157,6 +167,9 @@ export class ClientWorld {
     return problems;
   }
 }
+
+/** The environment variable that marks a world's client processes (value: the world's prefix). */
+const WORLD_MARK = 'PODNET_TEST_CNI_WORLD';
 
 /** Deletes namespaces (those already gone are fine). */
 export function nsDel(names: readonly string[]): void {

@@ -141,6 +141,19 @@ test('in Chromium: chapters 1 and 3 in the Tour panel, answered by clicking elem
   await page.waitForSelector('[data-testid=tour-output]');
   await page.waitForSelector('[data-testid=tour-summary]');
   await page.screenshot({ path: `${SHOTS}/tour-chapter3-done.png` });
+
+  // Chapter 4's trace step plays its packet on the drawing: the Journey tab runs the same trace.
+  await page.click('button:has-text("chapters")');
+  await page.click('[data-chapter="4"]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=tour-title]')?.textContent === 'The blog\'s three terminals');
+  await next('One ping, every hop');
+  await click(el.veth('pod2')); // predict: the request leaves cni0 towards pod2 through pod2's veth
+  await page.waitForSelector('[data-testid=tour-evidence]');
+  await page.click('[data-testid=tour-play]');
+  await page.waitForSelector('[data-testid=verdict]', { timeout: 60_000 });
+  assert.match(await page.textContent('[data-testid=verdict]') ?? '', /reply from 10\.42\.0\.\d+/);
+  assert.ok(await page.locator('.events li').count() >= 10, 'the echo and its reply, hop by hop');
+  await page.screenshot({ path: `${SHOTS}/tour-play.png` });
   assert.deepEqual(problems, []);
 
   // The terminal's progress file: both chapters finished, first-try answers counted.

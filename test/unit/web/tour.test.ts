@@ -2,7 +2,7 @@
 // names, and the API's bodies.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { elementWords, stepElements } from '../../../src/web/tour.js';
+import { elementWords, journeyOf, stepElements } from '../../../src/web/tour.js';
 import { HttpError, parseTourAnswer, parseTourStep } from '../../../src/web/requests.js';
 
 test('a clicked element is read as the words its box shows: a veth without @ifN, an address without its prefix length', () => {
@@ -33,4 +33,14 @@ test('bodies: a chapter from 1 and a step from 0; an answer typed or an element 
   assert.equal(bad(() => parseTourAnswer({ chapter: 1, step: 0 })), 'give answer (typed) or element (clicked), one of them');
   assert.equal(bad(() => parseTourAnswer({ chapter: 1, step: 0, answer: 'x', element: 'y' })), 'give answer (typed) or element (clicked), one of them');
   assert.equal(bad(() => parseTourStep([])), 'the body must be a JSON object like {"chapter": 1, "step": 0}, not a list');
+});
+
+test('a trace step as a Journey request: source, destination, protocol and port, cold; other commands none', () => {
+  assert.deepEqual(journeyOf('podnet trace pod1 pod2 --name tour'), { src: 'pod1', dst: 'pod2', protocol: 'icmp' });
+  assert.deepEqual(journeyOf('podnet trace pod1 pod2 --cold --name tour'), { src: 'pod1', dst: 'pod2', protocol: 'icmp', cold: true });
+  assert.deepEqual(journeyOf('podnet trace pod1 web --tcp 80 --name tour'), { src: 'pod1', dst: 'web', protocol: 'tcp', port: 80 });
+  assert.deepEqual(journeyOf('podnet trace pod1 10.43.0.10 --udp 53'), { src: 'pod1', dst: '10.43.0.10', protocol: 'udp', port: 53 });
+  assert.equal(journeyOf('podnet trace --help'), undefined);
+  assert.equal(journeyOf('podnet get pods'), undefined);
+  assert.equal(journeyOf(undefined), undefined);
 });
