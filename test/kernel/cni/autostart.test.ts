@@ -22,7 +22,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { alive, cmdline, kindOf, links, netnsWithPrefix, run, sleep, tempDir, uniqueName, waitFor } from '../helpers.js';
 import { killAndWait } from '../inspect/foreign.js';
-import { assertOk, bridgeConf, cniEnv, cniError, duplicates, heldAddrs, ipFiles, nsDel, type Exit } from './client-world.js';
+import { assertOk, bridgeConf, cniEnv, cniError, duplicates, heldAddrs, ipFiles, nsDel, spawnClient, type Started } from './client-world.js';
 import { childrenOf, PODNET_BIN } from './runtime-world.js';
 
 const IDLE_S = 4;
@@ -90,26 +90,8 @@ function pidsServing(): number[] {
 }
 
 /** Runs an installed client as a runtime does, without PODNET_CNI_SOCKET; its own process group. */
-function client(exe: string, h: string, cni: Record<string, string>, stdin: string, env: Record<string, string> = {}): { pid: number; done: Promise<Exit> } {
-  const t0 = performance.now();
-  const child = spawn('nsenter', [`--net=/run/netns/${h}`, join(bin, exe)], {
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env, ...cni }, detached: true, stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (b: Buffer) => out.push(b));
-  child.stderr.on('data', (b: Buffer) => err.push(b));
-  child.stdin.on('error', () => undefined);
-  child.stdin.end(stdin);
-  const timer = setTimeout(() => { try { process.kill(-(child.pid ?? 0), 'SIGKILL'); } catch { /* gone */ } }, 60_000);
-  const done = new Promise<Exit>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), ms: performance.now() - t0 });
-    });
-  });
-  return { pid: child.pid ?? 0, done };
+function client(exe: string, h: string, cni: Record<string, string>, stdin: string, env: Record<string, string> = {}): Started {
+  return spawnClient(h, join(bin, exe), { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env, ...cni }, stdin);
 }
 
 /** A node namespace and `n` pod namespaces under the file's prefix; returns their names. */

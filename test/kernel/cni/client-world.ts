@@ -27,6 +27,38 @@ export interface Started {
   kill(): void;
 }
 
+/** Starts a plugin client the way a runtime does: in namespace `h` (`nsenter --net`), with exactly
+ * `env`, the config on stdin, its own process group; killed (the whole group) after `boundMs`. */
+export function spawnClient(h: string, exePath: string, env: Record<string, string>, stdin: string | Buffer, boundMs = 60_000): Started {
+  const t0 = performance.now();
+  const child = spawn('nsenter', [`--net=/run/netns/${h}`, exePath], { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  const pid = child.pid ?? 0;
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(stdin);
+  const kill = () => {
+    // Only while the client is not reaped: until then its PID (and so its group's) cannot be reused.
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const timer = setTimeout(kill, boundMs);
+  const done = new Promise<Exit>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), ms: performance.now() - t0 });
+    });
+  });
+  return { pid, done, kill };
+}
+
 /** The spec's error object, parsed from a plugin's stdout. */
 export interface CniErr { cniVersion: string; code: number; msg: string; details?: string }
 
@@ -65,34 +97,9 @@ export class ClientWorld {
   startOn(socket: string, h: string, exe: string, cni: Record<string, string>, stdin: string | Buffer, boundMs = 60_000): Started {
     // WORLD_MARK marks every process a client starts (its environment is inherited): what is left is found by it, not by PIDs the machine may have reused.
     const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', PODNET_CNI_SOCKET: socket, [WORLD_MARK]: this.prefix, ...cni };
-    const t0 = performance.now();
-    const child = spawn('nsenter', [`--net=/run/netns/${h}`, join(this.bin, exe)], { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-    const pid = child.pid ?? 0;
-    this.started.push(pid);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(stdin);
-    const kill = () => {
-      // Only while the client is not reaped: until then its PID (and so its group's) cannot be reused.
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
-    const timer = setTimeout(kill, boundMs);
-    const done = new Promise<Exit>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), ms: performance.now() - t0 });
-      });
-    });
-    return { pid, done, kill };
+    const c = spawnClient(h, join(this.bin, exe), env, stdin, boundMs);
+    this.started.push(c.pid);
+    return c;
   }
 
   /** Runs a client to completion. */

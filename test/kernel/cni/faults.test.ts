@@ -13,6 +13,7 @@ import { existsSync, readdirSync, readFileSync, watch } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnClient, type Exit, type Started } from './client-world.js';
 import { inet, kindOf, link, links, netnsWithPrefix, processGroup, run, sleep, tempDir, uniqueName, waitFor, within } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -27,34 +28,13 @@ let socket = '';
 let daemon: { pid: number; exited: Promise<unknown> } | undefined;
 let seq = 0;
 
-/** What one plugin execution printed and how it ended. */
-interface Exit { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
-
-/** A plugin process started the way a runtime starts it; `pid` leads its own process group. */
-interface Started { pid: number; done: Promise<Exit> }
-
 /** Starts `DIR/exe` inside namespace `h` with the CNI environment and `stdin`; with `mode` one-shot the
  * client finds no daemon (PODNET_CNI_SOCKET names a socket that does not exist) and execs Node. */
 function start(mode: Mode, h: string, exe: string, cni: Record<string, string>, stdin: string): Started {
   // The client falls back to one-shot when it cannot connect: make sure daemon mode means the daemon.
   if (mode === 'daemon') assert.ok(daemon && existsSync(`/proc/${daemon.pid}`) && existsSync(socket), 'podnet cni serve is running');
   const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', PODNET_CNI_SOCKET: mode === 'daemon' ? socket : join(tmp, 'no-daemon.sock'), ...cni };
-  const child = spawn('nsenter', [`--net=/run/netns/${h}`, join(bin, exe)], { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (b: Buffer) => out.push(b));
-  child.stderr.on('data', (b: Buffer) => err.push(b));
-  child.stdin.on('error', () => undefined);
-  child.stdin.end(stdin);
-  const timer = setTimeout(() => { try { process.kill(-(child.pid ?? 0), 'SIGKILL'); } catch { /* gone */ } }, 90_000);
-  const done = new Promise<Exit>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-    });
-  });
-  return { pid: child.pid ?? 0, done };
+  return spawnClient(h, join(bin, exe), env, stdin, 90_000);
 }
 
 /** One attachment: the pod namespace and container ID a runtime would pass. */

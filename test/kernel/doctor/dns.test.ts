@@ -5,27 +5,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { Host } from '../../../src/host/host.js';
-import { ShellRunner } from '../../../src/host/shell-runner.js';
-import { doctor } from '../../../src/inspect/doctor/index.js';
 import { faultsFile, labBreak, labHeal, type BreakRequest } from '../../../src/lab/faults.js';
 import { LabDir } from '../../../src/lab/state.js';
 import type { Finding } from '../../../src/model/doctor/types.js';
 import { runStatus, waitFor, withLab } from '../helpers.js';
+import { doctorOf } from './run-doctor.js';
 
 const fx = withLab('doctor-dns', { nodes: [{ name: 'server' }, { name: 'agent1' }], pods: [{ name: 'c1', node: 'server' }, { name: 'c2', node: 'agent1' }] }, { prefix: 'kd', up: { dns: true } });
 const T = { timeout: 90_000 };
 const podNs = (name: string) => fx.state().pods.find((p) => p.name === name)!.netns;
 const dnsIP = () => fx.state().services!.find((s) => s.namespace === 'kube-system' && s.name === 'kube-dns')!.clusterIP;
 
-let shells: ShellRunner | undefined;
-const findings = async (): Promise<Finding[]> => {
-  if (!shells) {
-    shells = new ShellRunner(8);
-    fx.cleanup(() => shells?.close());
-  }
-  return (await doctor(new Host(shells), await fx.target(), fx.root)).findings;
-};
+const report = doctorOf(fx);
+const findings = async (): Promise<Finding[]> => (await report()).findings;
 /** One lookup from a pod through the kube-dns Service, bounded; true when it answered the name. */
 const resolves = (from: string) => {
   const r = runStatus(['nsenter', `--net=/run/netns/${podNs(from)}`, 'timeout', '3', 'busybox', 'nslookup', 'kubernetes.default.svc.cluster.local', dnsIP()], 6000);

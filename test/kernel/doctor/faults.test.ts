@@ -9,9 +9,6 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Host } from '../../../src/host/host.js';
-import { ShellRunner } from '../../../src/host/shell-runner.js';
-import { doctor } from '../../../src/inspect/doctor/index.js';
 import { faultsFile, labBreak, labHeal, type BreakRequest } from '../../../src/lab/faults.js';
 import { podRun } from '../../../src/lab/pods.js';
 import { exposePod } from '../../../src/lab/services.js';
@@ -19,6 +16,7 @@ import { LabDir } from '../../../src/lab/state.js';
 import { UserError } from '../../../src/model/errors.js';
 import type { Finding } from '../../../src/model/doctor/types.js';
 import { nsSysctl, run, runStatus, waitFor, withLab } from '../helpers.js';
+import { doctorOf } from './run-doctor.js';
 
 const fx = withLab('doctor-faults', { nodes: [{ name: 'server' }, { name: 'agent1' }], pods: [{ name: 'c1', node: 'server' }, { name: 'c2', node: 'agent1' }, { name: 'c3', node: 'agent1' }] }, { prefix: 'kd' });
 const T = { timeout: 60_000 };
@@ -38,14 +36,8 @@ before(async () => {
 });
 
 /** doctor on the whole lab, through persistent shells as the CLI runs it. */
-let shells: ShellRunner | undefined;
-const findings = async (): Promise<Finding[]> => {
-  if (!shells) {
-    shells = new ShellRunner(8);
-    fx.cleanup(() => shells?.close());
-  }
-  return (await doctor(new Host(shells), await fx.target(), fx.root)).findings;
-};
+const report = doctorOf(fx);
+const findings = async (): Promise<Finding[]> => (await report()).findings;
 /** One ping from a pod (1 s to answer); extra options like `-M do -s 1422`. */
 const ping = (from: string, ip: string, extra: string[] = []) => runStatus(['nsenter', `--net=/run/netns/${podNs(from)}`, 'ping', '-c1', '-W1', '-q', ...extra, ip], 5000).status === 0;
 /** One HTTP GET of the Service from a pod, bounded (busybox wget's -T crashes on Debian's 1.35). */

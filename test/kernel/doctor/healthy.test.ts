@@ -4,11 +4,9 @@
 // coming and going (a pod started on a node, another deleted), doctor clean after each.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Host } from '../../../src/host/host.js';
-import { ShellRunner } from '../../../src/host/shell-runner.js';
-import { doctor } from '../../../src/inspect/doctor/index.js';
 import { podDelete, podRun } from '../../../src/lab/pods.js';
 import { withLab } from '../helpers.js';
+import { doctorOf } from './run-doctor.js';
 import { firstDifference, kernelState, settled } from './kernel-state.js';
 
 const NODES = ['server', 'agent1', 'agent2'];
@@ -18,14 +16,7 @@ const fx = withLab('doctor-healthy', {
 }, { prefix: 'kh' });
 const T = { timeout: 90_000 };
 
-let shells: ShellRunner | undefined;
-async function report() {
-  if (!shells) {
-    shells = new ShellRunner(8);
-    fx.cleanup(() => shells?.close());
-  }
-  return doctor(new Host(shells), await fx.target(), fx.root);
-}
+const report = doctorOf(fx);
 
 test('3 nodes × 30 pods: nothing to report, and the kernel is byte-identical before and after', T, async () => {
   const s = fx.state();
