@@ -215,3 +215,15 @@ async function benchmarkCode(spec: BenchSpec, body: (ctx: BenchContext) => Promi
     return code;
   }, spec.leftovers ?? (async () => []), tmp);
 }
+
+/** One iperf3 TCP stream from namespace `ns` to ip:5201 for `seconds` (the first one omitted); Gbit/s,
+ * two decimals. A server still busy with the previous stream is retried (bounded). */
+export async function iperf(ns: string, ip: string, seconds: number): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const r = await exec(['nsenter', `--net=/run/netns/${ns}`, 'iperf3', '-c', ip, '-p', '5201', '-t', String(seconds), '-O', '1', '-J'], '', undefined, (seconds + 30) * 1000);
+    const j = JSON.parse(r.stdout || '{}') as { error?: string; end?: { sum_received?: { bits_per_second: number } } };
+    if (r.code === 0 && j.end?.sum_received) return Math.round(j.end.sum_received.bits_per_second / 1e7) / 100;
+    if (attempt >= 5 || !/busy/i.test(j.error ?? '')) throw new Error(`iperf3 to ${ip}: ${j.error ?? r.stderr.trim()}`);
+    await sleep(300);
+  }
+}

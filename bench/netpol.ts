@@ -26,7 +26,7 @@ import { LabDir } from '../src/lab/state.js';
 import { parseManifest, type Manifest } from '../src/model/manifest.js';
 import { addressOf } from '../src/model/ip.js';
 import { parseTopology } from '../src/model/topology.js';
-import { QUICK, exec, hex, labLeftovers, machineFacts, median, random, round, runBenchmark, sleep } from './common.js';
+import { QUICK, exec, hex, iperf, labLeftovers, machineFacts, median, random, round, runBenchmark, sleep } from './common.js';
 
 const PODS = QUICK ? 100 : 500;
 const POLICIES = QUICK ? 20 : 100;
@@ -154,16 +154,6 @@ async function bareAfter(before: Recorder['writes'], after: Recorder['writes']):
   return ms;
 }
 
-/** One iperf3 stream from `ns` to ip:5201; Gbit/s. */
-async function iperf(ns: string, ip: string): Promise<number> {
-  for (let attempt = 1; ; attempt++) {
-    const r = await exec(['nsenter', `--net=/run/netns/${ns}`, 'iperf3', '-c', ip, '-p', '5201', '-t', String(IPERF_S), '-O', '1', '-J'], '', undefined, (IPERF_S + 30) * 1000);
-    const j = JSON.parse(r.stdout || '{}') as { end?: { sum_received?: { bits_per_second: number } }; error?: string };
-    if (j.end?.sum_received) return j.end.sum_received.bits_per_second / 1e9;
-    if (attempt >= 5 || !/busy/i.test(j.error ?? '')) throw new Error(`iperf3 to ${ip}: ${j.error ?? r.stderr.trim()}`);
-    await sleep(200);
-  }
-}
 
 interface Pair { name: string; without: number[]; withPolicy: number[]; ratio: number; met: boolean }
 
@@ -187,7 +177,7 @@ async function throughput(stateRoot: string): Promise<Pair[]> {
   for (let r = 0; r < REPS; r++) {
     for (const withPolicy of r % 2 ? [true, false] : [false, true]) {
       if (withPolicy) await applyManifests(deps, lab, allow);
-      for (const [k, p] of pairs.entries()) (withPolicy ? out[k].withPolicy : out[k].without).push(r2(await iperf(client.netns, p.ip)));
+      for (const [k, p] of pairs.entries()) (withPolicy ? out[k].withPolicy : out[k].without).push(await iperf(client.netns, p.ip, IPERF_S));
       if (withPolicy) await deleteManifests(deps, lab, allow);
     }
   }

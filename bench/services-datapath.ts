@@ -7,7 +7,7 @@ import { podRun } from '../src/lab/pods.js';
 import { applyManifests } from '../src/lab/services.js';
 import type { LabDeps } from '../src/lab/deps.js';
 import type { LabState } from '../src/lab/state.js';
-import { exec, median, round, sleep } from './common.js';
+import { exec, iperf, median, round, sleep } from './common.js';
 
 /** A node script: accepts TCP connections and closes them at once (the server closes first, so the
  * client's ports never sit in TIME_WAIT). */
@@ -48,16 +48,6 @@ async function connectRate(ns: string, ip: string, port: number, ms: number): Pr
   return round(Number(r.stdout.trim()) / (ms / 1000));
 }
 
-/** One iperf3 stream from `ns` to ip:5201; Gbit/s. */
-async function iperf(ns: string, ip: string, seconds: number): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    const r = await exec(inNs(ns, ['iperf3', '-c', ip, '-p', '5201', '-t', String(seconds), '-O', '1', '-J']), '', undefined, (seconds + 30) * 1000);
-    const j = JSON.parse(r.stdout || '{}') as { error?: string; end?: { sum_received?: { bits_per_second: number } } };
-    if (r.code === 0 && j.end?.sum_received) return Math.round(j.end.sum_received.bits_per_second / 1e7) / 100;
-    if (attempt >= 5 || !/busy/i.test(j.error ?? '')) throw new Error(`iperf3 to ${ip}: ${j.error ?? r.stderr.trim()}`);
-    await sleep(300);
-  }
-}
 
 /** Measures the data path on `lab` (its Services programmed): connect rates, and iperf3 when asked. */
 export async function dataPath(deps: LabDeps, state: () => Promise<LabState>, lab: string, o: { reps: number; connectMs: number; iperfSeconds?: number }): Promise<DataPathResult> {

@@ -20,7 +20,7 @@ import { labNetns, nodeNetnsName } from '../src/lab/names.js';
 import { parseTopology } from '../src/model/topology.js';
 import { EvidenceSession } from '../src/trace/evidence.js';
 import { traceFlows } from '../src/trace/rule-trace.js';
-import { QUICK, ROOT, exec, hex, labLeftovers, machineFacts, median, random, round, runBenchmark, sleep } from './common.js';
+import { QUICK, ROOT, exec, hex, iperf, labLeftovers, machineFacts, median, random, round, runBenchmark, sleep } from './common.js';
 
 const REPS = QUICK ? 2 : 8;
 const IPERF_S = QUICK ? 1 : 3;
@@ -37,18 +37,7 @@ function failingTrace(stateRoot: string, evidence: boolean): { ms: number; cause
   return { ms, cause: (JSON.parse(r.stdout) as { cause?: string }).cause ?? '' };
 }
 
-const inNs = (ns: string, argv: readonly string[]) => ['nsenter', `--net=/run/netns/${ns}`, ...argv];
 
-/** One iperf3 stream pod1 → pod2 (across nodes); Gbit/s. */
-async function iperf(client: string, ip: string): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    const r = await exec(inNs(client, ['iperf3', '-c', ip, '-p', '5201', '-t', String(IPERF_S), '-O', '1', '-J']), '', undefined, (IPERF_S + 30) * 1000);
-    const j = JSON.parse(r.stdout || '{}') as { error?: string; end?: { sum_received?: { bits_per_second: number } } };
-    if (r.code === 0 && j.end?.sum_received) return Math.round(j.end.sum_received.bits_per_second / 1e7) / 100;
-    if (attempt >= 5 || !/busy/i.test(j.error ?? '')) throw new Error(`iperf3 to ${ip}: ${j.error ?? r.stderr.trim()}`);
-    await sleep(300);
-  }
-}
 
 const ratio = (a: readonly number[], b: readonly number[]) => Math.round(median(a.map((x, i) => x / b[i])) * 1000) / 1000;
 
@@ -91,11 +80,11 @@ await runBenchmark({
         const full: number[] = [];
         const nodes = state.plan.nodes.map((n) => ({ name: n.name, netns: labNetns(nodeNetnsName(lab, n.name)).path }));
         for (let i = 0; i < REPS && !ctx.guard.interrupted; i++) {
-          base.push(await iperf(p1.netns, p2.ip!));
+          base.push(await iperf(p1.netns, p2.ip!, IPERF_S));
           const w = await DropWatch.start({ runner, exclude: ['NOT_SPECIFIED'], filter: 'protocol == 2048 || protocol == 2054' });
-          try { drops.push(await iperf(p1.netns, p2.ip!)); } finally { await w.stop(); }
+          try { drops.push(await iperf(p1.netns, p2.ip!, IPERF_S)); } finally { await w.stop(); }
           const ev = await EvidenceSession.start(deps.host, { nodes, mode: 'iptables', flows: traceFlows([p1.ip!], 'tcp'), tag: `bench-${hex(2)}` });
-          try { full.push(await iperf(p1.netns, p2.ip!)); } finally { await ev.abort(); }
+          try { full.push(await iperf(p1.netns, p2.ip!, IPERF_S)); } finally { await ev.abort(); }
         }
         const thr = { baselineGbps: median(base), dropReasonsGbps: median(drops), fullEvidenceGbps: median(full), dropReasonsRatio: ratio(drops, base), fullEvidenceRatio: ratio(full, base), samples: { baseline: base, dropReasons: drops, fullEvidence: full } };
         console.log(`\n## A failing trace (pod1 → pod2 --tcp, ip-forward-off on server), CLI end to end, median of ${REPS}\n`);
