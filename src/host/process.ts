@@ -48,6 +48,13 @@ export function processRunAttached(ns: Netns, argv: readonly string[], onError: 
   });
 }
 
+/** The processes whose environment marks them as `owner`'s (PODNET_LAB=<owner>), from /proc; never this one. */
+export async function processesOwnedBy(owner: string): Promise<number[]> {
+  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => p !== process.pid);
+  const owners = await Promise.all(pids.map(async (pid) => ((await processOwner(pid)) === owner ? pid : 0)));
+  return owners.filter((p) => p > 0);
+}
+
 /** The owner recorded in a process's environment, or undefined if it is not podnet's (or gone). */
 export async function processOwner(pid: number): Promise<string | undefined> {
   try {

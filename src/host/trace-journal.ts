@@ -11,7 +11,11 @@ import type { Runner } from './runner.js';
 import { netnsAt } from './netns.js';
 import { nftDeleteTable } from './nft.js';
 import { xtablesTraceRuleRemove } from './iptables.js';
-import { processOwner, processRunning, processStopAll } from './process.js';
+import { processesOwnedBy, processOwner, processRunning, processStopAll } from './process.js';
+
+/** The mark (PODNET_LAB=…) of every process trace process `pid` starts: a killed trace's processes are
+ * found by it even when they started after its journal was last written. */
+export const traceOwner = (pid: number = process.pid): string => `podnet-trace-${pid}`;
 
 /** One thing a trace added. */
 export type JournalItem =
@@ -72,6 +76,12 @@ export async function traceJournalLeftovers(runner: Runner, stateRoot: string): 
       // a journal cut short by the crash: nothing more to read from it
     }
     for (const it of items) removed.push(...(await undoItem(runner, it)));
+    // What it started after the journal's last write (a SIGKILL between a capture starting and being written down).
+    const strays = await processesOwnedBy(traceOwner(pid));
+    if (strays.length) {
+      await processStopAll(runner, strays, traceOwner(pid), 500);
+      removed.push(...strays.map((p) => `process ${p}`));
+    }
     await rm(join(dir, f), { force: true });
   }
   return removed;

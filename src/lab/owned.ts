@@ -2,9 +2,8 @@
 // damaged or lying): every namespace named `podnet-<lab>-…` and every process marked PODNET_LAB=<lab>.
 // Lab names may prefix one another ("a" and "a-b"): a namespace `podnet-a-b-…` belongs to lab "a-b"
 // when that lab has a state directory or its underlay namespace exists, else to "a".
-import { readdir } from 'node:fs/promises';
 import { netnsList } from '../host/netns.js';
-import { processOwner } from '../host/process.js';
+import { processesOwnedBy } from '../host/process.js';
 import { isLabName } from '../model/names.js';
 import type { LabDeps } from './deps.js';
 import { labPrefix, underlayNetnsName } from './names.js';
@@ -26,8 +25,6 @@ export async function labNamespacesInKernel(deps: LabDeps, lab: string): Promise
 }
 
 /** The processes marked as lab `lab`'s (PODNET_LAB=<lab> in their environment), from /proc. */
-export async function labProcessesInKernel(lab: string): Promise<number[]> {
-  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => p !== process.pid);
-  const owners = await Promise.all(pids.map(async (pid) => ((await processOwner(pid)) === lab ? pid : 0)));
-  return owners.filter((p) => p > 0);
+export function labProcessesInKernel(lab: string): Promise<number[]> {
+  return processesOwnedBy(lab);
 }

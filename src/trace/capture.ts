@@ -7,11 +7,13 @@ import { join } from 'node:path';
 import type { Host } from '../host/host.js';
 import { netnsAt } from '../host/netns.js';
 import { tcpdumpStart, tcpdumpStop, tcpdumpWaitReady } from '../host/tcpdump.js';
+import { traceOwner } from '../host/trace-journal.js';
 import { ipToInt } from '../model/ip.js';
 import type { CapturePoint, TraceProtocol } from '../model/trace.js';
 
 /** The owner mark on capture and probe processes (PODNET_LAB=podnet-trace). */
-export const TRACE_OWNER = 'podnet-trace';
+/** The mark of this trace process's captures, listeners and rule tracers (PODNET_LAB=podnet-trace-<pid>). */
+export const TRACE_OWNER = traceOwner();
 
 /** A running capture. */
 export interface Capture {

@@ -18,7 +18,7 @@ import { readCapture } from './capture-file.js';
 import { decodeFrame } from './decode.js';
 import { writePcapng } from './pcapng.js';
 import { answered, correlate, explainL2, verdict } from './correlate.js';
-import { readCaptures, startCaptures, stopCaptures, type Capture } from './capture.js';
+import { readCaptures, startCaptures, stopCaptures, TRACE_OWNER, type Capture } from './capture.js';
 import { forget, learnedFdb, sourceDecision } from './explain.js';
 import { sendProbe, type ProbeRun } from './probe.js';
 import { explainOverlay } from './overlay.js';
@@ -86,7 +86,7 @@ async function startAll(h: Host, plan: TracePlan, req: TraceRequest, dir: string
   const [fdbBefore, decision, ev, caps] = await Promise.all([
     learnedFdb(h, all), sourceDecision(h, { ...first, dst: { owner: first.dst.owner, ip: plan.probeIp } }), evidence,
     startCaptures(h, plan.points, dir, plan.filter).then(async (c) => {
-      await journal?.add(...c.map((x) => ({ kind: 'process' as const, pid: x.pid, owner: 'podnet-trace' })));
+      await journal?.add(...c.map((x) => ({ kind: 'process' as const, pid: x.pid, owner: TRACE_OWNER })));
       return c;
     }),
   ]).catch(async (e: unknown) => {

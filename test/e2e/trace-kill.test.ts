@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, T, labName, newStateDir, podnet, show, tearDown, type CliResult } from './cli.js';
 import { runStatus } from '../kernel/helpers.js';
@@ -82,6 +82,9 @@ describe('a trace killed mid-way leaves nothing behind', () => {
     assert.deepEqual(deadInstances(t.pid), [], `instances removed: ${instances.join(', ')}`);
     assert.deepEqual(traceLeftovers(X, stateDir), []);
     assert.ok(!existsSync(tmp), `${tmp} removed`);
+    // Every process the trace started carries its mark, journaled or not (a capture may start just before the kill).
+    const marked = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => { try { return readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').includes(`PODNET_LAB=podnet-trace-${t.pid}`); } catch { return false; } });
+    assert.deepEqual(marked.filter((p) => alive(Number(p))), [], 'no process of the killed trace is left');
     assert.ok(removed.includes(`directory ${tmp}`), removed.join('; '));
     assert.deepEqual(t.pids.filter(alive).map(describePid), [], 'the journal\'s processes are stopped');
   });

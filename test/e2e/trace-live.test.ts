@@ -28,7 +28,7 @@ describe('trace --watch / --count on a lab', () => {
     const inodes = new Set(labNetns(X).map((n) => statSync(`/run/netns/${n}`).ino));
     return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes('PODNET_LAB=podnet-trace') && inodes.has(netInodeOf(pid) ?? -1);
+        return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').some((e) => e.startsWith('PODNET_LAB=podnet-trace-')) && inodes.has(netInodeOf(pid) ?? -1);
       } catch {
         return false;
       }
