@@ -2,7 +2,7 @@
 // one load it, so reading verbs never load the YAML parser or the topology schema.
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
-import { defaultTopology, parseTopology, TopologyError, type Topology } from '../model/topology.js';
+import { defaultTopology, k3sNodeNames, parseTopology, TopologyError, type Topology } from '../model/topology.js';
 
 /** Reads a topology: a YAML file (`-f`), or the default; `--pods N` replaces the pods with pod1…podN. */
 export async function loadTopology(file: string | undefined, pods: number | undefined, nodes?: number): Promise<Topology> {
@@ -24,7 +24,7 @@ export async function loadTopology(file: string | undefined, pods: number | unde
     if (pods !== undefined) raw = { ...raw, pods: (defaultTopology(pods) as { pods: unknown[] }).pods };
   }
   // K3s's names: the first node is the server, the others agent1, agent2, …
-  if (nodes !== undefined) raw = { ...raw, nodes: Array.from({ length: nodes }, (_, i) => ({ name: i === 0 ? 'server' : `agent${i}` })) };
+  if (nodes !== undefined) raw = { ...raw, nodes: k3sNodeNames(nodes).map((name) => ({ name })) };
   try {
     return parseTopology(raw);
   } catch (e) {

@@ -50,6 +50,9 @@ const pathOf = (path: readonly PropertyKey[]) =>
   path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
 
 /** The default lab: the blog's K3s node `server` with pods `pod1`…`podN`. */
+/** K3s's node names for a cluster of `n`: the server first, then agent1, agent2, … */
+export const k3sNodeNames = (n: number): string[] => Array.from({ length: n }, (_, i) => (i === 0 ? 'server' : `agent${i}`));
+
 export function defaultTopology(pods = 2): unknown {
   return { nodes: [{ name: 'server' }], pods: Array.from({ length: pods }, (_, i) => ({ name: `pod${i + 1}` })) };
 }

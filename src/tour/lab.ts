@@ -6,14 +6,14 @@ import { LabDir, type LabState } from '../lab/state.js';
 import type { LabDeps } from '../lab/deps.js';
 import { labNames, type Chapter } from '../model/tour/chapter.js';
 import { fill } from '../model/tour/template.js';
-import { defaultTopology, parseTopology, type Topology } from '../model/topology.js';
+import { defaultTopology, k3sNodeNames, parseTopology, type Topology } from '../model/topology.js';
 import { runCommand } from './command.js';
 import { CheckFailed } from './checks.js';
 
 /** The chapter's lab: `pods` pods over `nodes` nodes named as K3s names them (server, agent1, …). */
 function topologyOf(nodes: number, pods: number): Topology {
   const raw = defaultTopology(pods) as Record<string, unknown>;
-  return parseTopology({ ...raw, nodes: Array.from({ length: nodes }, (_, i) => ({ name: i === 0 ? 'server' : `agent${i}` })) });
+  return parseTopology({ ...raw, nodes: k3sNodeNames(nodes).map((name) => ({ name })) });
 }
 
 /** True when a lab that is up has what the chapter needs. */

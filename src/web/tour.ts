@@ -134,7 +134,9 @@ async function stepDoc(ctx: UiContext, lab: string, ch: Chapter, step: number): 
   const r = await runStep(deps.host, deps.stateRoot, lab, ch, step);
   ctx.live.poke();
   const drawing = (await ctx.live.current(0)).doc.drawing;
-  const facts = (await scanLab(deps.host, deps.stateRoot, lab)).facts;
+  // The summary's placeholders need the lab's facts: one more scan, only after a chapter's last step.
+  const last = step === ch.steps.length - 1;
+  const facts = last ? (await scanLab(deps.host, deps.stateRoot, lab)).facts : undefined;
   if (!r.step.question) await record(ch.file, step, ch.steps.length);
   return {
     chapter: ch.number, title: ch.title, index: step, total: ch.steps.length, stepTitle: r.step.title, explain: r.explain,
@@ -143,6 +145,6 @@ async function stepDoc(ctx: UiContext, lab: string, ch: Chapter, step: number): 
     ...(r.ask ? { question: { ask: r.ask, predict: !!r.step.question?.predict, choices: r.answer?.choices ?? [], byElement: true } } : {}),
     ...(labNote ? { labNote } : {}),
     ...(journeyOf(r.command) ? { journey: journeyOf(r.command) } : {}),
-    ...(step === ch.steps.length - 1 ? { summary: ch.summary.map((x) => fill(x, facts)) } : {}),
+    ...(last && facts ? { summary: ch.summary.map((x) => fill(x, facts)) } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // write one). The schema checks its shape; `checkChapter` checks what zod cannot — every step kind
 // and check kind is one podnet can run, every placeholder names a fact the chapter's lab will have.
 // Every problem is one line naming the file and the field.
+import { k3sNodeNames } from '../topology.js';
 import { z } from 'zod';
 import YAML from 'yaml';
 import { UserError } from '../errors.js';
@@ -86,7 +87,7 @@ export class ChapterError extends UserError {
 /** The lab objects a chapter's lab has, by name. */
 export function labNames(lab: Chapter['lab']): { nodes: string[]; pods: string[] } {
   return {
-    nodes: Array.from({ length: lab.nodes }, (_, i) => (i === 0 ? 'server' : `agent${i}`)),
+    nodes: k3sNodeNames(lab.nodes),
     pods: [...Array.from({ length: lab.pods }, (_, i) => `pod${i + 1}`), ...lab.extraPods],
   };
 }
