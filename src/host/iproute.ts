@@ -62,7 +62,7 @@ export class NetHandle {
     const argv = after.length === 0
       ? inNetns(this.ns, 'ip', ['-json', '-details', '-force', '-batch', '-'])
       : inNetns({ path: this.ns.path }, 'sh', ['-c', `ip -json -details -force -batch -; r=$?; ${SYSCTL_LOOP}; exit $r`, 'sh', ...after.map(([k, v]) => `${k}=${v}`)]);
-    const r = await this.runner.run({ argv, input, mutates: true });
+    const r = await this.runner.run({ argv, input, mutates: true, rtnl: { ns: this.ns.path, program: 'ip', lines: groups.flat(), after, batch: true, details: true } });
     const failedKeys = [...r.stderr.matchAll(/^sysctl: cannot write (\S+)$/gm)].map((m) => m[1]);
     return splitBatch(argv, groups, r).map((b, i) => {
       const mine = failedKeys.filter((k) => reqs[i].after.some(([key]) => key === k));
@@ -77,7 +77,8 @@ export class NetHandle {
     if (sysctls.length === 0) return this.batch(lines);
     const script = `${SYSCTL_LOOP}; [ -z "$f" ] || exit 3; exec ip -json -details -force -batch -`;
     const argv = inNetns({ path: this.ns.path }, 'sh', ['-c', script, 'sh', ...sysctls.map(([k, v]) => `${k}=${v}`)]);
-    const r = await this.runner.run({ argv, input: lines.map((l) => `${l}\n`).join(''), mutates: true });
+    const r = await this.runner.run({ argv, input: lines.map((l) => `${l}\n`).join(''), mutates: true,
+      rtnl: { ns: this.ns.path, program: 'ip', before: sysctls, lines, batch: true, details: true, beforeExit: 3 } });
     if (r.exitCode === 3) throw new HostError({ kind: 'not-found', argv, exitCode: 3, stderr: r.stderr, message: r.stderr.trim().split('\n').pop() ?? 'sysctl failed' });
     return splitBatch(argv, [[...lines]], r)[0];
   }
@@ -97,7 +98,9 @@ export class NetHandle {
     let gc = this.reads.get(key);
     if (!gc) {
       gc = new GroupCommit<null, string>(async (reqs) => {
-        const r = await runOk(this.runner, { argv: inNetns(this.ns, program, args), mutates: false });
+        const line = rtnlRead(program, args);
+        const rtnl = line === undefined ? undefined : { ns: this.ns.path, program, lines: [line], batch: false, details: args.includes('-details') };
+        const r = await runOk(this.runner, { argv: inNetns(this.ns, program, args), mutates: false, rtnl });
         return reqs.map(() => r.stdout);
       });
       this.reads.set(key, gc);
@@ -183,12 +186,20 @@ export class NetHandle {
    * `neigh show`. Throws a HostError when the namespace cannot be read. */
   async tables(): Promise<NetTables> {
     const argv = inNetns(this.ns, 'ip', ['-json', '-details', '-force', '-batch', '-']);
-    const r = await this.runner.run({ argv, input: 'addr show\nroute show\nneigh show\n', mutates: false });
+    const lines = ['addr show', 'route show', 'neigh show'];
+    const r = await this.runner.run({ argv, input: lines.map((l) => `${l}\n`).join(''), mutates: false, rtnl: { ns: this.ns.path, program: 'ip', lines, batch: true, details: true } });
     const outputs = r.stdout.split('\n').filter((l) => l.startsWith('['));
     if (outputs.length < 3) throw new HostError({ kind: 'not-found', argv, exitCode: r.exitCode, stderr: r.stderr, message: r.stderr.trim().split('\n')[0] || `ip exited ${r.exitCode}` });
     const [addr, route, neigh] = outputs.map((o) => JSON.parse(o) as Json[]);
     return { links: addr.map(linkFromJson), addrs: addrsFromJson(addr), routes: route.map(routeFromJson), neighs: neigh.map(neighFromJson) };
   }
+}
+
+/** The line of `ip -batch` / `bridge -batch` a read's arguments equal (flags dropped: rtnetlink answers
+ * in full), or undefined when the read is not one rtnl.ts does. */
+function rtnlRead(program: 'ip' | 'bridge', args: readonly string[]): string | undefined {
+  const words = args.filter((a) => a !== '-json' && a !== '-details');
+  return words.some((w) => w.startsWith('-')) ? undefined : words.join(' ');
 }
 
 /** Records what a dry run's line would make: a link (`link add NAME … [address MAC] type KIND`) or an

@@ -3,6 +3,7 @@
 // a verbose one (-v), a dry-run one (--dry-run) and a recording one for golden tests.
 import { spawn } from 'node:child_process';
 import { HostError, classifyStderr } from './errors.js';
+import { runByRtnl, type RtnlWork } from './rtnl.js';
 
 /** A command to run: `argv[0]` is looked up on PATH; `input` is written to stdin. */
 export interface Command {
@@ -12,6 +13,9 @@ export interface Command {
   env?: Record<string, string>;
   /** False for reads (`ip -json … show`): a dry run answers them without running them. */
   mutates: boolean;
+  /** The same work as rtnetlink can do it from podnet's process (./rtnl.ts): a runner that really
+   * runs commands may do that instead of starting the program, and answers as the program would. */
+  rtnl?: RtnlWork;
 }
 
 /** What a command printed and how it ended. */
@@ -42,7 +46,11 @@ export async function runOk(runner: Runner, cmd: Command): Promise<RunResult> {
 
 /** Runs commands for real with child_process.spawn (no shell). */
 export class ExecRunner implements Runner {
-  run(cmd: Command): Promise<RunResult> {
+  async run(cmd: Command): Promise<RunResult> {
+    return (cmd.rtnl && await runByRtnl(cmd.rtnl)) || this.spawn(cmd);
+  }
+
+  private spawn(cmd: Command): Promise<RunResult> {
     return new Promise((resolve, reject) => {
       const child = spawn(cmd.argv[0], cmd.argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];

@@ -9,6 +9,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { ExecRunner, formatCommand, type Command, type RunResult, type Runner } from './runner.js';
 import { HostError } from './errors.js';
+import { runByRtnl } from './rtnl.js';
 
 interface Job {
   id: string;
@@ -155,6 +156,8 @@ export class ShellRunner implements Runner {
 
   async run(cmd: Command): Promise<RunResult> {
     this.refuseWhenStopped();
+    const byRtnl = cmd.rtnl && await runByRtnl(cmd.rtnl);
+    if (byRtnl) return byRtnl;
     const id = `${this.tag}-${++this.seq}`;
     const line = formatCommand({ argv: cmd.argv, mutates: cmd.mutates });
     let script: string;

@@ -1,0 +1,159 @@
+// An iproute2 command carried out over rtnetlink from podnet's process (through ./rtnl-helper.ts)
+// instead of by starting `ip`: the runner is handed the command *and* its lines; when every line is
+// one rtnl-lines.ts knows (or a read below), it answers with the stdout, stderr and exit code `ip`
+// would have given, so callers parse both alike — and `-v`/`--dry-run` print the `ip` command
+// itself. Anything else, or no helper, and the command runs as written. PODNET_NETLINK=0 turns it off.
+import { readdirSync } from 'node:fs';
+import { AF, IFLA, NETNSA, RTM, Attrs, ifinfomsg, ifaddrmsg, ndmsg, parseAttrs, rtgenmsg, rtmsg, type NlMessage } from '../model/rtnetlink.js';
+import { NETNS_RUN_DIR } from './netns.js';
+import { addrShowJson, fdbJson, linkJson, linkNames, neighJson, neighShown, routeJson } from '../model/rtnetlink-json.js';
+import { BatchAbort, LineError, RtnlConn, rtnlKnows, sendLine, type Sent } from './rtnl-lines.js';
+import { withRtnlSession, rtnlAvailable, type RtnlSession } from './rtnl-helper.js';
+import type { RunResult } from './runner.js';
+
+type Json = Record<string, unknown>;
+
+/** What an iproute2 command does, for the runner to do by rtnetlink instead. */
+export interface RtnlWork {
+  /** The namespace file the command runs in (`/run/netns/NAME`, `/proc/PID/ns/net`, `/proc/self/ns/net`). */
+  ns: string;
+  program: 'ip' | 'bridge';
+  /** Sysctls (slash form) written in the namespace before the lines; one failing stops there. */
+  before?: readonly (readonly [string, string])[];
+  lines: readonly string[];
+  /** Sysctls written after the lines, whatever they did (their failures only reported). */
+  after?: readonly (readonly [string, string])[];
+  /** True for `ip -batch` (failures as "message\nCommand failed -:N", the rest still run); false for
+   * one command (its message, exit 1). */
+  batch: boolean;
+  /** `-details` was given (routes then print type, protocol and scope always). */
+  details?: boolean;
+  /** The exit code when a `before` sysctl fails. */
+  beforeExit?: number;
+}
+
+const READS = [/^addr show( dev \S+)?$/, /^link show$/, /^route show$/, /^neigh show$/, /^netns list-id$/];
+const BRIDGE_READS = /^fdb show( (?:br|dev) \S+)?$/;
+
+/** True when every line of `work` can be done here. */
+export function rtnlCan(work: RtnlWork): boolean {
+  if (!rtnlAvailable()) return false;
+  if (work.program === 'bridge') return work.lines.every((l) => BRIDGE_READS.test(l));
+  return work.lines.every((l) => rtnlKnows(l) || READS.some((re) => re.test(l)));
+}
+
+/** Carries out `work`; resolves undefined when it could not be tried (then run the command). */
+export async function runByRtnl(work: RtnlWork): Promise<RunResult | undefined> {
+  if (!rtnlCan(work)) return undefined;
+  const r = await withRtnlSession(work.ns, (s) => session(s, work));
+  if (r === undefined) return undefined;
+  if ('value' in r) return r.value;
+  const a = r.opened;
+  const why = a.ok ? '' : a.message;
+  return { stdout: '', stderr: `Cannot open network namespace "${work.ns}": ${why}\n`, exitCode: a.ok ? 0 : 1 };
+}
+
+async function session(s: RtnlSession, work: RtnlWork): Promise<RunResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  for (const [k, v] of work.before ?? []) {
+    const a = await s.ask(`S ${k} ${v}`);
+    if (!a.ok) return { stdout: '', stderr: `sysctl: cannot write ${k}\n`, exitCode: work.beforeExit ?? 1 };
+  }
+  const c = new RtnlConn(s);
+  const reads = new Reads(c, work.details ?? false);
+  // Every line is sent before any answer is awaited, except where a line needs an earlier answer
+  // (a device's index): the batch costs one or two trips to the helper, not one per line.
+  const sent: Sent[] = [];
+  for (const line of work.lines) {
+    try {
+      const one = rtnlKnows(line) ? await sendLine(c, line) : { done: reads.run(work.program, line) };
+      one.done.catch(() => undefined); // awaited below, in order; not "unhandled" meanwhile
+      sent.push(one);
+    } catch (e) {
+      sent.push({ done: Promise.reject(e) });
+      if (e instanceof BatchAbort) break;
+    }
+  }
+  let failed = false;
+  for (const [i, one] of sent.entries()) {
+    try {
+      const json = await one.done;
+      if (json !== undefined) out.push(JSON.stringify(Array.isArray(json) ? json : [json]));
+    } catch (e) {
+      if (e instanceof BatchAbort) return { stdout: out.map((l) => `${l}\n`).join(''), stderr: `${[...err, e.message].join('\n')}\n`, exitCode: 255 };
+      if (!(e instanceof LineError)) throw e;
+      failed = true;
+      err.push(work.batch ? `${e.message}\nCommand failed -:${i + 1}` : e.message);
+      if (!work.batch) break;
+    }
+  }
+  for (const [k, v] of work.after ?? []) {
+    const a = await s.ask(`S ${k} ${v}`);
+    if (!a.ok) err.push(`sysctl: cannot write ${k}`);
+  }
+  return { stdout: out.map((l) => `${l}\n`).join(''), stderr: err.map((l) => `${l}\n`).join(''), exitCode: failed ? 1 : 0 };
+}
+
+/** The reads a scan and the plugins make, from dumps (each dump taken once per session). */
+class Reads {
+  private links?: Promise<NlMessage[]>;
+  constructor(private readonly c: RtnlConn, private readonly details: boolean) {}
+
+  private linkDump(): Promise<NlMessage[]> {
+    this.links ??= this.c.dump(RTM.GETLINK, ifinfomsg(), new Attrs().u32(IFLA.EXT_MASK, 8));
+    this.links.catch(() => undefined);
+    return this.links;
+  }
+
+  /** Runs one read. Its dumps are all sent before any answer is awaited (one trip to the helper). */
+  async run(program: 'ip' | 'bridge', line: string): Promise<Json[]> {
+    const w = line.split(' ');
+    if (w[0] === 'netns') return this.nsids();
+    const links = this.linkDump();
+    const settle = <T>(p: Promise<T>) => { p.catch(() => undefined); return p; };
+    if (program === 'bridge') return this.fdb(links, settle(this.c.dump(RTM.GETNEIGH, ndmsg(AF.BRIDGE))), w[2] as 'br' | 'dev' | undefined, w[3]);
+    const more = w[0] === 'addr' ? settle(this.c.dump(RTM.GETADDR, ifaddrmsg(AF.UNSPEC, 0, 0, 0)))
+      : w[0] === 'route' ? settle(this.c.dump(RTM.GETROUTE, rtmsg({ family: AF.INET })))
+        : w[0] === 'neigh' ? settle(this.c.dump(RTM.GETNEIGH, ndmsg(AF.UNSPEC))) : undefined;
+    const all = await links;
+    const names = linkNames(all);
+    if (w[0] === 'link') return all.map((l) => linkJson(l, names));
+    if (w[0] === 'addr') {
+      const mine = w[2] === 'dev' ? all.filter((l) => names.get(l.body.readInt32LE(4)) === w[3]) : all;
+      if (w[2] === 'dev' && mine.length === 0) throw new LineError(`Device "${w[3]}" does not exist.`);
+      return addrShowJson(mine, await more!);
+    }
+    if (w[0] === 'route') return (await more!).map((m) => routeJson(m, names, this.details)).filter((j): j is Json => j !== undefined);
+    return (await more!).filter((m) => (m.body[0] === AF.INET || m.body[0] === AF.INET6) && neighShown(m)).map((m) => neighJson(m, names));
+  }
+
+  /** `ip netns list-id`: this namespace's ids for others, named as iproute2 names them — by asking
+   * the id of every namespace pinned in /run/netns (one request each, all sent together). */
+  private async nsids(): Promise<Json[]> {
+    const ids = (await this.c.dump(RTM.GETNSID, rtgenmsg(AF.UNSPEC))).map((m) => parseAttrs(m.body, 4).get(NETNSA.NSID)?.readInt32LE(0));
+    const listed = ids.filter((id): id is number => id !== undefined && id >= 0);
+    if (listed.length === 0) return [];
+    let files: string[] = [];
+    try {
+      files = readdirSync(NETNS_RUN_DIR);
+    } catch { /* no pinned namespace: ids without names */ }
+    const names = new Map<number, string>();
+    const asks = files.map((f) => this.c.nsidOf(`${NETNS_RUN_DIR}/${f}`).then((id) => { if (id !== undefined && id >= 0 && !names.has(id)) names.set(id, f); }, () => undefined));
+    await Promise.all(asks);
+    return listed.map((nsid) => ({ nsid, ...(names.has(nsid) ? { name: names.get(nsid) } : {}) }));
+  }
+
+  /** `bridge fdb show [br BR | dev DEV]`: every entry, those of BR and its ports, or those of DEV. */
+  private async fdb(linkDump: Promise<NlMessage[]>, fdbDump: Promise<NlMessage[]>, by: 'br' | 'dev' | undefined, name: string | undefined): Promise<Json[]> {
+    const links = await linkDump;
+    const names = linkNames(links);
+    const masterOf = new Map(links.map((l) => [names.get(l.body.readInt32LE(4)), linkJson(l, names).master]));
+    if (by && name !== undefined && !masterOf.has(name)) throw new LineError(`Cannot find device "${name}"`);
+    const all = (await fdbDump).map((m) => fdbJson(m, names));
+    // Filtered by device, bridge(8) leaves the device's name out, as ip neigh does.
+    if (by === 'dev') return all.filter((e) => e.ifname === name).map(({ ifname: _, ...e }) => e);
+    if (by === 'br') return all.filter((e) => e.ifname === name || masterOf.get(e.ifname as string) === name);
+    return all;
+  }
+}
