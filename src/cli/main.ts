@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { HostError } from '../host/errors.js';
 import { packageVersion } from '../host/package-root.js';
+import { endHelpers } from '../host/perl-helper.js';
 import { CniError } from '../cni/spec.js';
 import { UserError, exitCodeOf } from '../model/errors.js';
 import { labCommand } from './lab.js';
@@ -65,6 +66,9 @@ export async function main(argv: string[]): Promise<number> {
     say(`error: ${describe(e)}`);
     if (process.env.PODNET_DEBUG && e instanceof Error) say(e.stack ?? '');
     return e instanceof UserError ? exitCodeOf(e.kind) : 1;
+  } finally {
+    // The persistent helpers (rtnetlink, locks) are ended and reaped: a verb leaves no child behind.
+    await endHelpers();
   }
 }
 

@@ -10,7 +10,7 @@
 // its own while it holds a lock, it takes the lock with it: the critical section then running is
 // unprotected, and later locks go back to `flock` children — it is podnet's child, in its process
 // group, and nothing stops it but podnet's own end.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { PerlHelper, lineDecoder } from './perl-helper.js';
 
 const SCRIPT = [
   '$| = 1; my %h;',
@@ -50,54 +50,8 @@ export async function helperUnlock(path: string): Promise<void> {
   await helper?.ask(`U ${path}`).catch(() => undefined);
 }
 
-class LockHelper {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly waiting: { resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
-  private buf = '';
-  dead = false;
-
+class LockHelper extends PerlHelper<string> {
   constructor() {
-    this.child = spawn('perl', ['-e', SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stdout.setEncoding('utf8');
-    this.child.stdout.on('data', (chunk: string) => {
-      this.buf += chunk;
-      for (let nl = this.buf.indexOf('\n'); nl >= 0; nl = this.buf.indexOf('\n')) {
-        const line = this.buf.slice(0, nl);
-        this.buf = this.buf.slice(nl + 1);
-        this.waiting.shift()?.resolve(line);
-      }
-      this.idle();
-    });
-    this.child.stdin.on('error', () => undefined);
-    this.child.stderr.on('data', () => undefined);
-    const fail = (e: Error) => {
-      this.dead = true;
-      for (const w of this.waiting.splice(0)) w.reject(e);
-    };
-    this.child.on('error', fail);
-    this.child.on('exit', () => fail(new Error('the lock helper exited')));
-    this.idle();
-  }
-
-  /** Sends one request; resolves with its answer line. */
-  ask(line: string): Promise<string> {
-    if (this.dead) return Promise.reject(new Error('the lock helper exited'));
-    this.ref(true);
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.child.stdin.write(`${line}\n`);
-    });
-  }
-
-  /** While nothing is asked, the helper must not keep podnet alive. */
-  private idle(): void {
-    if (this.waiting.length === 0) this.ref(false);
-  }
-
-  private ref(on: boolean): void {
-    for (const h of [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as unknown as { ref(): void; unref(): void }[]) {
-      if (on) h.ref();
-      else h.unref();
-    }
+    super('lock helper', SCRIPT, [], lineDecoder());
   }
 }

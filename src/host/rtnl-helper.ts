@@ -13,9 +13,9 @@
 // Every request gets one answer, in order: a line `K`, `X` or `E errno message`, or `M LENGTH` and that
 // many bytes (the kernel's messages as they came). Requests may be sent before earlier ones are
 // answered (a session's `N`, its messages and its `C` travel together). Sessions are strictly
-// sequential per helper; concurrent callers take turns or use another helper of the pool. The helper
-// dies with podnet (EOF on its stdin).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+// sequential per helper; concurrent callers take turns or use another helper of the pool. The
+// process plumbing (start, order of answers, ending) is perl-helper.ts's.
+import { PerlHelper } from './perl-helper.js';
 
 const SCRIPT = String.raw`
 $| = 1; my ($SETNS, $DUP3, $CLOSE) = @ARGV;
@@ -131,57 +131,12 @@ export class RtnlSession {
   }
 }
 
-/** One persistent helper process. */
-class RtnlHelper {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly waiting: { resolve: (a: HelperAnswer) => void; reject: (e: Error) => void }[] = [];
-  private readonly answers = new Answers();
-  private corked = false;
-  dead = false;
+/** One persistent helper process; `busy` while a session holds it. */
+class RtnlHelper extends PerlHelper<HelperAnswer> {
   busy = false;
-
   constructor(syscalls: readonly number[]) {
-    this.child = spawn('perl', ['-e', SCRIPT, ...syscalls.map(String)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stdout.on('data', (chunk: Buffer) => {
-      for (const a of this.answers.feed(chunk)) this.waiting.shift()?.resolve(a);
-      this.idle();
-    });
-    this.child.stdin.on('error', () => undefined);
-    this.child.stderr.on('data', () => undefined);
-    const fail = (e: Error) => {
-      this.dead = true;
-      for (const w of this.waiting.splice(0)) w.reject(e);
-    };
-    this.child.on('error', fail);
-    this.child.on('exit', () => fail(new Error('the rtnetlink helper exited')));
-    this.idle();
-  }
-
-  /** Keeps the event loop free to exit while nothing waits for an answer. */
-  private idle(): void {
-    const handles = [this.child, this.child.stdout, this.child.stdin, this.child.stderr] as unknown as { ref(): void; unref(): void }[];
-    for (const h of handles) {
-      if (this.waiting.length) h.ref();
-      else h.unref();
-    }
-  }
-
-  ask(line: string): Promise<HelperAnswer> {
-    if (this.dead) return Promise.reject(new Error('the rtnetlink helper exited'));
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.idle();
-      // Requests made in one tick go in one write (a session's lines, a scan's namespaces).
-      if (!this.corked) {
-        this.corked = true;
-        this.child.stdin.cork();
-        process.nextTick(() => {
-          this.corked = false;
-          this.child.stdin.uncork();
-        });
-      }
-      this.child.stdin.write(`${line}\n`);
-    });
+    const answers = new Answers();
+    super('rtnetlink helper', SCRIPT, syscalls.map(String), (chunk) => answers.feed(chunk));
   }
 }
 

@@ -95,7 +95,10 @@ test('a datagram to a closed port is seen as NO_SOCKET, on the monotonic clock, 
   const wall = ev.tsNs + watch.monoOffsetNs;
   assert.ok(Math.abs(Number(wall / 1_000_000n) - Date.now()) < 5000, 'converted to the wall clock, it is now');
   await watch.clear();
-  assert.equal((await watch.read()).events.length, 0, 'clear empties the buffer');
+  // The machine goes on dropping packets (NO_SOCKET and others, from anywhere): what matters is that
+  // nothing from before the clear is left — the datagram's drop above among it.
+  const kept = (await watch.read()).events.filter((e) => e.tsNs <= ev.tsNs);
+  assert.deepEqual(kept.map((e) => e.reason), [], 'clear empties the buffer of what it held');
   await watch.stop();
   assert.equal(existsSync(watch.dir), false, 'the instance is removed');
   await watch.stop();
