@@ -2,6 +2,7 @@
 // remounts /sys and breaks what lives on), marked with an environment variable so podnet only ever
 // stops processes it started, and found again through /proc after a crash.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import type { Runner, RunResult } from './runner.js';
@@ -124,14 +125,14 @@ export async function processesInNetns(inodes: ReadonlySet<number>): Promise<{ p
   return found.filter((x): x is { pid: number; inode: number } => x !== undefined);
 }
 
-
 /** A process's start time (field 22 of /proc/PID/stat, in clock ticks since boot), or undefined when
  * it is gone. With the PID it names one process for good: a PID reused later has another start time. */
-export async function processStartTime(pid: number): Promise<string | undefined> {
+export function processStartTimeSync(pid: number): string | undefined {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'latin1');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return undefined;
   }
 }
+
