@@ -2,7 +2,7 @@
 // runtime's, and delegates (IPAM) found on CNI_PATH and exec'd — podnet's own in process, any
 // other (the reference host-local) as the runtime would run it. Serves both the one-shot process
 // and the daemon behind the tiny client.
-import { readFile } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Host } from '../host/host.js';
 import type { Netns } from '../host/netns.js';
@@ -21,14 +21,25 @@ export function pluginTypeOf(executable: string): string {
   return base.startsWith('podnet-') ? base.slice('podnet-'.length) : base;
 }
 
+/** The first 200 bytes of `file` (where podnet's marker is), read in one synchronous go: this is on
+ * every bridge call's path, and a thread-pool round trip costs more than the read. */
+function headOf(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(200);
+    return buf.toString('utf8', 0, readSync(fd, buf, 0, 200, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Finds `type` on CNI_PATH like the reference's invoke.FindInPath. */
-async function findInPath(type: string, path: readonly string[]): Promise<{ file: string; podnet: boolean } | undefined> {
+function findInPath(type: string, path: readonly string[]): { file: string; podnet: boolean } | undefined {
   if (type.includes('/')) throw new CniError(ErrorCode.InvalidConfig, `plugin type "${type}" must be a name, not a path`);
   for (const dir of path) {
     const file = join(dir, type);
     try {
-      const head = (await readFile(file, 'utf8')).slice(0, 200);
-      return { file, podnet: head.includes(CLIENT_MARKER) };
+      return { file, podnet: headOf(file).includes(CLIENT_MARKER) };
     } catch { /* not here */ }
   }
   return undefined;
@@ -43,7 +54,7 @@ export function execContext(host: Host, hostNetns: Netns, registry: PluginRegist
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     ipamStore: (dataDir, network) => new DiskStore(dataDir, network),
     async delegate(type: string, env: CniEnv, stdin: string): Promise<CniResult | undefined> {
-      const found = await findInPath(type, env.path);
+      const found = findInPath(type, env.path);
       if (!found) throw new CniError(ErrorCode.InvalidConfig, `failed to find plugin "${type}" in path [${env.path.join(' ')}]`);
       let out: InvokeOutcome;
       if (found.podnet) {

@@ -1,8 +1,8 @@
 // Finding every network namespace on the machine: pinned under /run/netns, bind-mounted elsewhere
 // (an nsfs mount: docker's, a runtime's), or only held by processes — keyed by inode, since one
 // namespace can have many names and paths. Reads /proc and /run/netns; runs no process.
-import { closeSync, fstatSync, openSync } from 'node:fs';
-import { readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { NsProcess } from '../model/snapshot.js';
 import { netnsInode, processStartTimeSync } from './process.js';
 import type { Netns } from './netns.js';
@@ -140,11 +140,12 @@ export function netnsHold(pid: number, startTime: string | undefined): Promise<H
 
 /** What a path given as a network namespace is: `missing`, `not-netns` (a regular file, a directory…),
  * or `netns` (an nsfs file: a namespace pinned or held by a process). */
-export async function netnsKind(path: string): Promise<'missing' | 'not-netns' | 'netns'> {
+export function netnsKind(path: string): Promise<'missing' | 'not-netns' | 'netns'> {
+  // Synchronous: two stats of /proc and a pin, cheaper in one turn than as thread-pool round trips.
   try {
-    const [s, self] = await Promise.all([stat(path), stat('/proc/self/ns/net')]);
-    return s.dev === self.dev && !s.isDirectory() ? 'netns' : 'not-netns';
+    const s = statSync(path);
+    return Promise.resolve(s.dev === statSync('/proc/self/ns/net').dev && !s.isDirectory() ? 'netns' : 'not-netns');
   } catch {
-    return 'missing';
+    return Promise.resolve('missing');
   }
 }
