@@ -7,6 +7,7 @@ import { Host } from '../host/host.js';
 import { packageVersion } from '../host/package-root.js';
 import { RecordingRunner, VerboseRunner, emptyAnswer, type Runner } from '../host/runner.js';
 import { ShellRunner } from '../host/shell-runner.js';
+import { useLockHelper } from '../host/lock-helper.js';
 import { stateRoot } from '../lab/state.js';
 import type { LabDeps } from '../lab/deps.js';
 import { z } from 'zod';
@@ -18,6 +19,9 @@ z.config({ jitless: true });
 
 /** The lab dependencies for these options; with --dry-run, the recorder (to print its script after). */
 export function labDeps(opts: GlobalOptions, shells = 4): { deps: LabDeps; recorder?: RecordingRunner } {
+  // Locks (the lab's, host-local's, flannel's) through one persistent helper: a lab of 100 pods took
+  // ~14 of them, each a `flock` child costing a spawn; one lock costs the helper's start, the same.
+  useLockHelper();
   const exec = new ShellRunner(shells);
   let runner: Runner = exec;
   let recorder: RecordingRunner | undefined;
