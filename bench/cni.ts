@@ -219,12 +219,12 @@ interface Timed { what: string; ms: number }
 function classify(argv: readonly string[], input: string, h: string): string {
   const a = argv.join(' ');
   const inHost = a.includes(`/run/netns/${h}`) || a.includes(`-n ${h} `);
-  if (a.includes('addr show')) return 'read cni0 (ip -json addr show dev cni0, host)';
-  if (input.includes('link add veth')) return 'host side: veth, port, gateway, sysctls (one ip -batch, host)';
-  if (/^link show dev veth/.test(input.trim()) && inHost) return 'port up check (ip link show, host)';
-  if (input.includes('addr add') && !inHost) return 'pod side: sysctls, eth0 up, address, routes (pod)';
-  if (input.includes('link del')) return 'delete eth0 (ip -batch, pod)';
-  if (input.includes('link set lo')) return 'lo up/down (ip -batch, pod)';
+  if (a.includes('addr show')) return 'read cni0 (`ip -json addr show dev cni0` over rtnetlink, host)';
+  if (input.includes('link add veth')) return 'host side: veth, port, gateway, sysctls (one `ip -batch` over rtnetlink, host)';
+  if (/^link show dev veth/.test(input.trim()) && inHost) return 'port up check (`ip link show` over rtnetlink, host)';
+  if (input.includes('addr add') && !inHost) return 'pod side: sysctls, eth0 up, address, routes (over rtnetlink, pod)';
+  if (input.includes('link del')) return 'delete eth0 (`ip -batch` over rtnetlink, pod)';
+  if (input.includes('link set lo')) return 'lo up/down (`ip -batch` over rtnetlink, pod)';
   return argv.slice(0, 3).join(' ');
 }
 

@@ -21,8 +21,14 @@ export function addressOf(cidr: CidrText | string): string {
 
 /** Parses a dotted-quad IPv4 address, or throws AddressError. */
 export function parseIPv4(text: string): string {
-  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) throw new AddressError(`"${text}" is not an IPv4 address (like 10.42.0.1)`);
+  if (!isDottedQuad(text)) throw new AddressError(`"${text}" is not an IPv4 address (like 10.42.0.1)`);
   return text;
+}
+
+/** True for a dotted-quad IPv4 address; no exception for anything else (a store's directory holds
+ * `lock` and `last_reserved_ip.0` beside the addresses, read on every ADD and DEL). */
+export function isDottedQuad(text: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(text);
 }
 
 /** Parses "a.b.c.d/n" (IPv4), or throws AddressError. */

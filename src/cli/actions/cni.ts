@@ -3,6 +3,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packagePath } from '../../host/package-root.js';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { ShellRunner } from '../../host/shell-runner.js';
 import { clientScript, EXECUTABLES, flannelConflist, k3sConflist } from '../../cni/install.js';
 import { runDaemon } from '../../cni/serve-life.js';
@@ -45,6 +46,9 @@ export async function cniServe(_g: GlobalOptions, o: { socket: string; idleExit?
   requireRoot('cni serve', 'binds the CNI socket under /run');
   const idleExitS = o.idleExit === undefined ? 0 : Number(o.idleExit);
   if (!Number.isInteger(idleExitS) || idleExitS < 0 || idleExitS > 86_400) throw new TopologyError('--idle-exit', `"${o.idleExit ?? ''}" is not a number of seconds from 0 to 86400 (like --idle-exit 300; 0 never exits)`);
+  // A daemon parses the same config schemas on every call: zod's compiled fast path pays off here
+  // (a one-shot CLI run, which parses once, goes without it: cli/context.ts).
+  z.config({ jitless: false });
   const runner = new ShellRunner(8);
   try {
     await runDaemon(runner, o.socket, { idleExitS, say });

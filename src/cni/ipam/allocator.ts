@@ -2,7 +2,7 @@
 // defaults, and round-robin allocation over them (docs/facts.md#host-local). No I/O: the store
 // lives behind `Store`; this file only decides which address comes next.
 import { CniError, ErrorCode } from '../spec.js';
-import { AddressError, broadcastOf, formatCidr, hasHostBits, intToIp, ipToInt, networkOf, overlaps, parseCidr, parseIPv4, type Cidr } from '../../model/ip.js';
+import { AddressError, broadcastOf, formatCidr, hasHostBits, intToIp, ipToInt, networkOf, overlaps, parseCidr, parseIPv4, isDottedQuad, type Cidr } from '../../model/ip.js';
 
 /** One range with every default filled in: addresses rangeStart..rangeEnd (inclusive) of `subnet`. */
 export interface IpRange {
@@ -145,12 +145,7 @@ export function parseRangeSets(ipam: RangesInput, path = 'ipam'): RangeSet[] {
 
 /** True for a dotted-quad IPv4 address (store file names, last_reserved_ip contents). */
 export function isIPv4(text: string): boolean {
-  try {
-    parseIPv4(text);
-    return true;
-  } catch {
-    return false;
-  }
+  return isDottedQuad(text);
 }
 
 /** The range of `set` that holds `ip` (between its rangeStart and rangeEnd), if any. */
