@@ -140,10 +140,10 @@ export const diskFiles: FlannelFiles = {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await sweepStale(file);
     const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    // Not fsync'd (~0.6 ms a pod), like the reference's: a crash that loses it takes the pod's netns too.
     const fh = await open(tmp, 'wx', 0o600);
     try {
       await fh.writeFile(text);
-      await fh.sync();
     } finally {
       await fh.close();
     }
