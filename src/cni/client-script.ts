@@ -30,9 +30,6 @@ my $sock = $env_sock // @@SOCKET@@;
 # A socket named in the environment is a daemon its owner runs: never start one there.
 my $auto = @@AUTOSTART@@ && !defined($env_sock) && $> == 0;
 my ($node, $main, $podnet) = (@@NODE@@, @@MAIN@@, @@PODNET@@);
-# A daemon that closes the connection (over its connection limit, stopping) must not kill us with
-# SIGPIPE: the write fails, the read finds no answer, and we say so in the spec's words.
-$SIG{PIPE} = 'IGNORE';
 binmode STDIN; binmode STDOUT;
 my $in;
 
@@ -52,7 +49,10 @@ sub ask {
   my $req = "PODNET-CNI 1\ntype $type\npid $$\nstart $start\n";
   for my $k (sort keys %ENV) { next unless $k =~ /^CNI_/; (my $v = $ENV{$k}) =~ s/\n/ /g; $req .= "env $k=$v\n"; }
   $req .= 'stdin ' . length($in) . "\n" . $in;
-  for (my $off = 0; $off < length $req;) { my $n = syswrite($s, $req, length($req) - $off, $off); last unless defined $n && $n > 0; $off += $n; }
+  # MSG_NOSIGNAL: a daemon that closes the connection (over its connection limit, stopping) must not
+  # kill us with SIGPIPE: the send fails, the read finds no answer, and we say so in the spec's words.
+  # (Not $SIG{PIPE}: touching %SIG costs a sigaction per signal when Perl exits.)
+  for (my $off = 0; $off < length $req;) { my $n = send($s, substr($req, $off), 0x4000); last unless defined $n && $n > 0; $off += $n; }
   my $resp = '';
   while (1) { my $n = sysread($s, my $chunk, 65536); last unless $n; $resp .= $chunk; }
   close $s;
