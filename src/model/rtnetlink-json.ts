@@ -170,17 +170,18 @@ export function neighShown(m: NlMessage): boolean {
   return (state & (0xff & ~0x40)) !== 0 || (flags & (0x08 | 0x10)) !== 0;
 }
 
+/** The ndmsg header and attributes of a neighbour or FDB message. */
+function ndmsg(m: NlMessage): { a: Map<number, Buffer>; ifindex: number; state: number; flags: number; dst?: Buffer; ll?: Buffer } {
+  const a = parseAttrs(m.body, 12);
+  return { a, ifindex: m.body.readInt32LE(4), state: m.body.readUInt16LE(8), flags: m.body.readUInt8(10), dst: a.get(NDA.DST), ll: a.get(NDA.LLADDR) };
+}
+
 /** One RTM_NEWNEIGH (IPv4/IPv6) as an element of `ip -json neigh show`. */
 export function neighJson(m: NlMessage, names: ReadonlyMap<number, string>): Json {
-  const b = m.body;
-  const a = parseAttrs(b, 12);
-  const state = b.readUInt16LE(8);
-  const flags = b.readUInt8(10);
-  const dst = a.get(NDA.DST);
-  const ll = a.get(NDA.LLADDR);
+  const { ifindex, state, flags, dst, ll } = ndmsg(m);
   return {
     ...(dst ? { dst: ipString(dst) } : {}),
-    dev: name(names, b.readInt32LE(4)),
+    dev: name(names, ifindex),
     ...(ll ? { lladdr: macString(ll) } : {}),
     ...(flags & 0x80 ? { router: null } : {}),
     state: state === 0 ? ['NONE'] : NUD.filter(([bit]) => state & bit).map(([, n]) => n),
@@ -189,14 +190,9 @@ export function neighJson(m: NlMessage, names: ReadonlyMap<number, string>): Jso
 
 /** One AF_BRIDGE RTM_NEWNEIGH as an element of `bridge -json fdb show`. */
 export function fdbJson(m: NlMessage, names: ReadonlyMap<number, string>): Json {
-  const b = m.body;
-  const a = parseAttrs(b, 12);
-  const state = b.readUInt16LE(8);
-  const flags = b.readUInt8(10);
-  const ll = a.get(NDA.LLADDR);
-  const dst = a.get(NDA.DST);
+  const { a, ifindex, state, flags, dst, ll } = ndmsg(m);
   const master = u32(a.get(NDA.MASTER));
-  const j: Json = { ...(ll ? { mac: macString(ll) } : {}), ifname: name(names, b.readInt32LE(4)) };
+  const j: Json = { ...(ll ? { mac: macString(ll) } : {}), ifname: name(names, ifindex) };
   if (dst) j.dst = ipString(dst);
   if (master) j.master = name(names, master);
   j.flags = [...(flags & 0x2 ? ['self'] : []), ...(flags & 0x80 ? ['router'] : []), ...(flags & 0x10 ? ['extern_learn'] : []),
