@@ -56,10 +56,9 @@ export async function runByRtnl(work: RtnlWork): Promise<RunResult | undefined> 
 async function session(s: RtnlSession, work: RtnlWork): Promise<RunResult> {
   const out: string[] = [];
   const err: string[] = [];
-  for (const [k, v] of work.before ?? []) {
-    const a = await s.ask(`S ${k} ${v}`);
-    if (!a.ok) return { stdout: '', stderr: `sysctl: cannot write ${k}\n`, exitCode: work.beforeExit ?? 1 };
-  }
+  // As the shell form does: every sysctl is tried (all sent in one write), and if one failed, no line runs.
+  const before = await sysctls(s, work.before);
+  if (before.length) return { stdout: '', stderr: before.map((k) => `sysctl: cannot write ${k}\n`).join(''), exitCode: work.beforeExit ?? 1 };
   const c = new RtnlConn(s);
   const reads = new Reads(c, work.details ?? false);
   // Every line is sent before any answer is awaited, except where a line needs an earlier answer
@@ -75,6 +74,10 @@ async function session(s: RtnlSession, work: RtnlWork): Promise<RunResult> {
       if (e instanceof BatchAbort) break;
     }
   }
+  // The sysctls after the lines travel behind them (the helper answers in order, so they are written
+  // once the lines are done, whatever the lines did).
+  const after = sysctls(s, work.after);
+  after.catch(() => undefined);
   let failed = false;
   for (const [i, one] of sent.entries()) {
     try {
@@ -88,11 +91,17 @@ async function session(s: RtnlSession, work: RtnlWork): Promise<RunResult> {
       if (!work.batch) break;
     }
   }
-  for (const [k, v] of work.after ?? []) {
-    const a = await s.ask(`S ${k} ${v}`);
-    if (!a.ok) err.push(`sysctl: cannot write ${k}`);
-  }
+  for (const k of await after) err.push(`sysctl: cannot write ${k}`);
   return { stdout: out.map((l) => `${l}\n`).join(''), stderr: err.map((l) => `${l}\n`).join(''), exitCode: failed ? 1 : 0 };
+}
+
+/** Writes sysctls in the session's namespace, all asked at once; resolves with the keys that failed. */
+async function sysctls(s: RtnlSession, entries: RtnlWork['before']): Promise<string[]> {
+  const asked = (entries ?? []).map(([k, v]) => [k, s.ask(`S ${k} ${v}`)] as const);
+  for (const [, a] of asked) a.catch(() => undefined); // awaited below, in order
+  const failed: string[] = [];
+  for (const [k, a] of asked) if (!(await a).ok) failed.push(k);
+  return failed;
 }
 
 /** The reads a scan and the plugins make, from dumps (each dump taken once per session). */
