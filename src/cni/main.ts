@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Host } from '../host/host.js';
 import { CURRENT_NETNS } from '../host/netns.js';
 import { ExecRunner } from '../host/runner.js';
+import { endHelpers } from '../host/perl-helper.js';
 import { defaultRegistry } from './context.js';
 import { execContext, pluginTypeOf } from './exec.js';
 import { invokePlugin } from './plugin.js';
@@ -31,6 +32,7 @@ export async function runOnce(type: string): Promise<number> {
   const ctx = execContext(new Host(new ExecRunner()), CURRENT_NETNS, registry, (n) => new Uint8Array(randomBytes(n)));
   const out = await invokePlugin(plugin, process.env, await readStdin(), ctx);
   process.stdout.write(out.stdout);
+  await endHelpers(); // the runtime sees the plugin exit with nothing of it left running
   return out.exitCode;
 }
 
