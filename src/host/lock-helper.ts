@@ -1,4 +1,4 @@
-// flock(2) without a process per lock, for a long-running podnet (`podnet cni serve`): Node has no
+// flock(2) without a process per lock (`podnet cni serve`, the lab verbs): Node has no
 // flock, and `flock -x 0` as a child costs a spawn per IPAM call (3–7 ms here, bench/results/cni.json).
 // One persistent Perl process (Perl is Essential on Debian; flock is a builtin) takes and drops locks
 // on request: `L PATH` opens PATH (created 0600) and tries LOCK_EX|LOCK_NB — `K` taken, `B` busy,
@@ -6,10 +6,10 @@
 // description's, so it excludes every other process (the reference host-local, a one-shot podnet) as
 // the child-held one did; within this process callers already take turns (FileMutex). A busy lock
 // is not waited for here — the caller falls back to the blocking `flock -w` child — so one
-// contended file never holds up the others. The helper dies with podnet (EOF on its stdin). Killed on
-// its own while it holds a lock, it takes the lock with it: the critical section then running is
-// unprotected, and later locks go back to `flock` children — it is podnet's child, in its process
-// group, and nothing stops it but podnet's own end.
+// contended file never holds up the others. The helper is ended with the verb (perl-helper.ts) and
+// dies with podnet in any case (EOF on its stdin). Killed on its own while it holds a lock, it takes
+// the lock with it: the critical section then running is unprotected, and later locks go back to
+// `flock` children — it is podnet's child, in its process group, and nothing else stops it.
 import { PerlHelper, lineDecoder } from './perl-helper.js';
 
 const SCRIPT = [
@@ -27,8 +27,8 @@ const SCRIPT = [
 let helper: LockHelper | undefined;
 let enabled = false;
 
-/** Takes locks through the helper from now on in this process (a daemon's choice: a short-lived
- * process would pay the helper's start-up for one lock). */
+/** Takes locks through the helper from now on in this process: the daemon's and the lab verbs' choice
+ * (many locks; one lock costs the helper's start-up, about what one `flock` child costs). */
 export function useLockHelper(): void {
   enabled = true;
 }
