@@ -135,4 +135,3 @@ export function processStartTimeSync(pid: number): string | undefined {
     return undefined;
   }
 }
-

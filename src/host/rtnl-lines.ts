@@ -3,8 +3,7 @@
 // File exists", "Error: ipv4: Address not found.", `Cannot find device "X"`), so every caller reads
 // the outcome as before. Only the lines podnet's hot paths write are known here (`rtnlKnows`); a
 // batch with any other line goes to iproute2 whole.
-import ipaddr from 'ipaddr.js';
-import { AF, Attrs, BRPORT, F, IFF, IFLA, INFO, NETNSA, NLA_F_NESTED, RTA, RTM, SLOT_FD_BASE, ackOf, ifaddrmsg, ifinfomsg, message, parseAttrs, rtgenmsg, rtmsg, splitMessages, type NlMessage } from '../model/rtnetlink.js';
+import { AF, Attrs, BRPORT, F, IFA, IFF, IFLA, INFO, NETNSA, RTA, RTM, SLOT_FD_BASE, ackOf, cstr, ifaddrmsg, ifinfomsg, message, parseAttrs, rtgenmsg, rtmsg, splitMessages, type NlMessage } from '../model/rtnetlink.js';
 import { linkJson } from '../model/rtnetlink-json.js';
 import type { RtnlSession } from './rtnl-helper.js';
 
@@ -31,7 +30,7 @@ export class BatchAbort extends Error {}
 const RTEXT_FILTER_SKIP_STATS = 8;
 const RT_TABLE_MAIN = 254;
 const RTPROT_BOOT = 3;
-const RT_SCOPE = { UNIVERSE: 0, LINK: 253, NOWHERE: 255 } as const;
+const RT_SCOPE = { UNIVERSE: 0, LINK: 253, HOST: 254, NOWHERE: 255 } as const;
 const RTN_UNICAST = 1;
 const RTNH_F_ONLINK = 4;
 const VETH_INFO_PEER = 1;
@@ -95,9 +94,11 @@ export class RtnlConn {
   }
 
   private remember(m: NlMessage): void {
-    const j = linkJson(m, this.names);
-    this.index.set(j.ifname as string, j.ifindex as number);
-    this.names.set(j.ifindex as number, j.ifname as string);
+    const name = parseAttrs(m.body, 16).get(IFLA.IFNAME);
+    if (!name) return;
+    const index = m.body.readInt32LE(4);
+    this.index.set(cstr(name), index);
+    this.names.set(index, cstr(name));
   }
 
   /** The index of device `name`; `Cannot find device "NAME"` (as ip says) when there is none. */
@@ -125,14 +126,15 @@ export class RtnlConn {
     if (i !== undefined) this.names.delete(i);
   }
 
-  /** Opens a namespace for IFLA_NET_NS_FD: a path, or a name under /run/netns (as `ip … netns X`). */
-  async nsFd(ns: string): Promise<Attrs> {
-    if (/^\d+$/.test(ns)) return new Attrs().u32(IFLA.NET_NS_PID, Number(ns));
+  /** The attribute naming a namespace as `ip … netns X` does: a PID, a path, or a name under
+   * /run/netns (opened in the helper for IFLA_NET_NS_FD). */
+  async nsAttr(ns: string): Promise<[type: number, value: number]> {
+    if (/^\d+$/.test(ns)) return [IFLA.NET_NS_PID, Number(ns)];
     const path = ns.includes('/') ? ns : `/run/netns/${ns}`;
     const slot = this.slots++;
     const a = await this.s.ask(`F ${slot} ${path}`);
     if (!a.ok) throw new BatchAbort(`Error: argument "${ns}" is wrong: Invalid "netns" value`);
-    return new Attrs().u32(IFLA.NET_NS_FD, SLOT_FD_BASE + slot);
+    return [IFLA.NET_NS_FD, SLOT_FD_BASE + slot];
   }
 
   /** The id this namespace has for the namespace at `path` (-1: none), asked with the file open in
@@ -151,18 +153,9 @@ export class RtnlConn {
   async linkShow(name: string): Promise<Json> {
     const m = await this.link(name);
     if (!m) throw new LineError(`Device "${name}" does not exist.`);
-    const master = m.body.length ? await this.masterName(m) : undefined;
-    const names = new Map(this.names);
-    if (master) names.set(master.index, master.name);
-    return linkJson(m, names);
-  }
-
-  private async masterName(m: NlMessage): Promise<{ index: number; name: string } | undefined> {
-    const j = linkJson(m, new Map());
-    const raw = typeof j.master === 'string' && /^if(\d+)$/.exec(j.master);
-    if (!raw) return undefined;
-    const name = await this.nameOf(Number(raw[1]));
-    return name ? { index: Number(raw[1]), name } : undefined;
+    const master = parseAttrs(m.body, 16).get(IFLA.MASTER);
+    if (master) await this.nameOf(master.readUInt32LE(0));
+    return linkJson(m, this.names);
   }
 }
 
@@ -196,8 +189,8 @@ export async function sendLine(c: RtnlConn, line: string): Promise<Sent> {
     const fam = family(addr);
     const prefix = len === undefined ? (fam === AF.INET ? 32 : 128) : Number(len);
     const index = await c.ifindex(w[4]);
-    const scope = fam === AF.INET && addr.startsWith('127.') ? 254 : 0;
-    const attrs = new Attrs().ip(2, addr).ip(1, addr);
+    const scope = fam === AF.INET && addr.startsWith('127.') ? RT_SCOPE.HOST : RT_SCOPE.UNIVERSE;
+    const attrs = new Attrs().ip(IFA.LOCAL, addr).ip(IFA.ADDRESS, addr);
     if (w[1] === 'add') return c.change(RTM.NEWADDR, F.CREATE | F.EXCL, ifaddrmsg(fam, prefix, scope, index), attrs);
     return c.change(RTM.DELADDR, 0, ifaddrmsg(fam, prefix, 0, index), attrs);
   }
@@ -215,12 +208,14 @@ async function linkAdd(c: RtnlConn, w: string[], line: string): Promise<Sent> {
   } else {
     // veth: the peer is an ifinfomsg with its own attributes, its namespace among them.
     const peer = line.slice(line.indexOf(' peer name ') + 11).split(' ');
-    const ns = opt(peer, 'netns') === undefined ? undefined : await c.nsFd(opt(peer, 'netns')!);
-    const pa = new Attrs().str(IFLA.IFNAME, peer[0]);
-    if (opt(peer, 'mtu') !== undefined) pa.u32(IFLA.MTU, Number(opt(peer, 'mtu')));
-    if (opt(peer, 'address')) pa.mac(IFLA.ADDRESS, opt(peer, 'address')!);
-    const peerBytes = Buffer.concat([ifinfomsg(), pa.build(), ns?.build() ?? Buffer.alloc(0)]);
-    attrs.nest(IFLA.LINKINFO, (i) => i.str(INFO.KIND, 'veth').nest(INFO.DATA, (d) => d.bytes(VETH_INFO_PEER | NLA_F_NESTED, peerBytes)));
+    const ns = opt(peer, 'netns') === undefined ? undefined : await c.nsAttr(opt(peer, 'netns')!);
+    const peerAttrs = (p: Attrs) => {
+      p.str(IFLA.IFNAME, peer[0]);
+      if (opt(peer, 'mtu') !== undefined) p.u32(IFLA.MTU, Number(opt(peer, 'mtu')));
+      if (opt(peer, 'address')) p.mac(IFLA.ADDRESS, opt(peer, 'address')!);
+      if (ns) p.u32(...ns);
+    };
+    attrs.nest(IFLA.LINKINFO, (i) => i.str(INFO.KIND, 'veth').nest(INFO.DATA, (d) => d.nest(VETH_INFO_PEER, peerAttrs, ifinfomsg())));
   }
   return c.change(RTM.NEWLINK, F.CREATE | F.EXCL, ifinfomsg(), attrs);
 }
@@ -246,7 +241,7 @@ async function route(c: RtnlConn, op: string, dst: string, r: { via?: string; de
   const [net, len] = isDefault ? ['', '0'] : dst.split('/');
   const dstLen = isDefault ? 0 : len === undefined ? (fam === AF.INET ? 32 : 128) : Number(len);
   const attrs = new Attrs();
-  if (!isDefault) attrs.bytes(RTA.DST, Uint8Array.from(ipaddr.parse(net).toByteArray()));
+  if (!isDefault) attrs.ip(RTA.DST, net);
   if (r.via) attrs.ip(RTA.GATEWAY, r.via);
   if (r.dev) attrs.u32(RTA.OIF, await c.ifindex(r.dev));
   if (op === 'del') return c.change(RTM.DELROUTE, 0, rtmsg({ family: fam, dstLen, table: RT_TABLE_MAIN, scope: RT_SCOPE.NOWHERE }), attrs);

@@ -67,7 +67,7 @@ async function session(s: RtnlSession, work: RtnlWork): Promise<RunResult> {
   for (const line of work.lines) {
     try {
       const one = rtnlKnows(line) ? await sendLine(c, line) : { done: reads.run(work.program, line) };
-      one.done.catch(() => undefined); // awaited below, in order; not "unhandled" meanwhile
+      pending(one.done);
       sent.push(one);
     } catch (e) {
       sent.push({ done: Promise.reject(e) });
@@ -76,8 +76,7 @@ async function session(s: RtnlSession, work: RtnlWork): Promise<RunResult> {
   }
   // The sysctls after the lines travel behind them (the helper answers in order, so they are written
   // once the lines are done, whatever the lines did).
-  const after = sysctls(s, work.after);
-  after.catch(() => undefined);
+  const after = pending(sysctls(s, work.after));
   let failed = false;
   for (const [i, one] of sent.entries()) {
     try {
@@ -95,10 +94,15 @@ async function session(s: RtnlSession, work: RtnlWork): Promise<RunResult> {
   return { stdout: out.map((l) => `${l}\n`).join(''), stderr: err.map((l) => `${l}\n`).join(''), exitCode: failed ? 1 : 0 };
 }
 
+/** A request sent now whose answer is awaited later, in order: a failure meanwhile is not "unhandled". */
+function pending<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 /** Writes sysctls in the session's namespace, all asked at once; resolves with the keys that failed. */
 async function sysctls(s: RtnlSession, entries: RtnlWork['before']): Promise<string[]> {
-  const asked = (entries ?? []).map(([k, v]) => [k, s.ask(`S ${k} ${v}`)] as const);
-  for (const [, a] of asked) a.catch(() => undefined); // awaited below, in order
+  const asked = (entries ?? []).map(([k, v]) => [k, pending(s.ask(`S ${k} ${v}`))] as const);
   const failed: string[] = [];
   for (const [k, a] of asked) if (!(await a).ok) failed.push(k);
   return failed;
@@ -110,8 +114,7 @@ class Reads {
   constructor(private readonly c: RtnlConn, private readonly details: boolean) {}
 
   private linkDump(): Promise<NlMessage[]> {
-    this.links ??= this.c.dump(RTM.GETLINK, ifinfomsg(), new Attrs().u32(IFLA.EXT_MASK, 8));
-    this.links.catch(() => undefined);
+    this.links ??= pending(this.c.dump(RTM.GETLINK, ifinfomsg(), new Attrs().u32(IFLA.EXT_MASK, 8)));
     return this.links;
   }
 
@@ -120,11 +123,10 @@ class Reads {
     const w = line.split(' ');
     if (w[0] === 'netns') return this.nsids();
     const links = this.linkDump();
-    const settle = <T>(p: Promise<T>) => { p.catch(() => undefined); return p; };
-    if (program === 'bridge') return this.fdb(links, settle(this.c.dump(RTM.GETNEIGH, ndmsg(AF.BRIDGE))), w[2] as 'br' | 'dev' | undefined, w[3]);
-    const more = w[0] === 'addr' ? settle(this.c.dump(RTM.GETADDR, ifaddrmsg(AF.UNSPEC, 0, 0, 0)))
-      : w[0] === 'route' ? settle(this.c.dump(RTM.GETROUTE, rtmsg({ family: AF.INET })))
-        : w[0] === 'neigh' ? settle(this.c.dump(RTM.GETNEIGH, ndmsg(AF.UNSPEC))) : undefined;
+    if (program === 'bridge') return this.fdb(links, pending(this.c.dump(RTM.GETNEIGH, ndmsg(AF.BRIDGE))), w[2] as 'br' | 'dev' | undefined, w[3]);
+    const more = w[0] === 'addr' ? pending(this.c.dump(RTM.GETADDR, ifaddrmsg(AF.UNSPEC, 0, 0, 0)))
+      : w[0] === 'route' ? pending(this.c.dump(RTM.GETROUTE, rtmsg({ family: AF.INET })))
+        : w[0] === 'neigh' ? pending(this.c.dump(RTM.GETNEIGH, ndmsg(AF.UNSPEC))) : undefined;
     const all = await links;
     const names = linkNames(all);
     if (w[0] === 'link') return all.map((l) => linkJson(l, names));

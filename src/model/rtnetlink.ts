@@ -44,11 +44,6 @@ export class Attrs {
   u8(type: number, v: number): this {
     return this.bytes(type, Uint8Array.of(v));
   }
-  u16be(type: number, v: number): this {
-    const b = Buffer.alloc(2);
-    b.writeUInt16BE(v);
-    return this.bytes(type, b);
-  }
   u32(type: number, v: number): this {
     const b = Buffer.alloc(4);
     b.writeUInt32LE(v >>> 0);

@@ -143,14 +143,9 @@ export function parseRangeSets(ipam: RangesInput, path = 'ipam'): RangeSet[] {
   return sets.map((s) => s.set);
 }
 
-/** True for a dotted-quad IPv4 address (store file names, last_reserved_ip contents). */
-export function isIPv4(text: string): boolean {
-  return isDottedQuad(text);
-}
-
 /** The range of `set` that holds `ip` (between its rangeStart and rangeEnd), if any. */
 export function rangeFor(set: RangeSet, ip: string): IpRange | undefined {
-  if (!isIPv4(ip)) return undefined;
+  if (!isDottedQuad(ip)) return undefined;
   const n = ipToInt(ip);
   return set.find((r) => n >= ipToInt(r.rangeStart) && n <= ipToInt(r.rangeEnd));
 }

@@ -13,8 +13,8 @@ import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileMutex } from '../../host/lock.js';
 import { ensureDir } from '../../host/dirs.js';
-import { ipToInt } from '../../model/ip.js';
-import { isIPv4, ownedBy, type Owner } from './allocator.js';
+import { ipToInt, isDottedQuad } from '../../model/ip.js';
+import { ownedBy, type Owner } from './allocator.js';
 import type { Store } from './store.js';
 
 /** Prefix of the files recording the last IP reserved per range set. */
@@ -140,7 +140,7 @@ export class DiskStore implements Store {
   async lastReservedIP(rangeIndex: number): Promise<string | undefined> {
     try {
       const ip = readFileSync(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeIndex}`), 'utf8').trim();
-      return isIPv4(ip) ? ip : undefined;
+      return isDottedQuad(ip) ? ip : undefined;
     } catch (e) {
       if (isCode(e, 'ENOENT')) return undefined;
       throw e;
@@ -166,7 +166,7 @@ export class DiskStore implements Store {
     // Holding the lock, nobody is between writing and linking a temporary file: any left is a killed plugin's.
     if (this.locked) for (const n of names.filter((x) => x.startsWith('.') && x.endsWith(TMP_SUFFIX))) unlinkQuietly(join(this.dir, n));
     const entries: { ip: string; id: string; ifname: string }[] = [];
-    for (const ip of names.filter(isIPv4)) {
+    for (const ip of names.filter(isDottedQuad)) {
       try {
         entries.push({ ip, ...parseOwner(readFileSync(join(this.dir, ip), 'utf8')) });
       } catch (e) {

@@ -1,7 +1,8 @@
 // Range sets and round-robin allocation, as pure functions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatRangeSet, isIPv4, nextIP, ownedBy, parseRange, parseRangeSets, planAllocations, rangeFor, type RangeSet } from '../../../../src/cni/ipam/allocator.js';
+import { formatRangeSet, nextIP, ownedBy, parseRange, parseRangeSets, planAllocations, rangeFor, type RangeSet } from '../../../../src/cni/ipam/allocator.js';
+import { isDottedQuad as isIPv4 } from '../../../../src/model/ip.js';
 import { CniError } from '../../../../src/cni/spec.js';
 
 const k3s = (): RangeSet[] => parseRangeSets({ ranges: [[{ subnet: '10.42.0.0/24' }]] });
