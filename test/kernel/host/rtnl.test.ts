@@ -8,7 +8,7 @@ import { ExecRunner, type Command, type Runner } from '../../../src/host/runner.
 import { NetHandle } from '../../../src/host/iproute.js';
 import { netnsNamed } from '../../../src/host/netns.js';
 import * as L from '../../../src/host/ip-lines.js';
-import { ipJson, netnsWithPrefix, nsSysctl, run, runStatus, uniqueName } from '../helpers.js';
+import { ipJson, netnsWithPrefix, nsSysctl, run, runStatus, uniqueName, waitFor } from '../helpers.js';
 
 const T = { timeout: 30_000 };
 const prefix = `${uniqueName('podnet-kt-')}-`;
@@ -121,6 +121,10 @@ test('the bridge plugin\'s lines make the same kernel state, and fail alike', T,
     return [l.ifname, l.mtu, l.ifname === 'lo' ? '' : l.address, l.master, l.operstate, (l.flags as string[]).join(','), info?.info_kind, info?.info_slave_data?.hairpin,
       (l.addr_info as { family: string; local: string; prefixlen: number }[]).filter((x) => x.family === 'inet').map((x) => `${x.local}/${x.prefixlen}`)];
   }).map((row) => JSON.stringify(row)).map((row) => row.replace(/"[0-9a-f:]{17}"/g, (m) => (m.startsWith('"02:') ? m : '"random-mac"')));
+  // A bridge's carrier (NO-CARRIER once its only port is down) is set by the kernel's linkwatch work,
+  // which runs up to a second after the change: the faster side can be read before it has. Both sides
+  // settle to the same state; wait (bounded) for that, then compare.
+  await waitFor(() => JSON.stringify(state(viaNl)) === JSON.stringify(state(viaIp)), 3000, 50);
   assert.deepEqual(state(viaNl), state(viaIp));
   assert.equal(nsSysctl(viaNl, 'net.ipv4.ip_forward'), '1');
   assert.equal(nsSysctl(viaNl, 'net.ipv6.conf.vethc0ffee.accept_ra'), '0');
