@@ -5,9 +5,8 @@
 // Beyond the reference: a failed delegate ADD leaves no saved file (plugins#426), and a DEL whose
 // saved file is missing rebuilds the delegate and still calls its DEL, so the IP is released (the
 // reference returns success and leaks it).
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { processRunning } from '../host/process.js';
 import { parseSubnetEnv, podSubnet, SubnetEnvError, type SubnetEnv } from '../model/subnet-env.js';
@@ -97,10 +96,11 @@ export function delegateJson(delegate: Record<string, unknown>): string {
 export interface FlannelFiles {
   /** The file's text, or undefined when it is not there. Equivalent to: `cat FILE`. */
   read(file: string): Promise<string | undefined>;
-  /** Replaces the file atomically, mode 0600, its directory made 0700. Equivalent to: `install -m 600 -D /dev/stdin DIR/.NAME.PID.tmp && mv DIR/.NAME.PID.tmp FILE`. */
+  /** Writes the file in place, mode 0600, its directory made 0700, as the reference does: a file torn
+   * by a crash reads as no saved delegate, and DEL rebuilds it (see delegateOf). Equivalent to:
+   * `install -m 600 -D /dev/stdin FILE`. */
   write(file: string, text: string): Promise<void>;
-  /** Removes the file, and what a writer of it killed between write and rename left (its
-   * `.NAME.PID.*.tmp`, the PID gone); one already gone is fine. Equivalent to: `rm -f FILE`. */
+  /** Removes the file; one already gone is fine. Equivalent to: `rm -f FILE`. */
   remove(file: string): Promise<void>;
   /** The names in a directory (none when it is not there). Equivalent to: `ls -A DIR`. */
   list(dir: string): Promise<string[]>;
@@ -108,21 +108,11 @@ export interface FlannelFiles {
 
 const isMissing = (e: unknown) => (e as NodeJS.ErrnoException)?.code === 'ENOENT';
 
-/** Removes the temporary files of `file` whose writer is gone (SIGKILLed between writing
- * `.NAME.PID.RANDOM.tmp` and renaming it: nothing else would take them away). A live writer keeps its. */
-async function sweepStale(file: string): Promise<void> {
-  const dir = dirname(file);
-  const prefix = `.${basename(file)}.`;
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    const pid = n.startsWith(prefix) && n.endsWith('.tmp') ? Number(n.slice(prefix.length).split('.')[0]) : NaN;
-    if (Number.isInteger(pid) && pid > 0 && !(await processRunning(pid))) await rm(join(dir, n), { force: true });
-  }
+/** The PID in the name of a temporary file that earlier builds wrote a delegate into before renaming
+ * it into place (`.NAME.PID.RANDOM.tmp`); undefined for any other name. */
+function earlierTmpWriter(name: string): number | undefined {
+  const m = /^\.[^/]+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** The machine's files. */
@@ -136,25 +126,13 @@ export const diskFiles: FlannelFiles = {
     }
   },
   async write(file, text) {
-    const dir = dirname(file);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await sweepStale(file);
-    const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    // Not fsync'd (~0.6 ms a pod), like the reference's: a crash that loses it takes the pod's netns too.
-    const fh = await open(tmp, 'wx', 0o600);
-    try {
-      await fh.writeFile(text);
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file).catch(async (e: unknown) => {
-      await rm(tmp, { force: true });
-      throw e;
-    });
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    // Not fsync'd (~0.6 ms a pod) nor renamed into place (another new file), like the reference's: a
+    // crash that loses it takes the pod's netns too, and a torn one is rebuilt on DEL.
+    await writeFile(file, text, { mode: 0o600 });
   },
   async remove(file) {
     await rm(file, { force: true });
-    await sweepStale(file);
   },
   async list(dir) {
     try {
@@ -288,6 +266,9 @@ export function flannelPlugin(files: FlannelFiles = diskFiles): CniPlugin {
       await ctx.delegate(delegate.type, req, delegateJson({ ...delegate, [VALID_ATTACHMENTS]: valid }));
       const keep = new Set(valid.map((a: { containerID?: unknown }) => a?.containerID));
       for (const name of await files.list(conf.dataDir)) {
+        const writer = earlierTmpWriter(name);
+        // What a writer of an earlier build, killed between writing and renaming, left: garbage once it is gone.
+        if (writer !== undefined && !(await processRunning(writer))) await remove(ctx, join(conf.dataDir, name));
         if (name.startsWith('.') || keep.has(name)) continue;
         const saved = await savedDelegate(files, join(conf.dataDir, name));
         if (saved?.name === req.config.name) await remove(ctx, join(conf.dataDir, name));

@@ -1,7 +1,7 @@
 // What a container runtime does with CNI (libcni's role): run a network's plugin list in order for
 // ADD with each plugin's result passed on as prevResult, in reverse for DEL with the cached result,
 // and keep the final result in a cache (libcni: /var/lib/cni/results/<net>-<cid>-<ifname>).
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { ensureDir } from '../host/dirs.js';
 import { join } from 'node:path';
 import { CniError, ErrorCode, type CniEnv, type CniResult } from './spec.js';
@@ -70,8 +70,9 @@ export class CniRuntime {
       await ensureDir(this.resultsDir!);
       const cniArgs = Object.entries({ IgnoreUnknown: '1', ...a.args });
       const body = JSON.stringify({ kind: 'cniCacheV1', containerId: a.containerId, config: list, ifName: a.ifname, networkName: list.name, netns: a.netns, cniArgs, ...(a.capabilityArgs ? { capabilityArgs: a.capabilityArgs } : {}), result: prev });
-      await writeFile(`${path}.tmp`, body, { mode: 0o600 });
-      await rename(`${path}.tmp`, path);
+      // Written in place, as libcni writes its cache: a torn file (a crash mid-write) reads as no
+      // cache, and DEL runs without a prevResult, as the spec allows.
+      await writeFile(path, body, { mode: 0o600 });
     }
     return prev;
   }

@@ -2,13 +2,14 @@
 // `<dataDir>/<network>/<ip>` holding `<containerID>\r\n<ifname>`, `last_reserved_ip.<set index>`, and
 // `lock`, flocked while allocating or releasing.
 //
-// A reservation file appears whole: the owner is written to a temporary file (`.<ip>.<pid>.<random>.tmp`)
-// that is then hard-linked to `<ip>` — link(2) is atomic and fails when the name exists, so it is as
-// exclusive as the reference's O_EXCL create. The reference creates the file first and writes it after,
-// and a plugin killed in between leaves an empty file no DEL releases (it names no owner); here the
-// worst a kill leaves is a temporary file, which the next holder of the lock removes.
-import { randomBytes } from 'node:crypto';
-import { linkSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+// A reservation is made as the reference makes it: `<ip>` created exclusively (O_EXCL, 0600) and its
+// owner written into it — one new file per ADD, which on a slow disk is most of IPAM's cost. A plugin
+// killed between the create and the write leaves an empty file that names no owner, so no DEL would
+// ever release it; the reference leaves it so. Here the next holder of the lock removes it: under the
+// lock nobody (podnet or the reference, which takes the same flock) is between creating and writing,
+// so an empty reservation is a dead writer's. (The temporary `.<ip>.*.tmp` files that earlier builds
+// wrote and then linked into place are removed the same way.)
+import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileMutex } from '../../host/lock.js';
@@ -20,7 +21,7 @@ import type { Store } from './store.js';
 /** Prefix of the files recording the last IP reserved per range set. */
 export const LAST_RESERVED_PREFIX = 'last_reserved_ip.';
 
-/** The end of a reservation file still being written (see the top of this file). */
+/** The end of the temporary files earlier builds wrote a reservation into (see the top of this file). */
 const TMP_SUFFIX = '.tmp';
 
 /** The separator the reference writes between container ID and ifname (it only matches this form). */
@@ -111,20 +112,17 @@ export class DiskStore implements Store {
     }
   }
 
-  /** Creates `<dir>/<ip>` exclusively (0600) for (id, ifname), whole (see the top of this file), and
-   * records it as last reserved; false if taken. (Synchronous calls, like readAll: four tiny file
-   * operations, each a thread-pool round trip otherwise.) */
+  /** Creates `<dir>/<ip>` exclusively (0600) holding (id, ifname), as the reference does (see the top
+   * of this file), and records it as last reserved; false if taken. (Synchronous calls, like readAll:
+   * tiny file operations, each a thread-pool round trip otherwise.) */
   async reserve(id: string, ifname: string, ip: string, rangeIndex: number): Promise<boolean> {
     const path = join(this.dir, ip);
-    const tmp = join(this.dir, `.${ip}.${process.pid}.${randomBytes(4).toString('hex')}${TMP_SUFFIX}`);
-    writeFileSync(tmp, formatOwner(id, ifname), { mode: 0o600, flag: 'wx' });
     try {
-      linkSync(tmp, path);
+      writeFileSync(path, formatOwner(id, ifname), { mode: 0o600, flag: 'wx' });
     } catch (e) {
       if (isCode(e, 'EEXIST')) return false;
+      unlinkQuietly(path); // created but not written (a full disk): it is ours, and names no owner
       throw e;
-    } finally {
-      unlinkQuietly(tmp);
     }
     try {
       writeFileSync(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeIndex}`), ip, { mode: 0o600 });
@@ -163,12 +161,15 @@ export class DiskStore implements Store {
       if (isCode(e, 'ENOENT')) return [];
       throw e;
     }
-    // Holding the lock, nobody is between writing and linking a temporary file: any left is a killed plugin's.
+    // Holding the lock, nobody is between creating a reservation and writing it: an empty one (or an
+    // earlier build's temporary file) is a killed plugin's, and goes.
     if (this.locked) for (const n of names.filter((x) => x.startsWith('.') && x.endsWith(TMP_SUFFIX))) unlinkQuietly(join(this.dir, n));
     const entries: { ip: string; id: string; ifname: string }[] = [];
     for (const ip of names.filter(isDottedQuad)) {
       try {
-        entries.push({ ip, ...parseOwner(readFileSync(join(this.dir, ip), 'utf8')) });
+        const content = readFileSync(join(this.dir, ip), 'utf8');
+        if (content === '' && this.locked) unlinkQuietly(join(this.dir, ip));
+        else entries.push({ ip, ...parseOwner(content) });
       } catch (e) {
         if (!isCode(e, 'ENOENT') && !isCode(e, 'EISDIR')) throw e;
       }

@@ -178,11 +178,14 @@ test('GC: the delegate\'s GC with the valid attachments, then saved delegates of
   w.files.set('/var/lib/cni/flannel/gone', delegateJson({ type: 'bridge', name: 'cbr0' }));
   w.files.set('/var/lib/cni/flannel/keep', delegateJson({ type: 'bridge', name: 'cbr0' }));
   w.files.set('/var/lib/cni/flannel/theirs', other);
+  // Earlier builds wrote `.ID.PID.RANDOM.tmp` and renamed it: a dead writer's goes, a live one's stays.
+  w.files.set('/var/lib/cni/flannel/.x.2147483646.abcd0123.tmp', '{');
+  w.files.set(`/var/lib/cni/flannel/.y.${process.pid}.abcd0123.tmp`, '{');
   const valid = [{ containerID: 'keep', ifname: 'eth0' }];
   const out = await w.call('GC', { ...K3S_FLANNEL, cniVersion: '1.1.0', 'cni.dev/valid-attachments': valid });
   assert.equal(out.exitCode, 0, out.stdout);
   assert.deepEqual(w.calls[0].conf['cni.dev/valid-attachments'], valid);
-  assert.deepEqual([...w.files.keys()].filter((f) => f.startsWith('/var/lib/cni/flannel/')).sort(), ['/var/lib/cni/flannel/keep', '/var/lib/cni/flannel/theirs']);
+  assert.deepEqual([...w.files.keys()].filter((f) => f.startsWith('/var/lib/cni/flannel/')).sort(), [`/var/lib/cni/flannel/.y.${process.pid}.abcd0123.tmp`, '/var/lib/cni/flannel/keep', '/var/lib/cni/flannel/theirs']);
   const missing = await w.call('GC', { ...K3S_FLANNEL, cniVersion: '1.1.0' });
   assert.equal(JSON.parse(missing.stdout).code, 7);
 });

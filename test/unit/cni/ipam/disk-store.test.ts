@@ -57,6 +57,23 @@ test('reserve is exclusive: a taken IP returns false and keeps its owner', async
   assert.equal(await readFile(join(store.dir, '10.42.0.2'), 'utf8'), 'c1\r\neth0');
 });
 
+test('a reservation a killed writer left empty (or an earlier build\'s temporary file) goes under the lock, not before', async () => {
+  const store = new DiskStore(dataDir(), 'cbr0');
+  await store.withLock(() => store.reserve('c1', 'eth0', '10.42.0.2', 0));
+  // As a plugin SIGKILLed between creating 10.42.0.3 and writing its owner leaves it.
+  await writeFile(join(store.dir, '10.42.0.3'), '', { mode: 0o600 });
+  await writeFile(join(store.dir, '.10.42.0.4.999999.abcd0123.tmp'), 'c9\r\neth0', { mode: 0o600 });
+  // Without the lock a writer may be between the two: the empty file is listed, nothing is removed.
+  assert.deepEqual((await store.list()).map((e) => [e.ip, e.id]), [['10.42.0.2', 'c1'], ['10.42.0.3', '']]);
+  assert.equal(existsSync(join(store.dir, '10.42.0.3')), true);
+  await store.withLock(async () => {
+    assert.deepEqual((await store.list()).map((e) => e.ip), ['10.42.0.2']);
+    assert.equal(await store.reserve('c2', 'eth0', '10.42.0.3', 0), true, 'the address is free again');
+  });
+  assert.deepEqual((await readdir(store.dir)).sort(), ['10.42.0.2', '10.42.0.3', 'last_reserved_ip.0', 'lock']);
+  assert.equal(await readFile(join(store.dir, '10.42.0.3'), 'utf8'), 'c2\r\neth0');
+});
+
 test('last_reserved_ip.<index> per range set', async () => {
   const store = new DiskStore(dataDir(), 'cbr0');
   assert.equal(await store.lastReservedIP(0), undefined);
