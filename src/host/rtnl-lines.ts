@@ -149,13 +149,24 @@ export class RtnlConn {
     return m ? parseAttrs(m.body, 4).get(NETNSA.NSID)?.readInt32LE(0) : undefined;
   }
 
+  /** One link by name (RTM_GETLINK) with the names its JSON shows — its master's, and its peer's when
+   * that is in this namespace — looked up by index; undefined when there is no such link. */
+  async linkNamed(name: string): Promise<{ m: NlMessage; names: ReadonlyMap<number, string> } | undefined> {
+    const m = await this.link(name);
+    if (!m) return undefined;
+    const a = parseAttrs(m.body, 16);
+    const master = a.get(IFLA.MASTER);
+    if (master) await this.nameOf(master.readUInt32LE(0));
+    const peer = a.get(IFLA.LINK);
+    if (peer && !a.get(IFLA.LINK_NETNSID) && peer.readUInt32LE(0) !== m.body.readInt32LE(4)) await this.nameOf(peer.readUInt32LE(0));
+    return { m, names: this.names };
+  }
+
   /** The JSON `ip -json -details link show dev NAME` prints for one link. */
   async linkShow(name: string): Promise<Json> {
-    const m = await this.link(name);
-    if (!m) throw new LineError(`Device "${name}" does not exist.`);
-    const master = parseAttrs(m.body, 16).get(IFLA.MASTER);
-    if (master) await this.nameOf(master.readUInt32LE(0));
-    return linkJson(m, this.names);
+    const l = await this.linkNamed(name);
+    if (!l) throw new LineError(`Device "${name}" does not exist.`);
+    return linkJson(l.m, l.names);
   }
 }
 

@@ -122,6 +122,7 @@ class Reads {
   async run(program: 'ip' | 'bridge', line: string): Promise<Json[]> {
     const w = line.split(' ');
     if (w[0] === 'netns') return this.nsids();
+    if (w[0] === 'addr' && w[2] === 'dev') return this.addrOfDev(w[3]);
     const links = this.linkDump();
     if (program === 'bridge') return this.fdb(links, pending(this.c.dump(RTM.GETNEIGH, ndmsg(AF.BRIDGE))), w[2] as 'br' | 'dev' | undefined, w[3]);
     const more = w[0] === 'addr' ? pending(this.c.dump(RTM.GETADDR, ifaddrmsg(AF.UNSPEC, 0, 0, 0)))
@@ -130,13 +131,18 @@ class Reads {
     const all = await links;
     const names = linkNames(all);
     if (w[0] === 'link') return all.map((l) => linkJson(l, names));
-    if (w[0] === 'addr') {
-      const mine = w[2] === 'dev' ? all.filter((l) => names.get(l.body.readInt32LE(4)) === w[3]) : all;
-      if (w[2] === 'dev' && mine.length === 0) throw new LineError(`Device "${w[3]}" does not exist.`);
-      return addrShowJson(mine, await more!);
-    }
+    if (w[0] === 'addr') return addrShowJson(all, await more!);
     if (w[0] === 'route') return (await more!).map((m) => routeJson(m, names, this.details)).filter((j): j is Json => j !== undefined);
     return (await more!).filter((m) => (m.body[0] === AF.INET || m.body[0] === AF.INET6) && neighShown(m)).map((m) => neighJson(m, names));
+  }
+
+  /** `ip addr show dev NAME` (the bridge plugin reads its bridge so on every ADD): that link alone, not
+   * a dump of every link — a node holds a veth per pod — with its addresses. */
+  private async addrOfDev(dev: string): Promise<Json[]> {
+    const addrs = pending(this.c.dump(RTM.GETADDR, ifaddrmsg(AF.UNSPEC, 0, 0, 0)));
+    const l = await this.c.linkNamed(dev);
+    if (!l) throw new LineError(`Device "${dev}" does not exist.`);
+    return addrShowJson([l.m], await addrs, l.names);
   }
 
   /** `ip netns list-id`: this namespace's ids for others, named as iproute2 names them — by asking

@@ -117,9 +117,9 @@ export function addrJson(m: NlMessage): { index: number; info: Json } {
   };
 }
 
-/** `ip -json -details addr show`: the links with their addresses. */
-export function addrShowJson(links: readonly NlMessage[], addrs: readonly NlMessage[]): Json[] {
-  const names = linkNames(links);
+/** `ip -json -details addr show`: the links with their addresses (of other links too: left out);
+ * `names` resolves masters and peers (by default, from `links`). */
+export function addrShowJson(links: readonly NlMessage[], addrs: readonly NlMessage[], names: ReadonlyMap<number, string> = linkNames(links)): Json[] {
   const byIndex = new Map<number, Json[]>();
   for (const m of addrs) {
     const { index, info } = addrJson(m);

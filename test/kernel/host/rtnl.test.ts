@@ -82,6 +82,10 @@ test('every read gives the same objects as iproute2 does', T, async () => {
     ['addr show', (h) => h.linksAndAddrs()],
     ['addr show dev br0', (h) => h.addrShow('br0')],
     ['addr show dev nope', (h) => h.addrShow('nope')],
+    // One link read alone: its master's name, its peer's in this namespace, its peer's id in another.
+    ['addr show dev vin0', (h) => h.addrShow('vin0')],
+    ['addr show dev vout0', (h) => h.addrShow('vout0')],
+    ['addr show dev flannel.1', (h) => h.addrShow('flannel.1')],
     ['route show', (h) => h.routeList()],
     ['fdb show', (h) => h.fdbList()],
     ['fdb show br br0', (h) => h.fdbList({ br: 'br0' })],
