@@ -5,7 +5,8 @@
 // Beyond the reference: a failed delegate ADD leaves no saved file (plugins#426), and a DEL whose
 // saved file is missing rebuilds the delegate and still calls its DEL, so the IP is released (the
 // reference returns success and leaks it).
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { processRunning } from '../host/process.js';
@@ -118,8 +119,10 @@ function earlierTmpWriter(name: string): number | undefined {
 /** The machine's files. */
 export const diskFiles: FlannelFiles = {
   async read(file) {
+    // Synchronous: subnet.env is read on every ADD, and a small file in the page cache costs less read
+    // at once than through four thread-pool round trips.
     try {
-      return await readFile(file, 'utf8');
+      return readFileSync(file, 'utf8');
     } catch (e) {
       if (isMissing(e)) return undefined;
       throw e;

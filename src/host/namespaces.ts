@@ -1,8 +1,8 @@
 // Finding every network namespace on the machine: pinned under /run/netns, bind-mounted elsewhere
 // (an nsfs mount: docker's, a runtime's), or only held by processes — keyed by inode, since one
 // namespace can have many names and paths. Reads /proc and /run/netns; runs no process.
-import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
-import { readdir, readFile, readlink } from 'node:fs/promises';
+// Synchronous reads, as in ./process.ts: /proc and /run/netns never wait on a disk.
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import type { NsProcess } from '../model/snapshot.js';
 import { netnsInode, processStartTimeSync } from './process.js';
 import type { Netns } from './netns.js';
@@ -28,14 +28,23 @@ async function pinned(): Promise<Map<number, { names: string[]; path: string }>>
     if (name && !e.names.includes(name)) e.names.push(name);
     out.set(inode, e);
   };
+  const listed = (dir: string) => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
   for (const dir of PIN_DIRS) {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    await Promise.all(names.map(async (n) => {
+    for (const n of listed(dir)) {
       const ino = await netnsInode(`${dir}/${n}`);
       if (ino !== undefined) add(ino, `${dir}/${n}`, n);
-    }));
+    }
   }
-  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  let mountinfo = '';
+  try {
+    mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch { /* no /proc: no bind mounts found */ }
   for (const line of mountinfo.split('\n')) {
     const [left, right] = line.split(' - ');
     if (!right?.startsWith('nsfs ')) continue;
@@ -52,19 +61,18 @@ async function pinned(): Promise<Map<number, { names: string[]; path: string }>>
  * `wanted`, only the processes of the namespaces it accepts (their command lines are the costly part). */
 export async function processesByNetns(wanted?: (inode: number) => boolean): Promise<Map<number, NsProcess[]>> {
   const out = new Map<number, NsProcess[]>();
-  const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
-  await Promise.all(pids.map(async (p) => {
+  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {
-      const m = /^net:\[(\d+)\]$/.exec(await readlink(`/proc/${p}/ns/net`));
-      if (!m || (wanted && !wanted(Number(m[1])))) return;
-      const cmd = (await readFile(`/proc/${p}/cmdline`, 'latin1')).replace(/\0+$/, '').replace(/\0/g, ' ');
-      if (!cmd) return;
+      const m = /^net:\[(\d+)\]$/.exec(readlinkSync(`/proc/${p}/ns/net`));
+      if (!m || (wanted && !wanted(Number(m[1])))) continue;
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'latin1').replace(/\0+$/, '').replace(/\0/g, ' ');
+      if (!cmd) continue;
       const ino = Number(m[1]);
       const list = out.get(ino) ?? [];
       list.push({ pid: Number(p), cmd });
       out.set(ino, list);
     } catch { /* the process ended */ }
-  }));
+  }
   for (const list of out.values()) list.sort((a, b) => a.pid - b.pid);
   return out;
 }

@@ -2,8 +2,10 @@
 // remounts /sys and breaks what lives on), marked with an environment variable so podnet only ever
 // stops processes it started, and found again through /proc after a crash.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { readdir, readFile, readlink, stat } from 'node:fs/promises';
+// /proc is read synchronously throughout: a read there is a few microseconds in the kernel and never
+// waits on a disk, while each asynchronous one costs several thread-pool round trips (open, stat, read,
+// close) — at 100 pods, thousands of them on `lab up` and `lab down` (docs/benchmarks.md).
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Runner, RunResult } from './runner.js';
 import type { Netns } from './netns.js';
@@ -51,7 +53,7 @@ export function processRunAttached(ns: Netns, argv: readonly string[], onError: 
 
 /** The processes whose environment marks them as `owner`'s (PODNET_LAB=<owner>), from /proc; never this one. */
 export async function processesOwnedBy(owner: string): Promise<number[]> {
-  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => p !== process.pid);
+  const pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => p !== process.pid);
   const owners = await Promise.all(pids.map(async (pid) => ((await processOwner(pid)) === owner ? pid : 0)));
   return owners.filter((p) => p > 0);
 }
@@ -59,7 +61,7 @@ export async function processesOwnedBy(owner: string): Promise<number[]> {
 /** The owner recorded in a process's environment, or undefined if it is not podnet's (or gone). */
 export async function processOwner(pid: number): Promise<string | undefined> {
   try {
-    const env = await readFile(`/proc/${pid}/environ`, 'latin1');
+    const env = readFileSync(`/proc/${pid}/environ`, 'latin1');
     const entry = env.split('\0').find((e) => e.startsWith(`${MARKER_ENV}=`));
     return entry?.slice(MARKER_ENV.length + 1);
   } catch {
@@ -93,7 +95,7 @@ export async function processStopAll(runner: Runner, pids: readonly number[], ow
  * process may not carry podnet's mark yet: it has forked but not exec'd. Existence is the test then.) */
 export async function processRunning(pid: number): Promise<boolean> {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'latin1');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
@@ -103,7 +105,7 @@ export async function processRunning(pid: number): Promise<boolean> {
 /** The inode of a file — for a namespace file, the namespace's identity (what /proc/PID/ns/net links to as `net:[INODE]`). */
 export async function netnsInode(path: string): Promise<number | undefined> {
   try {
-    return (await stat(path)).ino;
+    return statSync(path).ino;
   } catch {
     return undefined;
   }
@@ -112,16 +114,16 @@ export async function netnsInode(path: string): Promise<number | undefined> {
 /** Every process whose network namespace is one of `inodes`, with its namespace inode. Reads /proc. */
 export async function processesInNetns(inodes: ReadonlySet<number>): Promise<{ pid: number; inode: number }[]> {
   if (inodes.size === 0) return [];
-  const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n)).map(Number);
-  const found = await Promise.all(pids.map(async (pid) => {
+  const pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+  const found = pids.map((pid) => {
     try {
-      const m = /^net:\[(\d+)\]$/.exec(await readlink(`/proc/${pid}/ns/net`));
+      const m = /^net:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/ns/net`));
       const inode = m ? Number(m[1]) : NaN;
       return inodes.has(inode) ? { pid, inode } : undefined;
     } catch {
       return undefined;
     }
-  }));
+  });
   return found.filter((x): x is { pid: number; inode: number } => x !== undefined);
 }
 

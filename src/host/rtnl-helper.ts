@@ -12,42 +12,43 @@
 //
 // Every request gets one answer, in order: a line `K`, `X` or `E errno message`, or `M LENGTH` and that
 // many bytes (the kernel's messages as they came). Requests may be sent before earlier ones are
-// answered (a session's `N`, its messages and its `C` travel together). Sessions are strictly
+// answered (a session's `N`, its messages and its `C` travel together); the helper answers all the
+// requests one read brought in one write. Sessions are strictly
 // sequential per helper; concurrent callers take turns or use another helper of the pool. The
 // process plumbing (start, order of answers, ending) is perl-helper.ts's.
 import { PerlHelper } from './perl-helper.js';
 
 const SCRIPT = String.raw`
-$| = 1; my ($SETNS, $DUP3, $CLOSE) = @ARGV;
+my ($SETNS, $DUP3, $CLOSE) = @ARGV;
 open(my $home, '<', '/proc/self/ns/net') or die "home: $!";
-my ($sock, $nsf, @slots);
+my ($sock, $nsf, @slots, $out);
 sub enter { syscall($SETNS, fileno($_[0]), 0x40000000) == 0 }
-sub err { my $e = $! + 0; print "E $e $!\n" }
+sub err { my $e = $! + 0; $out .= "E $e $!\n" }
 sub endsession { close $sock if $sock; close $nsf if $nsf; undef $sock; undef $nsf; syscall($CLOSE, $_) for @slots; @slots = () }
-while (my $l = <STDIN>) {
-  chomp $l; my ($op, $a, $b) = split / /, $l, 3;
+sub one {
+  my ($op, $a, $b) = split / /, $_[0], 3;
   if ($op eq 'N') {
     endsession(); my ($f, $s);
-    if (!open($f, '<', $a)) { err(); next }
-    if (!enter($f)) { err(); next }
+    return err() unless open($f, '<', $a);
+    return err() unless enter($f);
     my $ok = socket($s, 16, 3, 0); my ($e, $m) = ($! + 0, "$!");
     enter($home) or die "cannot return home: $!";
-    if (!$ok) { print "E $e $m\n"; next }
+    return $out .= "E $e $m\n" unless $ok;
     setsockopt($s, 270, 11, 1); setsockopt($s, 270, 10, 1);
     setsockopt($s, 1, 8, 1 << 20); setsockopt($s, 1, 7, 1 << 20);
-    $sock = $s; $nsf = $f; print "K\n";
+    $sock = $s; $nsf = $f; $out .= "K\n";
   } elsif ($op eq 'F') {
-    my $f; if (!open($f, '<', $b)) { err(); next }
-    my $fd = 100 + $a; if (syscall($DUP3, fileno($f), $fd, 0) < 0) { err(); close $f; next }
-    close $f; push @slots, $fd; print "K\n";
+    my $f; return err() unless open($f, '<', $b);
+    my $fd = 100 + $a; if (syscall($DUP3, fileno($f), $fd, 0) < 0) { err(); close $f; return }
+    close $f; push @slots, $fd; $out .= "K\n";
   } elsif ($op eq 'M') {
     my $msg = pack('H*', $a); my $seq = unpack('x8 L', $msg);
-    if (!$sock) { print "E 9 no session\n"; next }
-    if (!defined send($sock, $msg, 0)) { err(); next }
-    my ($out, $done) = ('', 0);
+    return $out .= "E 9 no session\n" unless $sock;
+    return err() unless defined send($sock, $msg, 0);
+    my ($got, $done) = ('', 0);
     while (!$done) {
-      my $buf; if (!defined recv($sock, $buf, 1 << 20, 0)) { $out = undef; last }
-      $out .= $buf; my $off = 0;
+      my $buf; if (!defined recv($sock, $buf, 1 << 20, 0)) { $got = undef; last }
+      $got .= $buf; my $off = 0;
       while ($off + 16 <= length $buf) {
         my ($len, $type, $flags, $s) = unpack("x$off L S S L", $buf);
         last if $len < 16;
@@ -55,17 +56,24 @@ while (my $l = <STDIN>) {
         $off += ($len + 3) & ~3;
       }
     }
-    if (defined $out) { print 'M ', length($out), "\n", $out } else { err() }
+    if (defined $got) { $out .= 'M ' . length($got) . "\n" . $got } else { err() }
   } elsif ($op eq 'S') {
-    if (!$nsf) { print "E 9 no session\n"; next }
-    if (!enter($nsf)) { err(); next }
+    return $out .= "E 9 no session\n" unless $nsf;
+    return err() unless enter($nsf);
     my $p = "/proc/sys/$a"; my $w;
-    if ($a =~ m{^net/ipv6/} && !-e $p) { enter($home) or die; print "X\n"; next }
+    if ($a =~ m{^net/ipv6/} && !-e $p) { enter($home) or die; return $out .= "X\n" }
     my $ok = open($w, '>', $p) && defined syswrite($w, $b); my ($e, $m) = ($! + 0, "$!");
     close $w if $w; enter($home) or die "cannot return home: $!";
-    if ($ok) { print "K\n" } else { print "E $e $m\n" }
-  } elsif ($op eq 'C') { endsession(); print "K\n" }
-  else { print "E 22 unknown request\n" }
+    $out .= $ok ? "K\n" : "E $e $m\n";
+  } elsif ($op eq 'C') { endsession(); $out .= "K\n" }
+  else { $out .= "E 22 unknown request\n" }
+}
+# Everything that has arrived is answered in one write: one wake-up of podnet per batch, not per answer.
+my $in = '';
+while (sysread(STDIN, $in, 1 << 20, length $in)) {
+  $out = '';
+  while ((my $i = index($in, "\n")) >= 0) { my $l = substr($in, 0, $i); substr($in, 0, $i + 1) = ''; one($l) }
+  for (my $off = 0; $off < length $out;) { my $n = syswrite(STDOUT, $out, length($out) - $off, $off); die "stdout: $!" unless $n; $off += $n }
 }
 `;
 
