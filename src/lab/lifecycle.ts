@@ -16,7 +16,7 @@ export { requireUp } from './state.js';
 import { controlPlaneIP, startEtcd, type StoreChoice } from './cluster.js';
 import { releaseLeases, startOverlay } from './overlay.js';
 import { wireUnderlay, checkMachineRoutes } from './underlay.js';
-import { attachPod, detachPod, predictIps } from './attach.js';
+import { attachPod, predictIps } from './attach.js';
 import { withLabLock } from './lock.js';
 import { LabDir, StateError, labNamespaces, type LabState, type OverlayState } from './state.js';
 import { labNamespacesInKernel, labProcessesInKernel } from './owned.js';
@@ -126,9 +126,9 @@ export function nodeOf(nodes: readonly NodePlan[], name: string): NodePlan {
   return n;
 }
 
-/** Takes a lab down: its processes, its namespaces (the veths and bridges go with them), CNI DEL for
- * every pod (IPAM released), its state. Works from partial state after a crash. Returns false when
- * there was nothing to remove. */
+/** Takes a lab down: its processes, its namespaces (the veths and bridges go with them), its state
+ * directory (the nodes' CNI state with it). Works from partial state after a crash. Returns false
+ * when there was nothing to remove. */
 export function labDown(deps: LabDeps, lab: string): Promise<boolean> {
   return withLabLock(deps, lab, () => down(deps, lab));
 }
@@ -167,13 +167,9 @@ async function down(deps: LabDeps, lab: string): Promise<boolean> {
   if (state && !o?.etcd && !deps.host.dryRun) await undoOutsideLab(deps, dir, state).catch((e: unknown) => deps.warn?.(`an injected fault stays in ${o?.endpoint ?? 'the lease store'}: ${(e as Error).message}`));
   if (o?.store === 'etcd' && !o.etcd && state) await releaseLeases(deps, dir, state, state.plan.nodes).catch((e: unknown) => deps.warn?.(`the leases stay in ${o.endpoint}: ${(e as Error).message}`));
   await netnsDelete(deps.host.runner, names);
-  if (state) {
-    // The namespaces are gone, as after a node crash: CNI DEL then only releases IPAM and caches.
-    await pool(state.pods, concurrency(deps), async (p) => {
-      const node = state.plan.nodes.find((n) => n.name === p.node);
-      if (node) await detachPod(deps, dir, state.plan, node, p, true);
-    });
-  }
+  // No CNI DEL per pod: with the namespaces gone it could only delete the reservations, result caches
+  // and saved delegates under the lab's directory, which goes whole — as K3s's k3s-killall.sh takes a
+  // node down (processes, links, then rm -rf /var/lib/cni), not as kubelet deletes one pod.
   if (!deps.host.dryRun) await dir.remove();
   return true;
 }
