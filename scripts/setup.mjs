@@ -36,6 +36,7 @@ const programs = [
   ['unbound', 'unbound'],
   ['unbound-control', 'unbound'],
   ['dnsperf', 'dnsperf'],
+  ['nslookup', 'bind9-dnsutils'],
   ['tmux', 'tmux'],
   ['ipset', 'ipset'],
   ['iptables-save', 'iptables'],
