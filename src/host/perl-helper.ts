@@ -9,6 +9,15 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 /** Every helper alive in this process. */
 const helpers = new Set<PerlHelper<unknown>>();
 
+/** The system calls helpers make with Perl's `syscall`, which takes numbers (the POSIX module would
+ * cost a helper ~6 ms of start-up), by architecture. Another architecture: no helper (iproute2 and
+ * nsenter as before). */
+export interface SyscallNumbers { setns: number; dup3: number; close: number; setsid: number; prctl: number }
+export const SYSCALLS: Partial<Record<string, SyscallNumbers>> = {
+  x64: { setns: 308, dup3: 292, close: 3, setsid: 112, prctl: 157 },
+  arm64: { setns: 268, dup3: 24, close: 57, setsid: 157, prctl: 167 },
+};
+
 export class PerlHelper<A> {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly waiting: { resolve: (a: A) => void; reject: (e: Error) => void }[] = [];
@@ -16,9 +25,15 @@ export class PerlHelper<A> {
   private corked = false;
   dead = false;
 
-  /** Starts `perl -e SCRIPT ARGS…`; `decode` cuts its output into answers (it keeps partial ones). */
-  constructor(private readonly what: string, script: string, args: readonly string[], decode: (chunk: Buffer) => A[]) {
-    this.child = spawn('perl', ['-e', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** Starts `perl -e SCRIPT ARGS…`; `decode` cuts its output into answers (it keeps partial ones).
+   * With `o.name`, perl runs under that name with nothing else on its command line (`ps` shows just
+   * the name): it reads SCRIPT from stdin up to `__END__` and the requests after it through the
+   * DATA handle (ARGS are not passed). `o.env` is added to podnet's environment. */
+  constructor(private readonly what: string, script: string, args: readonly string[], decode: (chunk: Buffer) => A[], o: { env?: Record<string, string>; name?: string } = {}) {
+    this.child = spawn('perl', o.name ? [] : ['-e', script, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'], ...(o.env ? { env: { ...process.env, ...o.env } } : {}), ...(o.name ? { argv0: o.name } : {}),
+    });
+    if (o.name) this.child.stdin.write(`${script}\n__END__\n`);
     helpers.add(this as PerlHelper<unknown>);
     this.child.stdout.on('data', (chunk: Buffer) => {
       for (const a of decode(chunk)) this.waiting.shift()?.resolve(a);
@@ -42,6 +57,11 @@ export class PerlHelper<A> {
       });
     });
     this.idle();
+  }
+
+  /** The helper's PID (undefined if it could not be started). */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   /** Sends one request line; resolves with its answer. Lines asked in one tick go in one write. */
@@ -85,6 +105,11 @@ export class PerlHelper<A> {
       else h.unref();
     }
   }
+}
+
+/** The PIDs of this process's helpers that are alive. */
+export function helperPids(): Set<number> {
+  return new Set([...helpers].map((h) => h.pid).filter((p): p is number => p !== undefined));
 }
 
 /** Ends every helper of this process and waits until each is gone (at most about a second). */

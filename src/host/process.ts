@@ -10,9 +10,28 @@ import { constants } from 'node:os';
 import type { Runner, RunResult } from './runner.js';
 import type { Netns } from './netns.js';
 import { inNetns } from './netns.js';
+import { PAUSE_ARGV, endPauseSpawner } from './pause.js';
+import { pool } from './pool.js';
+import { helperPids } from './perl-helper.js';
 
 /** The environment variable that marks a process as podnet's; its value names the lab. */
 export const MARKER_ENV = 'PODNET_LAB';
+
+/** Starts a pause process inside each of `nss` (`concurrency` at a time; none new once `signal` is
+ * aborted), marked as belonging to `owner`, and resolves with their PIDs in order. Where it can,
+ * podnet's pause spawner forks them (./pause.ts); it ends once they are started, so no process
+ * carrying the mark outlives the call but the pause processes. Else each is started as
+ * `processStart` starts `PAUSE_ARGV`. Equivalent to, per namespace:
+ * `PODNET_LAB=OWNER nsenter --net=PATH -- busybox sleep 2147483647 &`. */
+export async function pauseStartAll(runner: Runner, nss: readonly Netns[], owner: string, o: { concurrency?: number; signal?: AbortSignal } = {}): Promise<number[]> {
+  const env = { [MARKER_ENV]: owner };
+  const start = (ns: Netns) => runner.start({ argv: inNetns({ path: ns.path }, PAUSE_ARGV[0], PAUSE_ARGV.slice(1)), env, mutates: true, pause: { netns: ns.path, env } });
+  try {
+    return await pool(nss, o.concurrency ?? 32, start, o.signal);
+  } finally {
+    await endPauseSpawner(env);
+  }
+}
 
 /** Starts `argv` inside `ns`, detached, marked as belonging to `owner`. Equivalent to:
  * `PODNET_LAB=OWNER nsenter --net=PATH -- ARGV… &`. Resolves with the PID. */
@@ -51,9 +70,11 @@ export function processRunAttached(ns: Netns, argv: readonly string[], onError: 
   });
 }
 
-/** The processes whose environment marks them as `owner`'s (PODNET_LAB=<owner>), from /proc; never this one. */
+/** The processes whose environment marks them as `owner`'s (PODNET_LAB=<owner>), from /proc; never
+ * this one, nor its helpers (a pause spawner carries the mark it hands its children). */
 export async function processesOwnedBy(owner: string): Promise<number[]> {
-  const pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => p !== process.pid);
+  const mine = helperPids();
+  const pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => p !== process.pid && !mine.has(p));
   const owners = await Promise.all(pids.map(async (pid) => ((await processOwner(pid)) === owner ? pid : 0)));
   return owners.filter((p) => p > 0);
 }

@@ -16,7 +16,7 @@
 // requests one read brought in one write. Sessions are strictly
 // sequential per helper; concurrent callers take turns or use another helper of the pool. The
 // process plumbing (start, order of answers, ending) is perl-helper.ts's.
-import { PerlHelper } from './perl-helper.js';
+import { PerlHelper, SYSCALLS, type SyscallNumbers } from './perl-helper.js';
 
 const SCRIPT = String.raw`
 my ($SETNS, $DUP3, $CLOSE) = @ARGV;
@@ -77,9 +77,6 @@ while (sysread(STDIN, $in, 1 << 20, length $in)) {
 }
 `;
 
-/** setns(2), dup3(2) and close(2) by architecture (Perl's `syscall` takes numbers; the POSIX module
- * would cost the helper ~6 ms of start-up). Another architecture: iproute2 as before. */
-const SYSCALLS: Partial<Record<string, [setns: number, dup3: number, close: number]>> = { x64: [308, 292, 3], arm64: [268, 24, 57] };
 
 /** One answer of the helper. */
 export type HelperAnswer = { ok: true; bytes?: Buffer; skipped?: boolean } | { ok: false; errno: number; message: string };
@@ -142,9 +139,9 @@ export class RtnlSession {
 /** One persistent helper process; `busy` while a session holds it. */
 class RtnlHelper extends PerlHelper<HelperAnswer> {
   busy = false;
-  constructor(syscalls: readonly number[]) {
+  constructor(n: SyscallNumbers) {
     const answers = new Answers();
-    super('rtnetlink helper', SCRIPT, syscalls.map(String), (chunk) => answers.feed(chunk));
+    super('rtnetlink helper', SCRIPT, [n.setns, n.dup3, n.close].map(String), (chunk) => answers.feed(chunk));
   }
 }
 

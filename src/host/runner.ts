@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { HostError, classifyStderr } from './errors.js';
 import { runByRtnl, type RtnlWork } from './rtnl.js';
+import { startByFork, type PauseWork } from './pause.js';
 
 /** A command to run: `argv[0]` is looked up on PATH; `input` is written to stdin. */
 export interface Command {
@@ -16,6 +17,9 @@ export interface Command {
   /** The same work as rtnetlink can do it from podnet's process (./rtnl.ts): a runner that really
    * runs commands may do that instead of starting the program, and answers as the program would. */
   rtnl?: RtnlWork;
+  /** `start` only: the same process as a fork of podnet's pause spawner can make it (./pause.ts): a
+   * runner that really runs commands may fork it instead of starting the program. */
+  pause?: PauseWork;
 }
 
 /** What a command printed and how it ended. */
@@ -76,7 +80,11 @@ export class ExecRunner implements Runner {
     });
   }
 
-  start(cmd: Command): Promise<number> {
+  async start(cmd: Command): Promise<number> {
+    return (cmd.pause && await startByFork(cmd.argv, cmd.pause)) || this.spawnDetached(cmd);
+  }
+
+  private spawnDetached(cmd: Command): Promise<number> {
     return new Promise((resolve, reject) => {
       const child = spawn(cmd.argv[0], cmd.argv.slice(1), {
         detached: true, stdio: 'ignore', env: { ...process.env, ...cmd.env },

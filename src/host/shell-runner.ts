@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { ExecRunner, formatCommand, type Command, type RunResult, type Runner } from './runner.js';
 import { HostError } from './errors.js';
 import { runByRtnl } from './rtnl.js';
+import { startByFork } from './pause.js';
 
 interface Job {
   id: string;
@@ -185,6 +186,8 @@ export class ShellRunner implements Runner {
 
   async start(cmd: Command): Promise<number> {
     this.refuseWhenStopped();
+    const forked = cmd.pause && await startByFork(cmd.argv, cmd.pause);
+    if (forked) return forked;
     const id = `${this.tag}-${++this.seq}`;
     const line = formatCommand({ argv: cmd.argv, env: cmd.env, mutates: true }, true);
     try {

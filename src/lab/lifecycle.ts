@@ -4,7 +4,7 @@
 // partial state after a crash.
 import { pool } from '../host/pool.js';
 import { netnsAdd, netnsDelete } from '../host/netns.js';
-import { processStart, processStopAll, processesInNetns, netnsInode } from '../host/process.js';
+import { pauseStartAll, processStopAll, processesInNetns, netnsInode } from '../host/process.js';
 import { UserError } from '../model/errors.js';
 import { addressOf } from '../model/ip.js';
 import type { Topology } from '../model/topology.js';
@@ -26,9 +26,6 @@ import { proxySysctls } from './proxy.js';
 import { startDnsPod } from './dns-pod.js';
 import { undoOutsideLab } from './faults.js';
 import { outsideNamespaces, startOutside } from './outside.js';
-
-/** The long-running process each pod holds, so the pod can be found through /proc like a real one. */
-export const PAUSE_ARGV = ['busybox', 'sleep', '2147483647'];
 
 /** How a lab keeps its leases (default: the file store), and kube-proxy's mode (default: iptables, as K3s). */
 export interface LabUpOptions {
@@ -89,7 +86,7 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
       overlay.etcd = await startEtcd(deps, dir, lab, controlPlaneIP(plan));
       if (!deps.host.dryRun) await dir.write(state);
     }
-    const pids = pool(plan.pods, concurrency(deps), (p) => processStart(deps.host.runner, labNetns(p.netns), PAUSE_ARGV, lab), deps.signal);
+    const pids = pauseStartAll(deps.host.runner, plan.pods.map((p) => labNetns(p.netns)), lab, { concurrency: concurrency(deps), signal: deps.signal });
     pids.catch(() => undefined); // awaited below; a failure must not become an unhandled rejection meanwhile
     try {
       await startOverlay(deps, dir, state, plan.nodes);

@@ -2,14 +2,14 @@
 // `podnet delete pod` removes one the way a runtime does (CNI DEL with the namespace still there,
 // stop, namespace gone).
 import { netnsAdd, netnsDelete } from '../host/netns.js';
-import { processOwner, processStart } from '../host/process.js';
+import { pauseStartAll, processOwner, processStart } from '../host/process.js';
 import { UserError } from '../model/errors.js';
 import { parseTopology } from '../model/topology.js';
 import { checkpoint, now, type LabDeps } from './deps.js';
 import { planPod } from './plan.js';
 import { labNetns } from './names.js';
 import { attachPod, detachPod, predictIps } from './attach.js';
-import { nodeOf, PAUSE_ARGV, requireUp, stopProcesses } from './lifecycle.js';
+import { nodeOf, requireUp, stopProcesses } from './lifecycle.js';
 import { withLabLock } from './lock.js';
 import { LabDir, type LabState, type PodState } from './state.js';
 import type { PodMeta } from '../model/k8s.js';
@@ -71,9 +71,9 @@ function podSpecState(spec: PodSpec): Partial<PodState> {
 /** Starts the pod's processes in its namespace, marked as the lab's: each container's command, or the
  * pause process. Resolves with their PIDs. */
 async function startPodProcesses(deps: LabDeps, dir: LabDir, state: LabState, pod: PodState): Promise<number[]> {
-  const argvs = pod.commands?.length ? pod.commands : [PAUSE_ARGV];
+  if (!pod.commands?.length) return pauseStartAll(deps.host.runner, [labNetns(pod.netns)], state.lab);
   const pids: number[] = [];
-  for (const argv of argvs) pids.push(await processStart(deps.host.runner, labNetns(pod.netns), await podArgv(deps, dir, state, pod, argv), state.lab));
+  for (const argv of pod.commands) pids.push(await processStart(deps.host.runner, labNetns(pod.netns), await podArgv(deps, dir, state, pod, argv), state.lab));
   return pids;
 }
 
