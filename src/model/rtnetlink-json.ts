@@ -2,7 +2,7 @@
 // `ip -json route`, `ip -json neigh`, `bridge -json fdb`), field for field where podnet reads it
 // (model/kernel.ts), so one parser serves both ways of asking the kernel. The fields follow
 // iproute2's ip/ipaddress.c, ip/iproute.c, ip/ipneigh.c and bridge/fdb.c. Pure.
-import { AF, BRPORT, IFA, IFLA, INFO, NDA, RTA, VXLAN, cstr, ipString, macString, parseAttrs, type NlMessage } from './rtnetlink.js';
+import { AF, BRPORT, IFA, IFLA, INFO, NDA, RTA, VXLAN, cstr, ipString, macString, parseAttrs, type AttrMap, type NlMessage } from './rtnetlink.js';
 
 type Json = Record<string, unknown>;
 
@@ -63,7 +63,7 @@ export function linkJson(m: NlMessage, names: ReadonlyMap<number, string>): Json
   return j;
 }
 
-function linkinfoJson(info: Map<number, Buffer>): Json {
+function linkinfoJson(info: AttrMap): Json {
   const out: Json = {};
   const kind = info.get(INFO.KIND);
   if (kind) {
@@ -171,7 +171,7 @@ export function neighShown(m: NlMessage): boolean {
 }
 
 /** The ndmsg header and attributes of a neighbour or FDB message. */
-function ndmsg(m: NlMessage): { a: Map<number, Buffer>; ifindex: number; state: number; flags: number; dst?: Buffer; ll?: Buffer } {
+function ndmsg(m: NlMessage): { a: AttrMap; ifindex: number; state: number; flags: number; dst?: Buffer; ll?: Buffer } {
   const a = parseAttrs(m.body, 12);
   return { a, ifindex: m.body.readInt32LE(4), state: m.body.readUInt16LE(8), flags: m.body.readUInt8(10), dst: a.get(NDA.DST), ll: a.get(NDA.LLADDR) };
 }

@@ -149,16 +149,35 @@ export function splitMessages(buf: Buffer): NlMessage[] {
   return out;
 }
 
-/** Attributes from `off` to the end of `buf`, by type (the nested flag cleared). */
-export function parseAttrs(buf: Buffer, off = 0): Map<number, Buffer> {
-  const m = new Map<number, Buffer>();
-  while (off + 4 <= buf.length) {
-    const len = buf.readUInt16LE(off);
-    if (len < 4 || off + len > buf.length) break;
-    m.set(buf.readUInt16LE(off + 2) & 0x3fff, buf.subarray(off + 4, off + len));
-    off += (len + 3) & ~3;
+/** The attributes of one message by type, read where they lie: an attribute's bytes become a Buffer
+ * only when asked for (a link carries ~60 attributes and a reader wants a handful; a Buffer per
+ * attribute was most of a 250-pod scan's garbage). */
+export class AttrMap {
+  /** type → offset * 65536 + length (an attribute's length is a u16). */
+  private readonly at = new Map<number, number>();
+  constructor(private readonly buf: Buffer, off: number) {
+    while (off + 4 <= buf.length) {
+      const len = buf.readUInt16LE(off);
+      if (len < 4 || off + len > buf.length) break;
+      this.at.set(buf.readUInt16LE(off + 2) & 0x3fff, (off + 4) * 65536 + (len - 4));
+      off += (len + 3) & ~3;
+    }
   }
-  return m;
+  /** The payload of attribute `type` (the last one of that type), if present. */
+  get(type: number): Buffer | undefined {
+    const v = this.at.get(type);
+    if (v === undefined) return undefined;
+    const start = Math.floor(v / 65536);
+    return this.buf.subarray(start, start + (v % 65536));
+  }
+  has(type: number): boolean {
+    return this.at.has(type);
+  }
+}
+
+/** Attributes from `off` to the end of `buf`, by type (the nested flag cleared). */
+export function parseAttrs(buf: Buffer, off = 0): AttrMap {
+  return new AttrMap(buf, off);
 }
 
 /** The outcome an NLMSG_ERROR carries: errno 0 is an ACK; `extack` is the kernel's own message. */
@@ -184,9 +203,13 @@ export function cstr(b: Buffer): string {
   return b.subarray(0, z < 0 ? b.length : z).toString('utf8');
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /** A hardware address as iproute2 prints it (lower-case, colon-separated). */
 export function macString(b: Buffer): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
+  let s = b.length ? HEX[b[0]] : '';
+  for (let i = 1; i < b.length; i++) s += `:${HEX[b[i]]}`;
+  return s;
 }
 
 /** An IPv4 or IPv6 address attribute as text (IPv6 compressed as inet_ntop writes it). */
