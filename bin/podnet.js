@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI is built into dist/src (tsc) and bundled into dist/src/bundle
 // (scripts/bundle.mjs); both by scripts/setup.mjs, which `npm start` and `npm test` run. The bundle
-// starts several times faster; it is used only while its stamp matches the tsc build it came from.
-import { readFileSync, statSync } from 'node:fs';
+// starts several times faster; it is used only while its stamp matches the tsc build it came from
+// (./bundle.js).
+import { readFileSync } from 'node:fs';
+import { loadBundle } from './bundle.js';
 
 // A signal while the CLI loads ends it as one after: one line, 130 or 143 (main then takes over).
 const early = (sig) => {
@@ -18,14 +20,8 @@ if (process.argv.length === 3 && (process.argv[2] === '--version' || process.arg
   process.exit(0);
 }
 
-const dist = new URL('../dist/src/', import.meta.url);
-let entry = new URL('cli/main.js', dist);
-try {
-  if (readFileSync(new URL('bundle/stamp', dist), 'utf8') === String(statSync(entry).mtimeMs)) entry = new URL('bundle/main.js', dist);
-} catch {
-  // no bundle: run tsc's output
-}
-const { main } = await import(entry.href);
+// The bundle (with its code cache, ./bundle.js) while it matches the tsc build, else tsc's output.
+const { main } = loadBundle('main') ?? await import(new URL('../dist/src/cli/main.js', import.meta.url).href);
 
 // A reader that stops early (`podnet get pods | head -1`) is not an error.
 for (const stream of [process.stdout, process.stderr]) {
