@@ -182,15 +182,16 @@ export class NetHandle {
   }
 
   /** Links with addresses, routes and neighbours in one process (what a scan reads of every
-   * namespace). Equivalent to: `ip -n NS -json -details -batch -` with `addr show`, `route show`,
-   * `neigh show`. Throws a HostError when the namespace cannot be read. */
-  async tables(): Promise<NetTables> {
+   * namespace); with `routes: false`, links and addresses only (routes and neighbours empty).
+   * Equivalent to: `ip -n NS -json -details -batch -` with `addr show`, `route show`, `neigh show`.
+   * Throws a HostError when the namespace cannot be read. */
+  async tables(o: { routes?: boolean } = {}): Promise<NetTables> {
     const argv = inNetns(this.ns, 'ip', ['-json', '-details', '-force', '-batch', '-']);
-    const lines = ['addr show', 'route show', 'neigh show'];
+    const lines = o.routes === false ? ['addr show'] : ['addr show', 'route show', 'neigh show'];
     const r = await this.runner.run({ argv, input: lines.map((l) => `${l}\n`).join(''), mutates: false, rtnl: { ns: this.ns.path, program: 'ip', lines, batch: true, details: true } });
     const outputs = r.stdout.split('\n').filter((l) => l.startsWith('['));
-    if (outputs.length < 3) throw new HostError({ kind: 'not-found', argv, exitCode: r.exitCode, stderr: r.stderr, message: r.stderr.trim().split('\n')[0] || `ip exited ${r.exitCode}` });
-    const [addr, route, neigh] = outputs.map((o) => JSON.parse(o) as Json[]);
+    if (outputs.length < lines.length) throw new HostError({ kind: 'not-found', argv, exitCode: r.exitCode, stderr: r.stderr, message: r.stderr.trim().split('\n')[0] || `ip exited ${r.exitCode}` });
+    const [addr, route = [], neigh = []] = outputs.map((out) => JSON.parse(out) as Json[]);
     return { links: addr.map(linkFromJson), addrs: addrsFromJson(addr), routes: route.map(routeFromJson), neighs: neigh.map(neighFromJson) };
   }
 }

@@ -23,9 +23,10 @@ function scope(t: Target): { host: Netns; only?: string[]; state?: LabState } {
 
 /** Scans and identifies the target's namespaces: a lab node with its lab's namespaces; --host and
  * --netns with every namespace on the machine. */
-export async function inspectTarget(h: Host, t: Target, stateRoot: string): Promise<Snapshot> {
+export async function inspectTarget(h: Host, t: Target, stateRoot: string, o: { podsOnly?: boolean } = {}): Promise<Snapshot> {
   const { host, only, state } = scope(t);
-  return identify(await scanHost(h, { host, ...(only ? { only } : {}) }), { ...defaultEvidence(stateRoot), ...(state ? { states: [state] } : {}) });
+  // podsOnly (`inspect`'s pod rows): links and addresses, no routes, neighbours or FDB.
+  return identify(await scanHost(h, { host, ...(only ? { only } : {}), ...(o.podsOnly ? { fdb: false, routes: false } : {}) }), { ...defaultEvidence(stateRoot), ...(state ? { states: [state] } : {}) });
 }
 
 /** One node of a lab scan: what the lab state says of it, and what its namespace holds. */
@@ -54,9 +55,9 @@ export async function inspectLab(h: Host, state: LabState, stateRoot: string, op
   if (unknown.length) throw new UserError('not-found', `unknown node "${unknown[0]}" in lab "${state.lab}" (nodes: ${state.plan.nodes.map((n) => n.name).join(', ')})`);
   const nodes = state.plan.nodes.filter((n) => !opts.nodes?.length || opts.nodes.includes(n.name));
   if (!nodes.length) return { lab: state.lab, takenAt: new Date().toISOString(), nodes: [] };
-  // podsOnly (get pods/nodes): the nodes and their pods, without the underlay switch or any FDB.
+  // podsOnly (get pods/nodes): the nodes and their pods, without the underlay switch, any FDB, routes or neighbours.
   const only = labNamespaces(state, nodes.map((n) => n.name)).filter((ns) => !opts.podsOnly || ns !== state.plan.underlay.netns);
-  const scan = await scanHost(h, { host: labNetns(nodes[0].netns), only, ...(opts.podsOnly ? { fdb: false } : {}) });
+  const scan = await scanHost(h, { host: labNetns(nodes[0].netns), only, ...(opts.podsOnly ? { fdb: false, routes: false } : {}) });
   const whole = await identify(scan, { ...defaultEvidence(stateRoot), states: [state] });
   const peers = resolvePeers(whole);
   return {

@@ -19,6 +19,9 @@ export interface ScanOptions {
   concurrency?: number;
   /** Read bridges' forwarding databases (default true; `get pods` has no use for them). */
   fdb?: boolean;
+  /** Read routes and neighbours (default true; the pod views — `inspect`, `get pods` — have no use
+   * for them: a pod namespace is then one dump, not three). Equivalent to: `ip -batch` of `addr show` alone. */
+  routes?: boolean;
 }
 
 /** The handle to read a found namespace through: the host's own handle for the host. */
@@ -28,7 +31,7 @@ const handleOf = (f: FoundNetns, hostInode: number, host: Netns): Netns => (f.in
  * vxlan is present, the FDB and the nsid table (`ip netns list-id` opens every file in /run/netns, so
  * reading it in every namespace would make a scan O(namespaces²): it is read where veths fan out, and
  * later only where peers stay ambiguous). */
-async function readNetns(h: Host, f: FoundNetns, hostInode: number, host: Netns, withFdb: boolean): Promise<NetnsSnapshot> {
+async function readNetns(h: Host, f: FoundNetns, hostInode: number, host: Netns, o: { fdb: boolean; routes: boolean }): Promise<NetnsSnapshot> {
   const base: NetnsSnapshot = {
     id: `ino:${f.inode}`, inode: f.inode, names: f.names, path: f.path, processes: f.processes,
     links: [], addrs: [], routes: [], neighs: [], fdb: [], nsids: [], identity: { kind: 'unknown', name: '', source: 'none' },
@@ -36,13 +39,13 @@ async function readNetns(h: Host, f: FoundNetns, hostInode: number, host: Netns,
   const net = h.net(handleOf(f, hostInode, host));
   let snap: NetnsSnapshot;
   try {
-    snap = { ...base, ...(await net.tables()) };
+    snap = { ...base, ...(await net.tables({ routes: o.routes })) };
   } catch (e) {
     return { ...base, error: (e as Error).message.split('\n')[0] };
   }
   const fansOut = snap.links.some((l) => l.kind === 'bridge' || l.kind === 'vxlan');
   if (fansOut || f.inode === hostInode) {
-    const [fdb, nsids] = await Promise.all([fansOut && withFdb ? net.fdbList().catch(() => []) : [], net.nsids().catch(() => [])]);
+    const [fdb, nsids] = await Promise.all([fansOut && o.fdb ? net.fdbList().catch(() => []) : [], net.nsids().catch(() => [])]);
     snap.fdb = fdb;
     snap.nsids = nsids;
   }
@@ -57,7 +60,7 @@ export async function scanHost(h: Host, opts: ScanOptions = {}): Promise<Snapsho
   const wantedInodes = new Set((await Promise.all((opts.only ?? []).filter((w) => w.includes('/')).map(netnsInode))).filter((i): i is number => i !== undefined));
   const { hostInode, found } = await netnsDiscover(host, wanted && { names: wanted, inodes: wantedInodes });
   const selected = found.filter((f) => f.inode === hostInode || !wanted || f.names.some((n) => wanted.has(n)) || wantedInodes.has(f.inode));
-  const namespaces = await pool(selected, opts.concurrency ?? 16, (f) => readNetns(h, f, hostInode, host, opts.fdb !== false));
+  const namespaces = await pool(selected, opts.concurrency ?? 16, (f) => readNetns(h, f, hostInode, host, { fdb: opts.fdb !== false, routes: opts.routes !== false }));
   // Second pass: the nsid table of each namespace that still has a veth whose peer is ambiguous.
   const peers = resolvePeers({ takenAt: '', host: `ino:${hostInode}`, namespaces });
   const ambiguous = namespaces.filter((n) => !n.error && n.nsids.length === 0 && n.links.some((l) => l.kind === 'veth' && !peers.get(peerKey(n.id, l.index))?.netns));

@@ -36,9 +36,9 @@ async function target(g: GlobalOptions, node: string | undefined, o: TargetOptio
   return { deps, t };
 }
 
-async function scan(g: GlobalOptions, node: string | undefined, o: TargetOptions, cmd: Command): Promise<Snapshot> {
+async function scan(g: GlobalOptions, node: string | undefined, o: TargetOptions, cmd: Command, podsOnly = false): Promise<Snapshot> {
   const { deps, t } = await target(g, node, o, cmd);
-  return inspectTarget(deps.host, t, deps.stateRoot);
+  return inspectTarget(deps.host, t, deps.stateRoot, { podsOnly });
 }
 
 /** Prints rows in the chosen format: `kind` names the list in JSON/YAML. */
@@ -54,7 +54,7 @@ const parentOpts = (cmd: Command): TargetOptions => (cmd.parent ?? cmd).opts<Tar
 /** `podnet inspect [NODE]`: each pod's interface joined to its host veth and bridge port. */
 export async function inspectPodsVerb(g: GlobalOptions, node: string | undefined, o: TargetOptions, cmd: Command): Promise<void> {
   outputFormat(o.output, ['table', 'wide', 'json', 'yaml'] as const);
-  show('InspectPodList', inspectPods(await scan(g, node, o, cmd)), o.output, podColumns, podWideColumns);
+  show('InspectPodList', inspectPods(await scan(g, node, o, cmd, true)), o.output, podColumns, podWideColumns);
 }
 
 /** `podnet inspect fdb [NODE]`: every entry, or one bridge's, with or without group MACs. */
