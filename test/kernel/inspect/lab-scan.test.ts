@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { ExecRunner } from '../../../src/host/runner.js';
 import { ShellRunner } from '../../../src/host/shell-runner.js';
 import { inspectTarget } from '../../../src/inspect/inspect.js';
+import { inspectPods } from '../../../src/views/pods.js';
 import { peerKey, resolvePeers, type Snapshot } from '../../../src/model/snapshot.js';
 import { inet, link, links, readState, withLab } from '../helpers.js';
 import { Host } from '../../../src/host/host.js';
@@ -61,6 +62,20 @@ test('each pod eth0 joins its host veth as the kernel says: peer ifindex both wa
   assert.deepEqual(node.addrs.filter((a) => a.link === 'cni0' && a.family === 'inet').map((a) => `${a.local}/${a.prefix}`), inet(nodeNs, 'cni0'));
   assert.ok(node.fdb.some((e) => e.master === 'cni0' && e.state === 'permanent'), 'the node FDB is read');
   assert.ok(node.routes.some((r) => r.dst === '10.42.0.0/24' && r.dev === 'cni0'));
+});
+
+test('the pod views\' scan reads links and addresses only: the same as a full scan\'s, no routes, neighbours or FDB, the same pod rows', T, async () => {
+  const pods = await inspectTarget(new Host(new ShellRunner()), await target('server'), root, { podsOnly: true });
+  assert.deepEqual(pods.namespaces.map((n) => n.id), snap.namespaces.map((n) => n.id));
+  for (const n of pods.namespaces) {
+    const full = snap.namespaces.find((x) => x.id === n.id)!;
+    assert.deepEqual(n.links.map((l) => [l.index, l.name]), full.links.map((l) => [l.index, l.name]), n.names[0]);
+    assert.deepEqual(n.addrs, full.addrs, n.names[0]);
+    assert.deepEqual([n.routes, n.neighs, n.fdb], [[], [], []], n.names[0]);
+    assert.deepEqual(n.identity, full.identity);
+  }
+  assert.ok(snap.namespaces.some((n) => n.routes.length > 0), 'the full scan reads routes');
+  assert.deepEqual(inspectPods(pods), inspectPods(snap));
 });
 
 test('--host sees the lab too, with the same identities (unscoped scan of every namespace)', T, async () => {
