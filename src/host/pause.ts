@@ -26,8 +26,7 @@ $SIG{CHLD} = 'IGNORE';
 my $me = 'pause-spawner'; syscall($PRCTL, 15, $me);
 open(my $home, '<', '/proc/self/ns/net') or die "home: $!";
 sub enter { syscall($SETNS, fileno($_[0]), 0x40000000) == 0 }
-sub fail { my $m = 'E ' . ($! + 0) . " $!
-"; close $_[0] if $_[0]; $m }
+sub fail { my $m = 'E ' . ($! + 0) . " $!\n"; close $_[0] if $_[0]; $m }
 sub one {
   my ($path) = @_; my $f;
   return fail() unless open($f, '<', $path);
@@ -41,8 +40,7 @@ sub one {
     my $name = 'pause'; syscall($PRCTL, 15, $name);
     sleep while 1;
   }
-  my $answer = defined $pid ? "K $pid
-" : fail();
+  my $answer = defined $pid ? "K $pid\n" : fail();
   enter($home) or die "cannot return home: $!"; close $f;
   $answer;
 }
