@@ -46,7 +46,9 @@ describe('trace across nodes, in causal order', () => {
     for (const p of tcp) assert.deepEqual(p.hops.map((h) => h.point), p.direction === 'request' ? forward : backward);
     const r = await cli(['trace', 'pod1', 'pod2', '--tcp', '8080']);
     ok(r);
-    const packets = textPackets(r.stdout).filter((p) => p.label.startsWith('TCP'));
+    // Segments in flight together (an ACK and a FIN) interleave their hops in the text's time order:
+    // each is put together again by its label and direction.
+    const packets = textPackets(r.stdout, forward.length).filter((p) => p.label.startsWith('TCP'));
     assert.ok(packets.length >= 3, r.stdout);
     for (const p of packets) {
       const there = p.hops[0].endsWith('→');

@@ -9,7 +9,9 @@ export function textPackets(stdout: string, pathLength?: number): { label: strin
   const out: { label: string; arrow: string; hops: string[] }[] = [];
   let cur: (typeof out)[number] | undefined;
   for (const line of stdout.split('\n').filter((l) => /^ *\+\d/.test(l))) {
-    const [, point, arrow, label] = line.trim().split(/ {2,}/);
+    const [, point, arrow, shown] = line.trim().split(/ {2,}/);
+    // A packet's hops on the underlay say "… in VXLAN" after its label: the same packet.
+    const label = shown.replace(/ in VXLAN$/, '');
     if (!label.startsWith('″') || !cur) {
       const open = pathLength === undefined ? undefined
         : [...out].reverse().find((p) => p.label === label && p.arrow === arrow && p.hops.length < pathLength);
