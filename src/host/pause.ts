@@ -55,7 +55,7 @@ export interface PauseWork {
 }
 
 /** How a fork went: the child's PID, or why there is none. */
-export type ForkAnswer = { pid: number } | { errno: number; message: string };
+type ForkAnswer = { pid: number } | { errno: number; message: string };
 
 class PauseSpawner extends PerlHelper<string> {
   constructor(n: SyscallNumbers, env: Record<string, string>) {
@@ -68,7 +68,7 @@ const spawners = new Map<string, PauseSpawner>();
 
 /** Forks a pause process as `work` says. Undefined when podnet cannot (PODNET_PAUSE_FORK=0, an
  * architecture without a syscall table, the spawner gone): the caller starts the program instead. */
-export async function forkPause(work: PauseWork): Promise<ForkAnswer | undefined> {
+async function forkPause(work: PauseWork): Promise<ForkAnswer | undefined> {
   if (process.env.PODNET_PAUSE_FORK === '0' || SYSCALLS[process.arch] === undefined) return undefined;
   const key = JSON.stringify(work.env);
   let s = spawners.get(key);

@@ -9,7 +9,7 @@ import { peerKey, resolvePeers, type NetnsSnapshot, type Snapshot, type VethPeer
 import { labNamespaces, type LabState } from '../lab/state.js';
 import { labNetns } from '../lab/names.js';
 import type { Target } from '../lab/target.js';
-import { scanHost } from './scan.js';
+import { POD_VIEW_SCAN, scanHost } from './scan.js';
 import { defaultEvidence, identify } from './identify.js';
 
 /** The namespace a target scans as the host, and what else it scans (a lab: only its own namespaces). */
@@ -24,9 +24,9 @@ function scope(t: Target): { host: Netns; only?: string[]; state?: LabState } {
 /** Scans and identifies the target's namespaces: a lab node with its lab's namespaces; --host and
  * --netns with every namespace on the machine. */
 export async function inspectTarget(h: Host, t: Target, stateRoot: string, o: { podsOnly?: boolean } = {}): Promise<Snapshot> {
+  // podsOnly: `inspect`'s pod rows, read as the pod views read.
   const { host, only, state } = scope(t);
-  // podsOnly (`inspect`'s pod rows): links and addresses, no routes, neighbours or FDB.
-  return identify(await scanHost(h, { host, ...(only ? { only } : {}), ...(o.podsOnly ? { fdb: false, routes: false } : {}) }), { ...defaultEvidence(stateRoot), ...(state ? { states: [state] } : {}) });
+  return identify(await scanHost(h, { host, ...(only ? { only } : {}), ...(o.podsOnly ? POD_VIEW_SCAN : {}) }), { ...defaultEvidence(stateRoot), ...(state ? { states: [state] } : {}) });
 }
 
 /** One node of a lab scan: what the lab state says of it, and what its namespace holds. */
@@ -55,9 +55,9 @@ export async function inspectLab(h: Host, state: LabState, stateRoot: string, op
   if (unknown.length) throw new UserError('not-found', `unknown node "${unknown[0]}" in lab "${state.lab}" (nodes: ${state.plan.nodes.map((n) => n.name).join(', ')})`);
   const nodes = state.plan.nodes.filter((n) => !opts.nodes?.length || opts.nodes.includes(n.name));
   if (!nodes.length) return { lab: state.lab, takenAt: new Date().toISOString(), nodes: [] };
-  // podsOnly (get pods/nodes): the nodes and their pods, without the underlay switch, any FDB, routes or neighbours.
+  // podsOnly (get pods/nodes): the nodes and their pods, without the underlay switch, read as the pod views read.
   const only = labNamespaces(state, nodes.map((n) => n.name)).filter((ns) => !opts.podsOnly || ns !== state.plan.underlay.netns);
-  const scan = await scanHost(h, { host: labNetns(nodes[0].netns), only, ...(opts.podsOnly ? { fdb: false, routes: false } : {}) });
+  const scan = await scanHost(h, { host: labNetns(nodes[0].netns), only, ...(opts.podsOnly ? POD_VIEW_SCAN : {}) });
   const whole = await identify(scan, { ...defaultEvidence(stateRoot), states: [state] });
   const peers = resolvePeers(whole);
   return {

@@ -24,6 +24,10 @@ export interface ScanOptions {
   routes?: boolean;
 }
 
+/** What the pod views (`inspect`'s pod rows, `get pods`, `lab up`'s table) read: links and
+ * addresses, no FDB, routes or neighbours — they show none of them. */
+export const POD_VIEW_SCAN: Pick<ScanOptions, 'fdb' | 'routes'> = { fdb: false, routes: false };
+
 /** The handle to read a found namespace through: the host's own handle for the host. */
 const handleOf = (f: FoundNetns, hostInode: number, host: Netns): Netns => (f.inode === hostInode ? host : foundHandle(f));
 
