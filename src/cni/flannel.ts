@@ -6,8 +6,9 @@
 // saved file is missing rebuilds the delegate and still calls its DEL, so the IP is released (the
 // reference returns success and leaks it).
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileMakingDir } from '../host/dirs.js';
 import { z } from 'zod';
 import { processRunning } from '../host/process.js';
 import { parseSubnetEnv, podSubnet, SubnetEnvError, type SubnetEnv } from '../model/subnet-env.js';
@@ -129,10 +130,9 @@ export const diskFiles: FlannelFiles = {
     }
   },
   async write(file, text) {
-    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
     // Not fsync'd (~0.6 ms a pod) nor renamed into place (another new file), like the reference's: a
     // crash that loses it takes the pod's netns too, and a torn one is rebuilt on DEL.
-    await writeFile(file, text, { mode: 0o600 });
+    await writeFileMakingDir(file, text, 0o600);
   },
   async remove(file) {
     await rm(file, { force: true });

@@ -1,8 +1,8 @@
 // What a container runtime does with CNI (libcni's role): run a network's plugin list in order for
 // ADD with each plugin's result passed on as prevResult, in reverse for DEL with the cached result,
 // and keep the final result in a cache (libcni: /var/lib/cni/results/<net>-<cid>-<ifname>).
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { ensureDir } from '../host/dirs.js';
+import { readFile, rm } from 'node:fs/promises';
+import { writeFileMakingDir } from '../host/dirs.js';
 import { join } from 'node:path';
 import { CniError, ErrorCode, type CniEnv, type CniResult } from './spec.js';
 import { invokePlugin, type PluginContext, type PluginRegistry } from './plugin.js';
@@ -67,12 +67,11 @@ export class CniRuntime {
     if (!prev) throw new CniError(ErrorCode.Internal, `network "${list.name}" produced no result`);
     const path = this.cachePath(list, a);
     if (path && !this.dryRun) {
-      await ensureDir(this.resultsDir!);
       const cniArgs = Object.entries({ IgnoreUnknown: '1', ...a.args });
       const body = JSON.stringify({ kind: 'cniCacheV1', containerId: a.containerId, config: list, ifName: a.ifname, networkName: list.name, netns: a.netns, cniArgs, ...(a.capabilityArgs ? { capabilityArgs: a.capabilityArgs } : {}), result: prev });
       // Written in place, as libcni writes its cache: a torn file (a crash mid-write) reads as no
       // cache, and DEL runs without a prevResult, as the spec allows.
-      await writeFile(path, body, { mode: 0o600 });
+      await writeFileMakingDir(path, body, 0o600);
     }
     return prev;
   }

@@ -91,8 +91,10 @@ export async function processOwner(pid: number): Promise<string | undefined> {
 }
 
 /** Stops podnet's processes `pids` that still belong to `owner`: TERM to all, then KILL to any still
- * there after `graceMs`. Equivalent to: `kill PID…`. Processes of anyone else are left alone. */
-export async function processStopAll(runner: Runner, pids: readonly number[], owner: string, graceMs = 1000): Promise<void> {
+ * there after `graceMs`. Equivalent to: `kill PID…`. Processes of anyone else are left alone.
+ * `meanwhile` is work that needs the processes signalled but not gone (deleting the namespaces they
+ * are in): it runs while they exit, and this resolves when both are done. */
+export async function processStopAll(runner: Runner, pids: readonly number[], owner: string, graceMs = 1000, meanwhile?: () => Promise<void>): Promise<void> {
   const mine = async (list: readonly number[]) =>
     (await Promise.all(list.map(async (pid) => (pid > 0 && (await processOwner(pid)) === owner ? pid : 0)))).filter((p) => p > 0);
   // A PID podnet just started may not carry the mark yet (forked, not yet exec'd): give it a moment.
@@ -104,12 +106,15 @@ export async function processStopAll(runner: Runner, pids: readonly number[], ow
   }
   let live = await mine(pids);
   await Promise.all(live.map((pid) => runner.signal(pid, 'SIGTERM')));
+  const work = meanwhile?.();
+  work?.catch(() => undefined); // awaited below, after the wait
   const deadline = Date.now() + graceMs;
   while (live.length > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 5));
     live = await mine(live);
   }
   await Promise.all(live.map((pid) => runner.signal(pid, 'SIGKILL')));
+  await work;
 }
 
 /** True while process `pid` exists and is not a zombie. (Right after a shell starts a command, the

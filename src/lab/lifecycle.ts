@@ -144,11 +144,12 @@ async function stateForDown(dir: LabDir, warn: (line: string) => void): Promise<
 
 async function down(deps: LabDeps, lab: string): Promise<boolean> {
   const dir = new LabDir(deps.stateRoot, lab);
-  const state = await stateForDown(dir, deps.warn ?? (() => undefined));
   // Everything named for the lab and every process marked for it, whatever the state file says; the
-  // state adds recorded PIDs (an agent on an outside etcd lives in podnet's own namespace).
-  const names = [...new Set([...(state ? labNamespaces(state) : []), ...(await labNamespacesInKernel(deps, lab))])];
-  const marked = deps.host.dryRun ? [] : await labProcessesInKernel(lab);
+  // state adds recorded PIDs (an agent on an outside etcd lives in podnet's own namespace). The three
+  // reads are independent: the /proc scan runs while `ip netns list` does.
+  const [state, inKernel, marked] = await Promise.all([
+    stateForDown(dir, deps.warn ?? (() => undefined)), labNamespacesInKernel(deps, lab), deps.host.dryRun ? [] : labProcessesInKernel(lab)]);
+  const names = [...new Set([...(state ? labNamespaces(state) : []), ...inKernel])];
   if (!state && names.length === 0 && marked.length === 0) {
     // Files without state (a crash before state.json was written) are still ours to remove.
     if (!deps.host.dryRun && (await deps.host.exists(dir.dir))) {
@@ -160,10 +161,12 @@ async function down(deps: LabDeps, lab: string): Promise<boolean> {
   if (state && !deps.host.dryRun) await dir.write({ ...state, status: 'deleting' });
 
   const o = state?.overlay;
-  await stopProcesses(deps, lab, names, [...marked, ...(state?.pods.map((p) => p.pid ?? 0) ?? []), ...Object.values(o?.agents ?? {}), o?.etcd?.pid ?? 0]);
+  // The namespaces go while the processes in them exit (a namespace outlives its file until its last
+  // process has left, so nothing waits on the other).
+  const pids = [...marked, ...(state?.pods.map((p) => p.pid ?? 0) ?? []), ...Object.values(o?.agents ?? {}), o?.etcd?.pid ?? 0];
+  await stopProcesses(deps, lab, names, pids, () => netnsDelete(deps.host.runner, names));
   if (state && !o?.etcd && !deps.host.dryRun) await undoOutsideLab(deps, dir, state).catch((e: unknown) => deps.warn?.(`an injected fault stays in ${o?.endpoint ?? 'the lease store'}: ${(e as Error).message}`));
   if (o?.store === 'etcd' && !o.etcd && state) await releaseLeases(deps, dir, state, state.plan.nodes).catch((e: unknown) => deps.warn?.(`the leases stay in ${o.endpoint}: ${(e as Error).message}`));
-  await netnsDelete(deps.host.runner, names);
   // No CNI DEL per pod: with the namespaces gone it could only delete the reservations, result caches
   // and saved delegates under the lab's directory, which goes whole — as K3s's k3s-killall.sh takes a
   // node down (processes, links, then rm -rf /var/lib/cni), not as kubelet deletes one pod.
@@ -171,15 +174,17 @@ async function down(deps: LabDeps, lab: string): Promise<boolean> {
   return true;
 }
 
-/** Stops podnet's processes in the given namespaces (by recorded PID, and any found through /proc). */
-export async function stopProcesses(deps: LabDeps, lab: string, netns: string[], pids: number[]): Promise<void> {
+/** Stops podnet's processes in the given namespaces (by recorded PID, and any found through /proc);
+ * `meanwhile` runs once they are signalled, while they exit (processStopAll). */
+export async function stopProcesses(deps: LabDeps, lab: string, netns: string[], pids: number[], meanwhile?: () => Promise<void>): Promise<void> {
   if (deps.host.dryRun) {
     for (const pid of pids) if (pid > 0) await deps.host.runner.signal(pid, 'SIGTERM');
+    await meanwhile?.();
     return;
   }
   const inodes = new Set((await Promise.all(netns.map((n) => netnsInode(labNetns(n).path)))).filter((x): x is number => x !== undefined));
   const found = (await processesInNetns(inodes)).map((p) => p.pid);
-  await processStopAll(deps.host.runner, [...new Set([...pids.filter((p) => p > 0), ...found])], lab);
+  await processStopAll(deps.host.runner, [...new Set([...pids.filter((p) => p > 0), ...found])], lab, undefined, meanwhile);
 }
 
 
