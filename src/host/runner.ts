@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { HostError, classifyStderr } from './errors.js';
 import { runByRtnl, type RtnlWork } from './rtnl.js';
 import { startByFork, type PauseWork } from './pause.js';
+import { runByUnboundSocket, type UnboundWork } from './unbound.js';
 
 /** A command to run: `argv[0]` is looked up on PATH; `input` is written to stdin. */
 export interface Command {
@@ -20,6 +21,9 @@ export interface Command {
   /** `start` only: the same process as a fork of podnet's pause spawner can make it (./pause.ts): a
    * runner that really runs commands may fork it instead of starting the program. */
   pause?: PauseWork;
+  /** An unbound-control command as podnet can send it over the server's control socket itself
+   * (./unbound.ts): a runner that really runs commands does that instead of starting the program. */
+  unbound?: UnboundWork;
 }
 
 /** What a command printed and how it ended. */
@@ -51,6 +55,7 @@ export async function runOk(runner: Runner, cmd: Command): Promise<RunResult> {
 /** Runs commands for real with child_process.spawn (no shell). */
 export class ExecRunner implements Runner {
   async run(cmd: Command): Promise<RunResult> {
+    if (cmd.unbound) return runByUnboundSocket(cmd.unbound);
     return (cmd.rtnl && await runByRtnl(cmd.rtnl)) || this.spawn(cmd);
   }
 

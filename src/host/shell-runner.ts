@@ -11,6 +11,7 @@ import { ExecRunner, formatCommand, type Command, type RunResult, type Runner } 
 import { HostError } from './errors.js';
 import { runByRtnl } from './rtnl.js';
 import { startByFork } from './pause.js';
+import { runByUnboundSocket } from './unbound.js';
 
 interface Job {
   id: string;
@@ -157,6 +158,7 @@ export class ShellRunner implements Runner {
 
   async run(cmd: Command): Promise<RunResult> {
     this.refuseWhenStopped();
+    if (cmd.unbound) return runByUnboundSocket(cmd.unbound);
     const byRtnl = cmd.rtnl && await runByRtnl(cmd.rtnl);
     if (byRtnl) return byRtnl;
     const id = `${this.tag}-${++this.seq}`;

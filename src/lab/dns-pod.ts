@@ -19,7 +19,8 @@ export async function startDnsPod(deps: LabDeps, dir: LabDir, state: LabState): 
     namespace: DNS_NAMESPACE, labels: { ...DNS_LABELS }, ports: DNS_PORTS, commands: [dnsServerArgv(dir)],
   });
   if (deps.host.dryRun) return pod;
-  const r = await unboundReload(deps.host.runner, dnsFiles(dir).conf, 5000);
+  const f = dnsFiles(dir);
+  const r = await unboundReload(deps.host.runner, f.conf, 5000, f.control);
   if (r.exitCode !== 0) {
     throw new UserError('unavailable', `the DNS server of lab "${state.lab}" did not start (${(r.stderr || r.stdout).trim().split('\n')[0] || `unbound-control exited ${r.exitCode}`}): is Debian's unbound package installed? (apt-get install unbound; npm run setup installs it)`);
   }

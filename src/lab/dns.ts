@@ -82,7 +82,7 @@ async function syncDns(deps: LabDeps, dir: LabDir, state: LabState, endpoints: r
   const next = recordsText(state, endpoints, await readFile(f.records, 'utf8').catch(() => undefined));
   if (next.same) return;
   await writeIfChanged(f.records, next.text);
-  const r = await unboundReload(deps.host.runner, f.conf);
+  const r = await unboundReload(deps.host.runner, f.conf, undefined, f.control);
   if (r.exitCode !== 0) deps.warn?.(`the DNS server of lab "${state.lab}" did not reload its records: ${(r.stderr || r.stdout).trim()}`);
 }
 

@@ -16,6 +16,7 @@ import { podDelete, podRun } from '../../../src/lab/pods.js';
 import { applyManifests } from '../../../src/lab/services.js';
 import type { ServiceManifest } from '../../../src/model/manifest.js';
 import { cmdline, labProcesses, runStatus, waitFor, withLab } from '../helpers.js';
+import { runByUnboundSocket } from '../../../src/host/unbound.js';
 
 const T = { timeout: 60_000 };
 const machineResolv = () => createHash('sha256').update(readFileSync('/etc/resolv.conf')).digest('hex');
@@ -137,6 +138,22 @@ test('records follow a new Service and a deleted endpoint within a second, no qu
   const slowest = Math.max(...rows.map(([, ms]) => Number(ms)));
   assert.ok(slowest < 2000, `the slowest query took ${slowest} ms (busybox resends a lost query after seconds)`);
   t.diagnostic(`${rows.length} queries in a loop across both reloads, none failed, slowest ${slowest} ms`);
+});
+
+test('podnet talks to the control socket itself and answers as unbound-control does: output and exit code, for a good command, a bad one, and no server', T, async () => {
+  const dir = join(k.root, k.lab, 'dns');
+  const conf = join(dir, 'unbound.conf');
+  const cases: [string, string[]][] = [[join(dir, 'control.sock'), ['status']], [join(dir, 'control.sock'), ['no_such_command']], [join(k.root, 'no-server.sock'), ['reload']]];
+  for (const [socket, args] of cases) {
+    const ours = await runByUnboundSocket({ socket, args });
+    // The real client, pointed at the same socket (a copy of the configuration naming it).
+    const other = join(k.root, 'probe.conf');
+    await writeFile(other, readFileSync(conf, 'utf8').replace(/control-interface: .*/, `control-interface: "${socket}"`));
+    const real = runStatus(['unbound-control', '-c', other, ...args]);
+    assert.equal(ours.exitCode === 0, real.status === 0, `${args[0]} on ${socket}: podnet exits ${ours.exitCode}, unbound-control ${real.status} (${real.stderr.trim()})`);
+    if (real.status === 0) assert.equal(ours.stdout.replace(/uptime: \d+/, ''), real.stdout.replace(/uptime: \d+/, ''), `${args[0]}: the same output`);
+    else assert.match(ours.stdout + ours.stderr, /^error/, `${args[0]}: an error line as unbound-control prints`);
+  }
 });
 
 test('lab down: no DNS process, no DNS file, no resolv.conf mount; the machine\'s file byte-identical', T, async () => {
