@@ -104,8 +104,9 @@ async function readRecord(file: string, mode: ProxyMode): Promise<ProxyRecord | 
 async function planNode(deps: LabDeps, ns: Netns, mode: ProxyMode, endpoints: readonly ServicePortEndpoints[], node: ProxyNode, previous: ProxyRecord | undefined): Promise<ProxySyncPlan> {
   if (mode === 'nftables') return nftSync(endpoints, node, previous);
   if (previous) return iptablesSync(endpoints, node, previous);
-  const [nat, filter] = await Promise.all(['nat', 'filter'].map((table) => iptablesSave(deps.host.runner, ns, { table })));
-  return iptablesSync(endpoints, node, undefined, iptablesExisting({ tables: [...nat.tables, ...filter.tables], warnings: [] }));
+  // One iptables-save for both tables kube-proxy writes (one process, not two).
+  const dump = await iptablesSave(deps.host.runner, ns);
+  return iptablesSync(endpoints, node, undefined, iptablesExisting({ tables: dump.tables.filter((t) => t.name === 'nat' || t.name === 'filter'), warnings: [] }));
 }
 
 /** Applies a plan in one transaction (nothing when nothing changed): from a file beside the record
