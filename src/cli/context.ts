@@ -1,6 +1,6 @@
 // What verbs need once they run (imported by their actions, never by their definitions): the runner
 // chosen by -v/--dry-run, the lab's dependencies, the topology file reader, facts about this machine.
-import { randomBytes } from 'node:crypto';
+import { secureRandom } from '../host/random.js';
 import { readFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { Host } from '../host/host.js';
@@ -34,7 +34,7 @@ export function labDeps(opts: GlobalOptions, shells = 4): { deps: LabDeps; recor
     runner = recorder;
   }
   if (opts.verbose && !opts.dryRun) runner = new VerboseRunner(runner, say);
-  return { deps: { host: new Host(runner, !!opts.dryRun), stateRoot: stateRoot(), random: (n) => new Uint8Array(randomBytes(n)) }, recorder };
+  return { deps: { host: new Host(runner, !!opts.dryRun), stateRoot: stateRoot(), random: secureRandom }, recorder };
 }
 
 

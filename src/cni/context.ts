@@ -1,7 +1,7 @@
 // The context in-process callers (the lab) hand to plugins: podnet's registry (bridge, host-local,
 // loopback, flannel, portmap) for delegates, the disk store for IPAM (an in-memory copy for dry
 // runs, so a dry run writes nothing).
-import { randomBytes } from 'node:crypto';
+import { secureRandom } from '../host/random.js';
 import type { Host } from '../host/host.js';
 import type { Netns } from '../host/netns.js';
 import { invokePlugin, PluginRegistry, type PluginContext } from './plugin.js';
@@ -44,7 +44,7 @@ export function inProcessContext(opts: ContextOptions): PluginContext {
   const ctx: PluginContext = {
     host: opts.host,
     hostNetns: opts.hostNetns,
-    random: opts.random ?? ((n) => new Uint8Array(randomBytes(n))),
+    random: opts.random ?? secureRandom,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     async delegate(type: string, env: CniEnv, stdin: string): Promise<CniResult | undefined> {
       const out = await invokePlugin(registry.get(type), envVars(env), stdin, ctx);

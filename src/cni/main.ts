@@ -2,7 +2,7 @@
 // as a runtime execs a plugin (and as podnet's tiny client falls back to when no daemon runs — through
 // bin/podnet-cni.js, which loads this module's bundle, dist/src/bundle/cni/main.js, while it is fresh).
 // Prints the result or the spec's error JSON on stdout; the exit code is the plugin's.
-import { randomBytes } from 'node:crypto';
+import { secureRandom } from '../host/random.js';
 import { Host } from '../host/host.js';
 import { CURRENT_NETNS } from '../host/netns.js';
 import { ExecRunner } from '../host/runner.js';
@@ -29,7 +29,7 @@ export async function runOnce(type: string): Promise<number> {
     process.stdout.write(`${JSON.stringify(err.toJSON('1.1.0'))}\n`);
     return 1;
   }
-  const ctx = execContext(new Host(new ExecRunner()), CURRENT_NETNS, registry, (n) => new Uint8Array(randomBytes(n)));
+  const ctx = execContext(new Host(new ExecRunner()), CURRENT_NETNS, registry, secureRandom);
   const out = await invokePlugin(plugin, process.env, await readStdin(), ctx);
   process.stdout.write(out.stdout);
   await endHelpers(); // the runtime sees the plugin exit with nothing of it left running

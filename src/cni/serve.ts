@@ -21,7 +21,7 @@
 // life as a process — PID file, idle exit, leaving without stranding a client — is ./serve-life.ts.
 // Here: a second daemon never takes over a socket one serves, and the socket appears 0600 and whole
 // (bound under a temporary name, renamed into place).
-import { randomBytes } from 'node:crypto';
+import { secureRandom } from '../host/random.js';
 import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
@@ -136,7 +136,7 @@ export async function serveCni(runner: Runner, socket = DEFAULT_SOCKET, limits: 
         // An ADD whose client left while it waited is not started: nobody would see it, and its undo would follow.
         if (isAdd && gone()) throw new CniError(ErrorCode.TryAgainLater, `the plugin client (pid ${req.pid}) went away before its ADD started`);
         const ns = held.inode === self ? CURRENT_NETNS : held.ns;
-        const ctx = execContext(new Host(runner), ns, registry, (n) => new Uint8Array(randomBytes(n)));
+        const ctx = execContext(new Host(runner), ns, registry, secureRandom);
         const plugin = registry.get(pluginTypeOf(req.type));
         const out = await invokePlugin(plugin, req.env, req.stdin, ctx);
         if (gone() && isAdd && out.exitCode === 0) {

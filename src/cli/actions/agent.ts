@@ -1,5 +1,5 @@
 // The work of `podnet agent` (loaded only when the verb runs): flanneld's loop on one node.
-import { randomBytes } from 'node:crypto';
+import { secureRandom } from '../../host/random.js';
 import { Host } from '../../host/host.js';
 import { CURRENT_NETNS } from '../../host/netns.js';
 import { netnsFromFlag } from '../../lab/target.js';
@@ -43,7 +43,7 @@ export async function agentVerb(_g: GlobalOptions, o: AgentFlags): Promise<void>
   const agent = new NodeAgent({
     host, netns: ns, store, node: o.node, publicIP, underlayDev: u.dev, underlayMtu: u.mtu,
     dataDir: o.dataDir, subnetFile: o.subnetFile, ttlSeconds: o.leaseTtl, ...(o.subnetHint ? { hint: o.subnetHint } : {}), ...(o.vtepMac ? { vtepMac: o.vtepMac } : {}),
-    ipMasq: o.ipMasq, log, random: (n) => new Uint8Array(randomBytes(n)), ...(o.network ? { initConfig: labNetworkConfig(o.network) } : {}),
+    ipMasq: o.ipMasq, log, random: secureRandom, ...(o.network ? { initConfig: labNetworkConfig(o.network) } : {}),
   });
   try {
     if (o.once) {

@@ -1,5 +1,5 @@
 // The work of `podnet ui` (loaded only when the verb runs): serve until Ctrl-C, then stop at once.
-import { randomBytes } from 'node:crypto';
+import { secureRandom } from '../../host/random.js';
 import { Host } from '../../host/host.js';
 import { VerboseRunner } from '../../host/runner.js';
 import { ShellRunner } from '../../host/shell-runner.js';
@@ -24,7 +24,7 @@ export interface UiFlags {
 function uiDeps(g: GlobalOptions): { deps: LabDeps; shells: ShellRunner } {
   const shells = new ShellRunner(8);
   const runner = g.verbose ? new VerboseRunner(shells, say) : shells;
-  return { shells, deps: { host: new Host(runner), stateRoot: stateRoot(), random: (n) => new Uint8Array(randomBytes(n)) } };
+  return { shells, deps: { host: new Host(runner), stateRoot: stateRoot(), random: secureRandom } };
 }
 
 /** `podnet ui`: a lab that is not up is an error (start it, or look at --host). On SIGINT or SIGTERM
