@@ -16,7 +16,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Host } from '../src/host/host.js';
 import { ExecRunner } from '../src/host/runner.js';
-import { labDown } from '../src/lab/lifecycle.js';
+import { labDown } from '../src/lab/down.js';
 import { QUICK, ROOT, exec, hex, labLeftovers, machineFacts, median, random, round, runBenchmark, type Guard } from './common.js';
 
 /** Recorded runs of each command (wall time, and CPU time separately): `--runs N` (at least 10 for

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Host } from '../src/host/host.js';
 import { ShellRunner } from '../src/host/shell-runner.js';
-import { labDown } from '../src/lab/lifecycle.js';
+import { labDown } from '../src/lab/down.js';
 import type { LabDeps } from '../src/lab/deps.js';
 import { loadChapters } from '../src/tour/chapters.js';
 import { ensureLab } from '../src/tour/lab.js';

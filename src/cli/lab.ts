@@ -5,6 +5,7 @@ import { DEFAULT_LAB, labName, lazy, positiveInt, type GlobalOptions } from './f
 
 const actions = () => import('./actions/lab.js');
 const faults = () => import('./actions/faults.js');
+const down = () => import('./actions/lab-down.js');
 
 /** Registers the `lab` verbs. */
 export function labCommand(program: Command, global: () => GlobalOptions): void {
@@ -29,7 +30,7 @@ export function labCommand(program: Command, global: () => GlobalOptions): void 
     .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
     .option('--dry-run', 'print the commands that would run and change nothing')
     .addHelpText('after', '\nExamples:\n  podnet lab down\n  podnet lab down --name big')
-    .action(lazy(actions, (m) => m.labDownVerb, global));
+    .action(lazy(down, (m) => m.labDownVerb, global));
 
   lab.command('status')
     .description('show a lab\'s nodes and pods as the kernel has them (exit 1 when it is not up)')

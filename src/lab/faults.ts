@@ -4,7 +4,6 @@
 // extra: the namespaces, and the lab's directory with faults.json, go away. A fault is one registry
 // entry (./faults/*.ts); bad input is one line naming the flag and the fix, changing nothing.
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../model/errors.js';
 import { checkpoint, Interrupted, now, type LabDeps } from './deps.js';
@@ -44,7 +43,7 @@ export interface InjectedFault {
 }
 
 /** The file a lab's injected faults are kept in. */
-export const faultsFile = (dir: LabDir): string => join(dir.dir, 'faults.json');
+export const faultsFile = (dir: LabDir): string => dir.faultsFile;
 
 function fileSchema(lab: string) {
   return z.object({

@@ -14,7 +14,8 @@ import { controlPlaneIP, freeSubnet, startAgent } from './cluster.js';
 import { checkStore, convergeLab, learnLease, releaseLeases, startOverlay } from './overlay.js';
 import { wireUnderlay } from './underlay.js';
 import { detachPod } from './attach.js';
-import { nodeOf, requireUp, stopProcesses } from './lifecycle.js';
+import { nodeOf, requireUp } from './lifecycle.js';
+import { stopProcesses } from './down.js';
 import { withLabLock } from './lock.js';
 import { LabDir, type LabState } from './state.js';
 

@@ -167,6 +167,11 @@ export class LabDir {
     return join(this.nodeDir(node), 'cni', 'networks');
   }
 
+  /** The faults injected into the lab and how to undo them (./faults.ts), beside state.json. */
+  get faultsFile(): string {
+    return join(this.dir, 'faults.json');
+  }
+
   /** The CNI result cache of a node (libcni's /var/lib/cni/results). */
   resultsDir(node: string): string {
     return join(this.nodeDir(node), 'cni', 'results');

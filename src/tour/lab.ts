@@ -1,7 +1,8 @@
 // The lab a chapter needs, brought up for it and left up for the learner to explore: the learner's
 // lab `tour` (or --name) is reused when it already has the chapter's nodes, pods and Services, and
 // made again (down, then up, then the chapter's setup) when it does not.
-import { labDown, labUp } from '../lab/lifecycle.js';
+import { labUp } from '../lab/lifecycle.js';
+import { labDown } from '../lab/down.js';
 import { LabDir, type LabState } from '../lab/state.js';
 import type { LabDeps } from '../lab/deps.js';
 import { labNames, type Chapter } from '../model/tour/chapter.js';

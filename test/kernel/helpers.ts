@@ -221,7 +221,7 @@ export async function leftoversOf(lab: string): Promise<string | undefined> {
  * `podnet-<lab>-` namespace and no process of the lab is left; removes the temp dirs. Throws (after
  * cleaning) if labDown left anything, so a leak fails the file. */
 export async function tearDownLabs(deps: LabDeps, labs: readonly string[], dirs: readonly string[]): Promise<void> {
-  const { labDown } = await import('../../src/lab/lifecycle.js');
+  const { labDown } = await import('../../src/lab/down.js');
   const problems: string[] = [];
   for (const lab of labs) {
     try {

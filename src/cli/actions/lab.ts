@@ -1,7 +1,7 @@
 // The work of `podnet lab up|down|status|list` (loaded only when the verb runs).
 import { labDeps } from '../context.js';
 import { loadTopology } from '../topology-file.js';
-import { labDown, labUp } from '../../lab/lifecycle.js';
+import { labUp } from '../../lab/lifecycle.js';
 import { LabDir, listLabDirs, type LabState } from '../../lab/state.js';
 import { parseStoreChoice } from '../../lab/cluster.js';
 import { labFlag } from '../../lab/names.js';
@@ -59,16 +59,6 @@ export async function labUpVerb(g: GlobalOptions, o: UpFlags): Promise<void> {
   await showPods(deps, name, 'wide');
 }
 
-/** `podnet lab down`. */
-export async function labDownVerb(g: GlobalOptions, o: { name: string; dryRun?: boolean }): Promise<void> {
-  const opts = { ...g, dryRun: o.dryRun };
-  if (!opts.dryRun) requireRoot('lab down');
-  const { deps, recorder } = labDeps(opts);
-  deps.warn = (line) => say(`warning: ${line}`);
-  const removed = await labDown(deps, o.name);
-  if (recorder) out(`${recorder.script()}\n`);
-  else say(removed ? `lab "${o.name}" is down` : `lab "${o.name}" is not up: nothing to remove`);
-}
 
 /** `podnet lab status`: a lab that is not up is an error (exit 1). */
 export async function labStatusVerb(g: GlobalOptions, o: { name: string; output: string }): Promise<void> {

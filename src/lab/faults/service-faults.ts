@@ -7,7 +7,7 @@
 // with no endpoint; heal replaces the pod, as its Deployment would.
 import { UserError } from '../../model/errors.js';
 import type { Service } from '../../model/k8s.js';
-import { stopProcesses } from '../lifecycle.js';
+import { stopProcesses } from '../down.js';
 import { DNS_NAMESPACE, DNS_POD } from '../dns.js';
 import { labFlag } from '../names.js';
 import { syncServices } from '../sync.js';

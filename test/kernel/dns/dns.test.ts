@@ -11,7 +11,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { labDown } from '../../../src/lab/lifecycle.js';
+import { labDown } from '../../../src/lab/down.js';
 import { podDelete, podRun } from '../../../src/lab/pods.js';
 import { applyManifests } from '../../../src/lab/services.js';
 import type { ServiceManifest } from '../../../src/model/manifest.js';

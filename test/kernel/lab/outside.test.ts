@@ -11,7 +11,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Host } from '../../../src/host/host.js';
 import { RecordingRunner, emptyAnswer, type Command } from '../../../src/host/runner.js';
-import { labDown } from '../../../src/lab/lifecycle.js';
+import { labDown } from '../../../src/lab/down.js';
 import { cleanAll } from '../../../src/lab/clean.js';
 import { outsideDir } from '../../../src/lab/outside.js';
 import { LabDir } from '../../../src/lab/state.js';

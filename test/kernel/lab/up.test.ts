@@ -5,7 +5,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { labDown } from '../../../src/lab/lifecycle.js';
+import { labDown } from '../../../src/lab/down.js';
 import type { LabState, PodState } from '../../../src/lab/state.js';
 import {
   alive, bridgeJson, cmdline, inet, ipJson, kindOf, labNetns, labProcesses, link, links, netInodeOf, nsSysctl,

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { labDown } from '../../../src/lab/lifecycle.js';
+import { labDown } from '../../../src/lab/down.js';
 import { EtcdLeaseStore } from '../../../src/overlay/etcd-store.js';
 import { alive, labDeps, netInodeOf, readState, runStatus, statInode, tempDir, waitFor, WatchedChild, within, withLab } from '../helpers.js';
 import { overlayProblems } from '../lab/overlay-check.js';

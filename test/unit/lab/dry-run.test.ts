@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Host } from '../../../src/host/host.js';
 import { RecordingRunner } from '../../../src/host/runner.js';
-import { labUp, labDown } from '../../../src/lab/lifecycle.js';
+import { labUp } from '../../../src/lab/lifecycle.js';
+import { labDown } from '../../../src/lab/down.js';
 import { defaultTopology, parseTopology } from '../../../src/model/topology.js';
 import { seededRandom } from '../seeded.js';
 
