@@ -8,6 +8,7 @@ import { pool } from '../host/pool.js';
 import { CURRENT_NETNS, type Netns } from '../host/netns.js';
 import { foundHandle, netnsDiscover, type FoundNetns } from '../host/namespaces.js';
 import { peerKey, resolvePeers, type NetnsSnapshot, type Snapshot } from '../model/snapshot.js';
+import { lexical } from '../model/order.js';
 
 /** What to scan. */
 export interface ScanOptions {
@@ -72,6 +73,6 @@ export async function scanHost(h: Host, opts: ScanOptions = {}): Promise<Snapsho
     const f = selected.find((x) => `ino:${x.inode}` === n.id)!;
     n.nsids = await h.net(handleOf(f, hostInode, host)).nsids().catch(() => []);
   });
-  namespaces.sort((a, b) => Number(b.inode === hostInode) - Number(a.inode === hostInode) || (a.names[0] ?? '~').localeCompare(b.names[0] ?? '~') || a.inode - b.inode);
+  namespaces.sort((a, b) => Number(b.inode === hostInode) - Number(a.inode === hostInode) || lexical(a.names[0] ?? '~', b.names[0] ?? '~') || a.inode - b.inode);
   return { takenAt: new Date().toISOString(), host: `ino:${hostInode}`, namespaces };
 }

@@ -2,6 +2,7 @@
 // the restore scripts podnet feeds `ipset restore -exist`: a set's new members are loaded into a
 // temporary set of the same options and swapped in, so a set is never seen half-filled (kube-router's
 // way, pkg/utils/ipset.go). Pure: text in, values out; values in, text out.
+import { lexical } from './order.js';
 
 /** One member of a set: an address or a network, with its options (`timeout 0`, `nomatch`). */
 export interface IpsetEntry {
@@ -57,7 +58,7 @@ export function parseIpsetSave(text: string): IpsetSet[] {
 export function ipsetSwapScript(sets: readonly IpsetSpec[], tmpName: (options: string) => string): string {
   const lines: string[] = [];
   const tmps = new Map<string, string>();
-  for (const s of [...sets].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const s of [...sets].sort((a, b) => lexical(a.name, b.name))) {
     const options = [s.type, ...s.options].join(' ');
     let tmp = tmps.get(options);
     if (tmp === undefined) {

@@ -9,6 +9,7 @@ import { ensureDir } from '../host/dirs.js';
 import { lockFile } from '../host/lock.js';
 import { CONFIG_KEY, LeaseError, SUBNETS_PREFIX, formatLease, parseLease, subnetKey, type Lease, type LeaseAttrs } from '../model/flannel.js';
 import { StoreError, StoreUnavailable, type LeaseStore } from './store.js';
+import { lexical } from '../model/order.js';
 
 interface Entry {
   value: string;
@@ -128,7 +129,7 @@ export class FileLeaseStore implements LeaseStore {
     const tick = async () => {
       try {
         const keys = await this.read();
-        const sig = JSON.stringify(Object.entries(keys).filter(([k]) => k.startsWith(SUBNETS_PREFIX)).sort(([a], [b]) => a.localeCompare(b)).map(([k, e]) => [k, e.value]));
+        const sig = JSON.stringify(Object.entries(keys).filter(([k]) => k.startsWith(SUBNETS_PREFIX)).sort(([a], [b]) => lexical(a, b)).map(([k, e]) => [k, e.value]));
         if (last !== undefined && sig !== last) onChange();
         last = sig;
       } catch (e) {

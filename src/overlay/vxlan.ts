@@ -14,6 +14,7 @@ import type { FdbEntry, Link, Neigh, Route } from '../model/kernel.js';
 import { networkOf, parseCidr } from '../model/ip.js';
 import type { Lease } from '../model/flannel.js';
 import { VXLAN_OVERHEAD } from '../model/k3s.js';
+import { natural } from '../model/order.js';
 
 /** flannel's VXLAN parameters. */
 export const FLANNEL = { device: 'flannel.1', vni: 1, port: 8472, overhead: VXLAN_OVERHEAD } as const;
@@ -44,7 +45,7 @@ export const vtepIPOf = (subnet: string) => networkOf(parseCidr(subnet));
 export function remotesOf(leases: readonly Lease[], ownSubnet: string): Remote[] {
   return leases.filter((l) => l.subnet !== ownSubnet).map((l) => ({
     subnet: l.subnet, vtepIP: vtepIPOf(l.subnet), vtepMac: l.attrs.BackendData.VtepMAC.toLowerCase(), publicIP: l.attrs.PublicIP,
-  })).sort((a, b) => a.subnet.localeCompare(b.subnet, 'en', { numeric: true }));
+  })).sort((a, b) => natural(a.subnet, b.subnet));
 }
 
 /** `ip` lines that make flannel.1 from nothing. */

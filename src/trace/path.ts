@@ -11,8 +11,8 @@ import type { Snapshot } from '../model/snapshot.js';
 import { UserError } from '../model/errors.js';
 import type { OverlayLeg, TracePath } from '../model/trace.js';
 import { attachment, crossing, farBridge, findNs, inbound, nodeView, Stations, type Attachment, type NodeView } from './path-parts.js';
+import { natural } from '../model/order.js';
 
-const natural = new Intl.Collator('en', { numeric: true }).compare;
 
 /** A trace from a pod to its own address (or to loopback): the packet never leaves the pod, the kernel
  * delivers it on `lo`, so no capture point sees it. Not a mistake of the user's: `podnet trace` prints

@@ -2,13 +2,13 @@
 // owns a MAC or an IP anywhere on the host (or across the overlay), and names for the multicast
 // groups a device listens to.
 import type { Link } from '../model/kernel.js';
+import { natural } from '../model/order.js';
 import { nodeOfPeer, type ClusterNode, type NetnsSnapshot, type Snapshot, type VxlanPeer } from '../model/snapshot.js';
 
 /** A link's name as `ip link` prints it: veths get `@ifN` (their peer's ifindex). */
 export const ipLinkName = (l: Link): string => (l.kind === 'veth' && l.peerIndex ? `${l.name}@if${l.peerIndex}` : l.name);
 
-/** Natural order (`pod-2` before `pod-10`), the same on every machine. */
-export const natural: (a: string, b: string) => number = new Intl.Collator('en', { numeric: true }).compare;
+export { natural };
 
 /** An empty cell as a table shows it. */
 export const dash = (s: string): string => (s === '' ? '-' : s);

@@ -6,6 +6,7 @@ import type { ServicePortEndpoints } from '../model/k8s.js';
 import { addressOf } from '../model/ip.js';
 import type { GraphModel } from './graph.js';
 import { slug } from './graph.js';
+import { lexical } from '../model/order.js';
 
 /** An edge from a Service's ClusterIP to one endpoint. */
 export interface GraphServiceEdge {
@@ -53,7 +54,7 @@ export function graphServices(ports: readonly ServicePortEndpoints[], graphs: re
     if (pe.port.nodePort) svc.nodePorts.push(pe.port.nodePort);
     for (const e of pe.endpoints) svc.edges.push({ endpoint: `${e.ip}:${e.port}`, pod: e.pod, node: e.node, ready: e.ready, iface: ifaceOf.get(e.ip) ?? '', port });
   }
-  return [...byKey.values()].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+  return [...byKey.values()].sort((a, b) => lexical(a.namespace, b.namespace) || lexical(a.name, b.name));
 }
 
 /** The lines a Service node is labelled with: name, ports, type and NodePorts. */

@@ -9,6 +9,7 @@ import { formatSelector } from '../model/netpol/selector.js';
 import { podsOfPolicy } from '../model/netpol/semantics.js';
 import { policyKey, type NetworkPolicy, type PolicyWorld } from '../model/netpol/types.js';
 import { age } from './lab.js';
+import { lexical, natural } from '../model/order.js';
 
 /** A `get netpol` row. */
 export interface NetpolRow {
@@ -21,7 +22,7 @@ export interface NetpolRow {
   age: string;
 }
 
-const byKey = (a: NetworkPolicy, b: NetworkPolicy) => policyKey(a).localeCompare(policyKey(b));
+const byKey = (a: NetworkPolicy, b: NetworkPolicy) => lexical(policyKey(a), policyKey(b));
 
 /** `get netpol` rows, by namespace then name. */
 export function netpolRows(world: PolicyWorld, now: Date): NetpolRow[] {
@@ -98,7 +99,7 @@ export function podPolicyRows(node: string, ruleset: NodeRuleset, world: PolicyW
     return [e.policy, e];
   }));
   const fw = new Map(ruleset.pods.map((f) => [`${f.pod.namespace}/${f.pod.name}`, f]));
-  return world.pods.filter((p) => p.node === node).sort((a, b) => (a.ip ?? '').localeCompare(b.ip ?? '', undefined, { numeric: true })).map((pod) => {
+  return world.pods.filter((p) => p.node === node).sort((a, b) => natural(a.ip ?? '', b.ip ?? '')).map((pod) => {
     const f = fw.get(`${pod.namespace}/${pod.name}`);
     const keys = f ? [...new Set([...f.ingress, ...f.egress])].sort() : [];
     const counters = f ? chainCounters(dump, f.chain) : undefined;

@@ -7,6 +7,7 @@
 import { evaluatePolicyFlow } from '../model/netpol/semantics.js';
 import type { NetworkPolicyPort, PolicyPod, PolicyWorld } from '../model/netpol/types.js';
 import type { Protocol } from '../model/k8s.js';
+import { lexical } from '../model/order.js';
 
 /** One port of one pair: its verdict and the sentence that explains it. */
 export interface ReachPort {
@@ -56,7 +57,7 @@ function portsOf(world: PolicyWorld, src: PolicyPod, dst: PolicyPod): ReachPort[
   for (const x of [...namedByRules(world, src, 'Egress', probe.egress.policies), ...namedByRules(world, dst, 'Ingress', probe.ingress.policies)]) {
     if (!wanted.has(`${x.port}/${x.protocol}`)) wanted.set(`${x.port}/${x.protocol}`, x);
   }
-  const out: ReachPort[] = [...wanted.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol)).map((w) => {
+  const out: ReachPort[] = [...wanted.values()].sort((a, b) => a.port - b.port || lexical(a.protocol, b.protocol)).map((w) => {
     const v = ask(w.protocol, w.port);
     return { label: w.name ? `${w.name} (${w.port}/${w.protocol})` : `${w.port}/${w.protocol}`, protocol: w.protocol, port: w.port, allowed: v.allowed, sentence: v.sentence };
   });

@@ -6,6 +6,7 @@
 // chain names (`service-HASH-default/web/tcp/http`). Pure.
 import type { IptablesDump, IptablesRule, NetfilterCounters } from '../model/netfilter-iptables.js';
 import type { NftRule, NftRuleset } from '../model/netfilter-nft.js';
+import { lexical } from '../model/order.js';
 
 /** One endpoint of one Service port on one node (or the port's REJECT when it has none). */
 export interface ServiceRuleRow {
@@ -145,5 +146,5 @@ export function nftServiceRows(node: string, rs: NftRuleset, podOf: PodOfIp): Se
 
 /** Rows in the order a user reads them: by Service, then frontend, then endpoint. */
 export function sortServiceRows(rows: ServiceRuleRow[]): ServiceRuleRow[] {
-  return rows.sort((a, b) => a.node.localeCompare(b.node) || a.service.localeCompare(b.service) || a.clusterIP.localeCompare(b.clusterIP) || a.endpoint.localeCompare(b.endpoint));
+  return rows.sort((a, b) => lexical(a.node, b.node) || lexical(a.service, b.service) || lexical(a.clusterIP, b.clusterIP) || lexical(a.endpoint, b.endpoint));
 }

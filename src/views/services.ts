@@ -2,6 +2,7 @@
 // `get endpoints` (NAME ENDPOINTS AGE). Pure.
 import type { Service, ServicePortEndpoints } from '../model/k8s.js';
 import { age } from './lab.js';
+import { lexical } from '../model/order.js';
 
 /** A `get svc` row. */
 export interface ServiceRow {
@@ -32,7 +33,7 @@ const selectorText = (s: Record<string, string>) => Object.entries(s).map(([k, v
 
 /** `get svc` rows, by namespace then name. */
 export function serviceRows(services: readonly Service[], now: Date): ServiceRow[] {
-  return [...services].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name)).map((s) => ({
+  return [...services].sort((a, b) => lexical(a.namespace, b.namespace) || lexical(a.name, b.name)).map((s) => ({
     namespace: s.namespace, name: s.name, type: s.type, clusterIP: s.clusterIP, externalIP: '<none>',
     ports: s.ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}`).join(','),
     age: age(s.createdAt, now), selector: selectorText(s.selector),

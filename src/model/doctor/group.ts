@@ -2,6 +2,7 @@
 // recreated explains its missing entries and its MTU; no bridge explains its ports), the same
 // finding on several nodes becomes one naming them all, and what breaks most comes first. Pure.
 import { REACH_ORDER, type Finding } from './types.js';
+import { natural, lexical } from '../order.js';
 
 /** On the same node, a finding of the key's id makes the listed ids redundant (their fix is part of its fix). */
 const EXPLAINS: Record<string, readonly string[]> = {
@@ -47,7 +48,7 @@ export function mergeAcrossNodes(findings: readonly Finding[]): Finding[] {
 export function ordered(findings: readonly Finding[]): Finding[] {
   const rank = (f: Finding) => REACH_ORDER.indexOf(f.reach);
   return [...findings].sort((a, b) => Number(a.severity !== 'error') - Number(b.severity !== 'error') || rank(a) - rank(b)
-    || a.node.localeCompare(b.node, 'en', { numeric: true }) || a.id.localeCompare(b.id) || (a.subject ?? '').localeCompare(b.subject ?? ''));
+    || natural(a.node, b.node) || lexical(a.id, b.id) || lexical(a.subject ?? '', b.subject ?? ''));
 }
 
 /** Symptoms to root causes, ordered. */

@@ -11,6 +11,7 @@ import { quoteIptablesWord } from '../netfilter-iptables.js';
 import { policyRules, SetBook, type PolicyRules } from './kube-router-policy.js';
 import { COMMON_CHAIN, DEFAULT_CHAIN, MARK_ACCEPT, MARK_ALLOWED, TOP_CHAINS, podFirewallChain, ruleUuid } from './names.js';
 import { policyKey, type PolicyPod, type PolicyWorld } from './types.js';
+import { lexical, natural } from '../order.js';
 
 /** The node the rules are for, and the settings kube-router takes from K3s. */
 export interface KubeRouterNodeInput {
@@ -121,14 +122,14 @@ function podJumps(pods: readonly PodFirewall[]): Record<Builtin, string[]> {
   return out;
 }
 
-const byIp = (a: PolicyPod, b: PolicyPod) => (a.ip ?? '').localeCompare(b.ip ?? '', undefined, { numeric: true });
+const byIp = (a: PolicyPod, b: PolicyPod) => natural(a.ip ?? '', b.ip ?? '');
 
 /** One node's ruleset for the world's policies (EMPTY_RULESET when there is none: podnet lays
  * kube-router's rules down only while a policy exists). */
 export function nodeRuleset(world: PolicyWorld, input: KubeRouterNodeInput): NodeRuleset {
   if (world.policies.length === 0) return EMPTY_RULESET;
   const book = new SetBook();
-  const policies = [...world.policies].sort((a, b) => policyKey(a).localeCompare(policyKey(b))).map((p) => policyRules(world, p, input.version, book));
+  const policies = [...world.policies].sort((a, b) => lexical(policyKey(a), policyKey(b))).map((p) => policyRules(world, p, input.version, book));
   const byKey = new Map(policies.map((p) => [policyKey(p.policy), p]));
   const selecting = (pod: PolicyPod, type: 'Ingress' | 'Egress') => policies.filter((p) => p.policy.spec.policyTypes.includes(type) && p.targets.some((t) => t.name === pod.name && t.namespace === pod.namespace)).map((p) => policyKey(p.policy));
   const pods = world.pods.filter((p) => p.node === input.node && p.ip).sort(byIp)

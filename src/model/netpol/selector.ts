@@ -3,6 +3,7 @@
 // everything; NotIn holds for an object without the key. Namespace labels: every namespace carries
 // `kubernetes.io/metadata.name=<name>`, as the API server sets it. Pure.
 import { NAMESPACE_NAME_LABEL, type LabelSelector, type LabelSelectorRequirement, type NamespaceState } from './types.js';
+import { lexical } from '../order.js';
 
 /** True when `labels` satisfy one requirement. */
 function requirementHolds(r: LabelSelectorRequirement, labels: Record<string, string>): boolean {
@@ -46,5 +47,5 @@ export function labNamespaces(used: Iterable<string>, made: readonly NamespaceSt
   const out = new Map<string, Record<string, string>>();
   for (const n of ['default', 'kube-system', ...used]) out.set(n, namespaceLabels(n));
   for (const n of made) out.set(n.name, namespaceLabels(n.name, n));
-  return new Map([...out.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  return new Map([...out.entries()].sort(([a], [b]) => lexical(a, b)));
 }

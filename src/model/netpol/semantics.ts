@@ -9,6 +9,7 @@ import { contains, parseCidr } from '../ip.js';
 import type { Protocol } from '../k8s.js';
 import { selectorMatches } from './selector.js';
 import { policyKey, type EgressRule, type IngressRule, type NetworkPolicy, type NetworkPolicyPeer, type NetworkPolicyPort, type PolicyPod, type PolicyType, type PolicyWorld } from './types.js';
+import { lexical } from '../order.js';
 
 /** One end of a flow: a pod (by name, optionally namespace), an address, or a node's own address. */
 export interface FlowEndpoint {
@@ -67,7 +68,7 @@ function resolveEnd(world: PolicyWorld, e: FlowEndpoint): End {
 /** The policies of the pod's namespace that select it for `type`, by namespace/name. */
 export function selectingPolicies(world: Pick<PolicyWorld, 'policies'>, pod: Pick<PolicyPod, 'namespace' | 'labels'>, type: PolicyType): NetworkPolicy[] {
   return world.policies.filter((p) => p.namespace === pod.namespace && p.spec.policyTypes.includes(type) && selectorMatches(p.spec.podSelector, pod.labels))
-    .sort((a, b) => policyKey(a).localeCompare(policyKey(b)));
+    .sort((a, b) => lexical(policyKey(a), policyKey(b)));
 }
 
 /** True when the pods of `policy` that `podSelector` picks include `pod` (the policy's namespace). */
