@@ -34,10 +34,11 @@ export const getFormat = (o: string) => outputFormat(o, ['table', 'wide', 'json'
 /** Prints a lab's pods of one Kubernetes namespace (default: `default`, as kubectl) or of all (`ns`
  * '*': -A, with kubectl's NAMESPACE column) in the given format (also `lab up`, `lab status`
  * and the demo, which leave out kube-system's DNS pod as `kubectl get pods` does). */
-export async function showPods(deps: LabDeps, lab: string, format: string, namespace = 'default'): Promise<void> {
+export async function showPods(deps: LabDeps, lab: string, format: string, namespace = 'default', known?: LabState): Promise<void> {
   const ns = namespace === '*' ? undefined : namespace;
   const f = getFormat(format);
-  const full = await requireUp(new LabDir(deps.stateRoot, lab), lab);
+  // The state as `lab up` just wrote it, or as it is on disk.
+  const full = known ?? await requireUp(new LabDir(deps.stateRoot, lab), lab);
   const nsOf = new Map(full.pods.map((p) => [p.netns, p.namespace ?? 'default']));
   const state = ns === undefined ? full : { ...full, pods: full.pods.filter((p) => nsOf.get(p.netns) === ns) };
   const rows = (await labPodRows(deps.host, state, deps.stateRoot)).map((r) => (ns === undefined ? { namespace: nsOf.get(r.netns) ?? 'default', ...r } : r));

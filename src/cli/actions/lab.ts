@@ -56,7 +56,7 @@ export async function labUpVerb(g: GlobalOptions, o: UpFlags): Promise<void> {
   }
   const system = state.pods.filter((p) => (p.namespace ?? 'default') !== 'default').length;
   say(`lab "${name}" is up: ${state.plan.nodes.length} node(s), ${state.pods.length - system} pod(s)${system ? ` (and ${system} in kube-system: the DNS pod, see get pods -A)` : ''} in ${Math.round(performance.now() - t)} ms`);
-  await showPods(deps, name, 'wide');
+  await showPods(deps, name, 'wide', 'default', state);
 }
 
 
