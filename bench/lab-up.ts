@@ -19,6 +19,8 @@ import { ReferenceRun } from './reference.js';
 const SIZES = [1, 10, 100];
 const REPS = (n: number) => (QUICK ? 1 : n >= 100 ? 3 : 5);
 const TARGET = { pods: 100, ratio: 10 };
+/** Ratios to two decimals: the target is close enough that one decimal rounds 9.96 up to 10. */
+const round2 = (x: number): number => Math.round(x * 100) / 100;
 const CLI_MAIN = join(ROOT, 'dist/src/cli/main.js');
 
 
@@ -158,9 +160,11 @@ await runBenchmark({ name: 'lab-up', needsRoot: 'it creates network namespaces',
       podnet: { median: pm, samples: podnet.map(roundSample), spawns: { up: median(podnet.map((s) => s.spawnsUp)), down: median(podnet.map((s) => s.spawnsDown)) } },
       reference: { median: ref, samples: reference.map(roundSample) },
       cli: 'skipped' in cli ? cli : roundSample(cli),
-      ratio: { up: round(ref.up / pm.up), down: round(ref.down / pm.down), total: round(ref.total / pm.total) },
+      ratio: { up: round2(ref.up / pm.up), down: round2(ref.down / pm.down), total: round2(ref.total / pm.total) },
       // The CLI as a user runs it: two processes (lab up, lab down), Node's start-ups included.
-      cliRatio: 'skipped' in cli ? undefined : { up: round(ref.up / cli.up), down: round(ref.down / cli.down), total: round(ref.total / cli.total) },
+      cliRatio: 'skipped' in cli ? undefined : { up: round2(ref.up / cli.up), down: round2(ref.down / cli.down), total: round2(ref.total / cli.total) },
+      // The targets are judged on these, not on the rounded ratios (9.96 is not 10).
+      exact: { total: ref.total / pm.total, cliTotal: 'skipped' in cli ? undefined : ref.total / cli.total },
     });
   }
   const spawnAfter = await spawnCost();
@@ -173,8 +177,8 @@ await runBenchmark({ name: 'lab-up', needsRoot: 'it creates network namespaces',
     spawnCostMs: round3(median(spawnBefore)),
     spawnCost: { calls: spawnBefore.length, what: "synchronous part of child_process.spawn('true'), per call", medianMs: round3(median(spawnBefore)), meanMs: round3(mean(spawnBefore)), medianMsAtEnd: round3(median(spawnAfter)) },
     results,
-    target: { pods: TARGET.pods, ratio: TARGET.ratio, measured: at?.ratio.total, met: (at?.ratio.total ?? 0) >= TARGET.ratio },
-    cliTarget: { what: 'lab up --pods 100 + lab down as two CLI runs, reference ÷ CLI', pods: TARGET.pods, ratio: TARGET.ratio, measured: at?.cliRatio?.total, met: (at?.cliRatio?.total ?? 0) >= TARGET.ratio },
+    target: { pods: TARGET.pods, ratio: TARGET.ratio, measured: at?.ratio.total, met: (at?.exact.total ?? 0) >= TARGET.ratio },
+    cliTarget: { what: 'lab up --pods 100 + lab down as two CLI runs, reference ÷ CLI', pods: TARGET.pods, ratio: TARGET.ratio, measured: at?.cliRatio?.total, met: (at?.exact.cliTotal ?? 0) >= TARGET.ratio },
   };
   await ctx.write(out);
   console.log(table(results));

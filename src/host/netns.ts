@@ -1,7 +1,8 @@
 // Network namespace handles: a namespace is always named explicitly (netlink's Handle, CNI's NetNS),
 // never taken from ambient "current namespace" state.
+import { readdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import type { Runner } from './runner.js';
+import type { Runner, RunResult } from './runner.js';
 import { runOk } from './runner.js';
 import { HostError, batchFailures, classifyStderr } from './errors.js';
 import { netnsAddLine, netnsDelLine } from './ip-lines.js';
@@ -69,9 +70,21 @@ export async function netnsDelete(runner: Runner, names: readonly string[]): Pro
   }
 }
 
-/** The names of the pinned namespaces. Equivalent to: `ip -json netns list`. */
+/** `ip -json netns list` as podnet answers it itself: the entries of /run/netns (the names only; ip
+ * adds an `id` where the namespace has one here, which no caller reads). No directory: no namespaces. */
+async function listRunDir(): Promise<RunResult> {
+  try {
+    const names = await readdir(NETNS_RUN_DIR);
+    return { stdout: names.length ? `${JSON.stringify(names.map((name) => ({ name })))}\n` : '', stderr: '', exitCode: 0 };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { stdout: '', stderr: '', exitCode: 0 };
+    return { stdout: '', stderr: `${(e as Error).message}\n`, exitCode: 1 };
+  }
+}
+
+/** The names of the pinned namespaces. Equivalent to: `ip -json netns list` (read in process: see listRunDir). */
 export async function netnsList(runner: Runner): Promise<string[]> {
-  const r = await runOk(runner, { argv: ['ip', '-json', 'netns', 'list'], mutates: false });
+  const r = await runOk(runner, { argv: ['ip', '-json', 'netns', 'list'], mutates: false, inProcess: listRunDir });
   const text = r.stdout.trim();
   if (!text) return [];
   return (JSON.parse(text) as { name: string }[]).map((e) => e.name);

@@ -24,6 +24,9 @@ export interface Command {
   /** An unbound-control command as podnet can send it over the server's control socket itself
    * (./unbound.ts): a runner that really runs commands does that instead of starting the program. */
   unbound?: UnboundWork;
+  /** The command's answer as podnet's process can give it without a program (a read of a directory):
+   * a runner that really runs commands calls this instead of starting the program. */
+  inProcess?: () => Promise<RunResult>;
 }
 
 /** What a command printed and how it ended. */
@@ -55,6 +58,7 @@ export async function runOk(runner: Runner, cmd: Command): Promise<RunResult> {
 /** Runs commands for real with child_process.spawn (no shell). */
 export class ExecRunner implements Runner {
   async run(cmd: Command): Promise<RunResult> {
+    if (cmd.inProcess) return cmd.inProcess();
     if (cmd.unbound) return runByUnboundSocket(cmd.unbound);
     return (cmd.rtnl && await runByRtnl(cmd.rtnl)) || this.spawn(cmd);
   }

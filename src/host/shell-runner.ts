@@ -158,6 +158,7 @@ export class ShellRunner implements Runner {
 
   async run(cmd: Command): Promise<RunResult> {
     this.refuseWhenStopped();
+    if (cmd.inProcess) return cmd.inProcess();
     if (cmd.unbound) return runByUnboundSocket(cmd.unbound);
     const byRtnl = cmd.rtnl && await runByRtnl(cmd.rtnl);
     if (byRtnl) return byRtnl;

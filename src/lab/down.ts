@@ -52,7 +52,14 @@ export async function down(deps: LabDeps, lab: string): Promise<boolean> {
   // The namespaces go while the processes in them exit (a namespace outlives its file until its last
   // process has left, so nothing waits on the other).
   const pids = [...marked, ...(state?.pods.map((p) => p.pid ?? 0) ?? []), ...Object.values(o?.agents ?? {}), o?.etcd?.pid ?? 0];
-  await stopProcesses(deps, lab, names, pids, () => netnsDelete(deps.host.runner, names));
+  // A lab whose leases are files and that has no injected fault needs nothing from its directory once
+  // its processes are signalled, and none of them opens a file there again: the directory goes while
+  // they exit too. (An etcd lab's agents, and the undoing of faults, still read it: it goes after.)
+  const early = !!state && !deps.host.dryRun && o?.store !== 'etcd' && !existsSync(dir.faultsFile);
+  await stopProcesses(deps, lab, names, pids, async () => {
+    await netnsDelete(deps.host.runner, names);
+    if (early) await dir.remove();
+  });
   // The fault catalog and the lease stores are loaded only for a lab that needs them.
   if (state && !o?.etcd && !deps.host.dryRun && existsSync(dir.faultsFile)) {
     await import('./faults.js').then((f) => f.undoOutsideLab(deps, dir, state))
@@ -65,7 +72,7 @@ export async function down(deps: LabDeps, lab: string): Promise<boolean> {
   // No CNI DEL per pod: with the namespaces gone it could only delete the reservations, result caches
   // and saved delegates under the lab's directory, which goes whole — as K3s's k3s-killall.sh takes a
   // node down (processes, links, then rm -rf /var/lib/cni), not as kubelet deletes one pod.
-  if (!deps.host.dryRun) await dir.remove();
+  if (!deps.host.dryRun && !early) await dir.remove();
   return true;
 }
 
