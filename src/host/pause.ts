@@ -74,13 +74,25 @@ class PauseSpawner extends PerlHelper<string> {
 /** One spawner per environment (per owner), made on first use and again if it died. */
 const spawners = new Map<string, PauseSpawner>();
 
+/** The spawner of `env`, made unless it runs already; undefined where podnet does not fork. */
+function spawnerFor(env: Record<string, string>): PauseSpawner | undefined {
+  if (process.env.PODNET_PAUSE_FORK === '0' || SYSCALLS[process.arch] === undefined) return undefined;
+  const key = JSON.stringify(env);
+  let s = spawners.get(key);
+  if (!s || s.dead) spawners.set(key, (s = new PauseSpawner(SYSCALLS[process.arch]!, env)));
+  return s;
+}
+
+/** Starts the spawner of `env` now, ahead of its first fork (Runner.warm). */
+export function warmPauseSpawner(env: Record<string, string>): void {
+  spawnerFor(env);
+}
+
 /** Forks a pause process as `work` says. Undefined when podnet cannot (PODNET_PAUSE_FORK=0, an
  * architecture without a syscall table, the spawner gone): the caller starts the program instead. */
 async function forkPause(work: PauseWork): Promise<ForkAnswer | undefined> {
-  if (process.env.PODNET_PAUSE_FORK === '0' || SYSCALLS[process.arch] === undefined) return undefined;
-  const key = JSON.stringify(work.env);
-  let s = spawners.get(key);
-  if (!s || s.dead) spawners.set(key, (s = new PauseSpawner(SYSCALLS[process.arch]!, work.env)));
+  const s = spawnerFor(work.env);
+  if (!s) return undefined;
   let line: string;
   try {
     line = await s.ask(work.netns);

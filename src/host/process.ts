@@ -33,6 +33,18 @@ export async function pauseStartAll(runner: Runner, nss: readonly Netns[], owner
   }
 }
 
+/** Starts the helpers that pauseStartAll and podnet's rtnetlink reads and changes for `owner` will use,
+ * ahead of need (Runner.warm): a lab's `up` calls it first, so that the helpers start while it waits
+ * for its lock and its namespaces. Nothing changes on the machine. */
+export function helpersWarm(runner: Runner, owner: string): void {
+  runner.warm?.({ [MARKER_ENV]: owner });
+}
+
+/** Ends the pause spawner warmed for `owner` if it still runs (a lab up that failed before its pods). */
+export function helpersCool(owner: string): Promise<void> {
+  return endPauseSpawner({ [MARKER_ENV]: owner });
+}
+
 /** Starts `argv` inside `ns`, detached, marked as belonging to `owner`. Equivalent to:
  * `PODNET_LAB=OWNER nsenter --net=PATH -- ARGV… &`. Resolves with the PID. */
 export function processStart(runner: Runner, ns: Netns, argv: readonly string[], owner: string): Promise<number> {

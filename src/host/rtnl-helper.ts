@@ -157,6 +157,13 @@ export function rtnlAvailable(): boolean {
   return !disabled;
 }
 
+/** Starts the pool's helpers now, idle, unless they run already (Runner.warm). */
+export function warmRtnlHelpers(): void {
+  if (disabled) return;
+  for (let i = pool.length - 1; i >= 0; i--) if (pool[i].dead && !pool[i].busy) pool.splice(i, 1);
+  while (pool.length < MAX_HELPERS) pool.push(new RtnlHelper(SYSCALLS[process.arch]!));
+}
+
 function take(): Promise<RtnlHelper> {
   const free = pool.find((h) => !h.busy && !h.dead);
   if (free) {

@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import { HostError, classifyStderr } from './errors.js';
 import { runByRtnl, type RtnlWork } from './rtnl.js';
-import { startByFork, type PauseWork } from './pause.js';
+import { startByFork, warmPauseSpawner, type PauseWork } from './pause.js';
+import { warmRtnlHelpers } from './rtnl-helper.js';
 import { runByUnboundSocket, type UnboundWork } from './unbound.js';
 
 /** A command to run: `argv[0]` is looked up on PATH; `input` is written to stdin. */
@@ -44,6 +45,16 @@ export interface Runner {
   start(cmd: Command): Promise<number>;
   /** Sends `signal` to process `pid`. Equivalent to: `kill -SIGNAL PID`. */
   signal(pid: number, signal: NodeJS.Signals): Promise<void>;
+  /** Starts, ahead of need, the helpers a burst of work will ask for (the rtnetlink helpers, the pause
+   * spawner of the mark `env`), so that their start-up overlaps other waits (process.ts, helpersWarm).
+   * Changes nothing on the machine; only runners that really run commands have it. */
+  warm?(env: Record<string, string>): void;
+}
+
+/** What ExecRunner and ShellRunner warm: see Runner.warm. */
+export function warmHelpers(env: Record<string, string>): void {
+  warmRtnlHelpers();
+  warmPauseSpawner(env);
 }
 
 /** Runs `cmd` and throws a classified HostError unless it exits 0. */
@@ -106,6 +117,10 @@ export class ExecRunner implements Runner {
     });
   }
 
+  warm(env: Record<string, string>): void {
+    warmHelpers(env);
+  }
+
   async signal(pid: number, signal: NodeJS.Signals): Promise<void> {
     try {
       process.kill(pid, signal);
@@ -140,6 +155,9 @@ export class VerboseRunner implements Runner {
   async signal(pid: number, signal: NodeJS.Signals): Promise<void> {
     this.print(`+ kill -${signal.replace(/^SIG/, '')} ${pid}`);
     return this.inner.signal(pid, signal);
+  }
+  warm(env: Record<string, string>): void {
+    this.inner.warm?.(env);
   }
 }
 

@@ -7,7 +7,7 @@
 // come back on the shell's own pipes between marker lines (a shell runs one command at a time).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { ExecRunner, formatCommand, type Command, type RunResult, type Runner } from './runner.js';
+import { ExecRunner, formatCommand, warmHelpers, type Command, type RunResult, type Runner } from './runner.js';
 import { HostError } from './errors.js';
 import { runByRtnl } from './rtnl.js';
 import { startByFork } from './pause.js';
@@ -203,6 +203,10 @@ export class ShellRunner implements Runner {
 
   private refuseWhenStopped(): void {
     if (this.stopped) throw new Error('podnet is stopping: no command runs any more');
+  }
+
+  warm(env: Record<string, string>): void {
+    warmHelpers(env);
   }
 
   signal(pid: number, signal: NodeJS.Signals): Promise<void> {

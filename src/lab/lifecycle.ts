@@ -4,7 +4,7 @@
 // partial state after a crash.
 import { pool } from '../host/pool.js';
 import { netnsAdd } from '../host/netns.js';
-import { pauseStartAll } from '../host/process.js';
+import { helpersCool, helpersWarm, pauseStartAll } from '../host/process.js';
 import { UserError } from '../model/errors.js';
 import { addressOf } from '../model/ip.js';
 import type { Topology } from '../model/topology.js';
@@ -41,7 +41,10 @@ export interface LabUpOptions {
 
 /** Brings a lab up from a validated topology. Returns the state written. */
 export function labUp(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOptions = {}): Promise<LabState> {
-  return withLabLock(deps, lab, () => up(deps, lab, topology, opts));
+  // The helpers the lab will ask for start now, while the lock and the checks are waited for.
+  // (The pause spawner carries the lab's mark: it goes when the pods are started, or here if up fails first.)
+  if (!deps.host.dryRun) helpersWarm(deps.host.runner, lab);
+  return withLabLock(deps, lab, () => up(deps, lab, topology, opts)).finally(() => helpersCool(lab));
 }
 
 /** Refuses to bring up a lab that is up, half made, or whose namespaces exist without state. */
