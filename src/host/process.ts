@@ -16,6 +16,7 @@ import { helperPids } from './perl-helper.js';
 
 /** The environment variable that marks a process as podnet's; its value names the lab. */
 export const MARKER_ENV = 'PODNET_LAB';
+const MARK = `${MARKER_ENV}=`;
 
 /** Starts a pause process inside each of `nss` (`concurrency` at a time; none new once `signal` is
  * aborted), marked as belonging to `owner`, and resolves with their PIDs in order. Where it can,
@@ -94,9 +95,13 @@ export async function processesOwnedBy(owner: string): Promise<number[]> {
 /** The owner recorded in a process's environment, or undefined if it is not podnet's (or gone). */
 export async function processOwner(pid: number): Promise<string | undefined> {
   try {
+    // Searched in place, not split: a lab down reads every process's environment.
     const env = readFileSync(`/proc/${pid}/environ`, 'latin1');
-    const entry = env.split('\0').find((e) => e.startsWith(`${MARKER_ENV}=`));
-    return entry?.slice(MARKER_ENV.length + 1);
+    const i = env.startsWith(MARK) ? -1 : env.indexOf(`\0${MARK}`);
+    if (i < 0 && !env.startsWith(MARK)) return undefined;
+    const at = i + 1;
+    const end = env.indexOf('\0', at);
+    return env.slice(at + MARK.length, end < 0 ? undefined : end);
   } catch {
     return undefined;
   }
@@ -110,13 +115,16 @@ export async function processStopAll(runner: Runner, pids: readonly number[], ow
   const mine = async (list: readonly number[]) =>
     (await Promise.all(list.map(async (pid) => (pid > 0 && (await processOwner(pid)) === owner ? pid : 0)))).filter((p) => p > 0);
   // A PID podnet just started may not carry the mark yet (forked, not yet exec'd): give it a moment.
+  // One read of each environment per round: the marked ones are kept, the unmarked running ones waited for.
   const settleBy = Date.now() + 500;
+  let owners: (string | undefined)[];
   for (;;) {
-    const unmarked = (await Promise.all(pids.map(async (pid) => (pid > 0 && (await processOwner(pid)) === undefined && (await processRunning(pid)) ? pid : 0)))).filter((p) => p > 0);
+    owners = await Promise.all(pids.map(async (pid) => (pid > 0 ? processOwner(pid) : undefined)));
+    const unmarked = (await Promise.all(pids.map(async (pid, i) => (pid > 0 && owners[i] === undefined && (await processRunning(pid)) ? pid : 0)))).filter((p) => p > 0);
     if (unmarked.length === 0 || Date.now() > settleBy) break;
     await new Promise((r) => setTimeout(r, 10));
   }
-  let live = await mine(pids);
+  let live = pids.filter((_, i) => owners[i] === owner);
   await Promise.all(live.map((pid) => runner.signal(pid, 'SIGTERM')));
   const work = meanwhile?.();
   work?.catch(() => undefined); // awaited below, after the wait
