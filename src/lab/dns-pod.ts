@@ -10,19 +10,29 @@ import { DNS_NAMESPACE, DNS_POD, DNS_PORTS, dnsFiles, dnsServerArgv, writeDnsCon
 import { run } from './pods.js';
 import type { LabDir, LabState, PodState } from './state.js';
 
-/** Makes the lab's DNS pod on its first (server) node and waits until unbound answers on its control
- * socket (a UserError naming the package when it does not); the caller holds the lab's lock and syncs
- * the Services afterwards (which writes the records and has the server reload them). */
-export async function startDnsPod(deps: LabDeps, dir: LabDir, state: LabState): Promise<PodState> {
+/** Makes the lab's DNS pod on its first (server) node and resolves with it and `ready`: a promise that
+ * resolves once unbound answers on its control socket, or rejects with a UserError naming the package
+ * when it does not. The caller holds the lab's lock, awaits `ready`, and syncs the Services (which
+ * writes the records and has the server reload them) — meanwhile, if it likes: a reload that comes
+ * while the server is starting waits for it. */
+export async function createDnsPod(deps: LabDeps, dir: LabDir, state: LabState): Promise<{ pod: PodState; ready: Promise<void> }> {
   if (!deps.host.dryRun) await writeDnsConfig(dir, state);
   const pod = await run(deps, dir, state, DNS_POD, state.plan.nodes[0]?.name, {
     namespace: DNS_NAMESPACE, labels: { ...DNS_LABELS }, ports: DNS_PORTS, commands: [dnsServerArgv(dir)],
   });
-  if (deps.host.dryRun) return pod;
+  if (deps.host.dryRun) return { pod, ready: Promise.resolve() };
   const f = dnsFiles(dir);
-  const r = await unboundReload(deps.host.runner, f.conf, 5000, f.control);
-  if (r.exitCode !== 0) {
+  const ready = unboundReload(deps.host.runner, f.conf, 5000, f.control).then((r) => {
+    if (r.exitCode === 0) return;
     throw new UserError('unavailable', `the DNS server of lab "${state.lab}" did not start (${(r.stderr || r.stdout).trim().split('\n')[0] || `unbound-control exited ${r.exitCode}`}): is Debian's unbound package installed? (apt-get install unbound; npm run setup installs it)`);
-  }
+  });
+  ready.catch(() => undefined); // the caller awaits it
+  return { pod, ready };
+}
+
+/** Makes the lab's DNS pod and waits until unbound answers (createDnsPod, then its `ready`). */
+export async function startDnsPod(deps: LabDeps, dir: LabDir, state: LabState): Promise<PodState> {
+  const { pod, ready } = await createDnsPod(deps, dir, state);
+  await ready;
   return pod;
 }

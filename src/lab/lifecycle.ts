@@ -24,7 +24,7 @@ import { down } from './down.js';
 import { defaultServices } from '../model/k8s.js';
 import { syncServices } from './sync.js';
 import { proxySysctls } from './proxy.js';
-import { startDnsPod } from './dns-pod.js';
+import { createDnsPod } from './dns-pod.js';
 import { outsideNamespaces, startOutside } from './outside.js';
 
 /** How a lab keeps its leases (default: the file store), and kube-proxy's mode (default: iptables, as K3s). */
@@ -108,8 +108,11 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
       .finally(() => pids.catch(() => undefined));
     const started = await pids;
     state.pods = plan.pods.map((p, i) => ({ ...p, ...attached[i], pid: started[i], createdAt: now() }));
-    if (opts.dns) await startDnsPod(deps, dir, state);
-    await syncServices(deps, dir, state);
+    // The Services are synced while the DNS server starts (its records reload waits for it).
+    const dns = opts.dns ? await createDnsPod(deps, dir, state) : undefined;
+    const [synced, ready] = await Promise.allSettled([syncServices(deps, dir, state), dns?.ready]);
+    if (ready.status === 'rejected') throw ready.reason;
+    if (synced.status === 'rejected') throw synced.reason;
     state.status = 'up';
     if (!deps.host.dryRun) await dir.write(state);
     return state;

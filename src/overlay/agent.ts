@@ -152,9 +152,19 @@ export class NodeAgent {
   /** Acquires the lease, makes flannel.1 and the rules, then writes subnet.env. */
   async setup(): Promise<Lease> {
     const lease = await this.acquire();
-    await this.vtep.ensureDevice({ mac: lease.attrs.BackendData.VtepMAC, localIP: this.o.publicIP, underlayDev: this.o.underlayDev, underlayMtu: this.o.underlayMtu, subnet: lease.subnet });
-    await applyFlannelRules(this.o.host.runner, this.o.netns, this.network!, lease.subnet, this.o.ipMasq);
-    await this.writeSubnetEnv(lease.subnet);
+    // The device, the rules and subnet.env do not depend on one another: made at once (one after the
+    // other in a dry run, so that the commands print in a fixed order).
+    const steps = [
+      () => this.vtep.ensureDevice({ mac: lease.attrs.BackendData.VtepMAC, localIP: this.o.publicIP, underlayDev: this.o.underlayDev, underlayMtu: this.o.underlayMtu, subnet: lease.subnet }),
+      () => applyFlannelRules(this.o.host.runner, this.o.netns, this.network!, lease.subnet, this.o.ipMasq),
+      () => this.writeSubnetEnv(lease.subnet),
+    ];
+    if (this.o.host.dryRun) {
+      for (const step of steps) await step();
+      return lease;
+    }
+    const failed = (await Promise.allSettled(steps.map((step) => step()))).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return lease;
   }
 
