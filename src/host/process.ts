@@ -97,9 +97,12 @@ export async function processOwner(pid: number): Promise<string | undefined> {
   try {
     // Searched in place, not split: a lab down reads every process's environment.
     const env = readFileSync(`/proc/${pid}/environ`, 'latin1');
-    const i = env.startsWith(MARK) ? -1 : env.indexOf(`\0${MARK}`);
-    if (i < 0 && !env.startsWith(MARK)) return undefined;
-    const at = i + 1;
+    let at = 0;
+    if (!env.startsWith(MARK)) {
+      const i = env.indexOf(`\0${MARK}`);
+      if (i < 0) return undefined;
+      at = i + 1;
+    }
     const end = env.indexOf('\0', at);
     return env.slice(at + MARK.length, end < 0 ? undefined : end);
   } catch {

@@ -6,7 +6,6 @@ import { HostError, classifyStderr } from './errors.js';
 import { runByRtnl, type RtnlWork } from './rtnl.js';
 import { startByFork, warmPauseSpawner, type PauseWork } from './pause.js';
 import { warmRtnlHelpers } from './rtnl-helper.js';
-import { runByUnboundSocket, type UnboundWork } from './unbound.js';
 
 /** A command to run: `argv[0]` is looked up on PATH; `input` is written to stdin. */
 export interface Command {
@@ -22,11 +21,9 @@ export interface Command {
   /** `start` only: the same process as a fork of podnet's pause spawner can make it (./pause.ts): a
    * runner that really runs commands may fork it instead of starting the program. */
   pause?: PauseWork;
-  /** An unbound-control command as podnet can send it over the server's control socket itself
-   * (./unbound.ts): a runner that really runs commands does that instead of starting the program. */
-  unbound?: UnboundWork;
-  /** The command's answer as podnet's process can give it without a program (a read of a directory):
-   * a runner that really runs commands calls this instead of starting the program. */
+  /** The command's answer as podnet's process can give it without a program (a read of a directory,
+   * an exchange on unbound's control socket): a runner that really runs commands calls this instead
+   * of starting the program, and gets the answer the program would have given. */
   inProcess?: () => Promise<RunResult>;
 }
 
@@ -70,7 +67,6 @@ export async function runOk(runner: Runner, cmd: Command): Promise<RunResult> {
 export class ExecRunner implements Runner {
   async run(cmd: Command): Promise<RunResult> {
     if (cmd.inProcess) return cmd.inProcess();
-    if (cmd.unbound) return runByUnboundSocket(cmd.unbound);
     return (cmd.rtnl && await runByRtnl(cmd.rtnl)) || this.spawn(cmd);
   }
 

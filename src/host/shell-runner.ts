@@ -11,7 +11,6 @@ import { ExecRunner, formatCommand, warmHelpers, type Command, type RunResult, t
 import { HostError } from './errors.js';
 import { runByRtnl } from './rtnl.js';
 import { startByFork } from './pause.js';
-import { runByUnboundSocket } from './unbound.js';
 
 interface Job {
   id: string;
@@ -159,7 +158,6 @@ export class ShellRunner implements Runner {
   async run(cmd: Command): Promise<RunResult> {
     this.refuseWhenStopped();
     if (cmd.inProcess) return cmd.inProcess();
-    if (cmd.unbound) return runByUnboundSocket(cmd.unbound);
     const byRtnl = cmd.rtnl && await runByRtnl(cmd.rtnl);
     if (byRtnl) return byRtnl;
     const id = `${this.tag}-${++this.seq}`;

@@ -24,7 +24,7 @@ const EXCHANGE_MS = 5000;
  * `unbound-control -c CONF ARGS…`. With the server's control `socket`, a real runner may talk to it
  * directly (see the top of this file). Resolves with its output, whatever the exit code. */
 export function unboundControl(runner: Runner, conf: string, args: readonly string[], mutates = true, socket?: string): Promise<RunResult> {
-  return runner.run({ argv: ['unbound-control', '-c', conf, ...args], mutates, ...(socket ? { unbound: { socket, args } } : {}) });
+  return runner.run({ argv: ['unbound-control', '-c', conf, ...args], mutates, ...(socket ? { inProcess: () => runByUnboundSocket({ socket, args }) } : {}) });
 }
 
 /** Makes the server read its configuration and records again without closing its sockets (queries

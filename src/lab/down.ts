@@ -34,7 +34,7 @@ export async function down(deps: LabDeps, lab: string): Promise<boolean> {
   const dir = new LabDir(deps.stateRoot, lab);
   // Everything named for the lab and every process marked for it, whatever the state file says; the
   // state adds recorded PIDs (an agent on an outside etcd lives in podnet's own namespace). The three
-  // reads are independent: the /proc scan runs while `ip netns list` does.
+  // reads are independent, and made at once.
   const [state, inKernel, marked] = await Promise.all([
     stateForDown(dir, deps.warn ?? (() => undefined)), labNamespacesInKernel(deps, lab), deps.host.dryRun ? [] : labProcessesInKernel(lab)]);
   const names = [...new Set([...(state ? labNamespaces(state) : []), ...inKernel])];
@@ -55,13 +55,14 @@ export async function down(deps: LabDeps, lab: string): Promise<boolean> {
   // A lab whose leases are files and that has no injected fault needs nothing from its directory once
   // its processes are signalled, and none of them opens a file there again: the directory goes while
   // they exit too. (An etcd lab's agents, and the undoing of faults, still read it: it goes after.)
-  const early = !!state && !deps.host.dryRun && o?.store !== 'etcd' && !existsSync(dir.faultsFile);
+  const faults = !deps.host.dryRun && existsSync(dir.faultsFile);
+  const early = !!state && !deps.host.dryRun && o?.store !== 'etcd' && !faults;
   await stopProcesses(deps, lab, names, pids, async () => {
     await netnsDelete(deps.host.runner, names);
     if (early) await dir.remove();
   });
   // The fault catalog and the lease stores are loaded only for a lab that needs them.
-  if (state && !o?.etcd && !deps.host.dryRun && existsSync(dir.faultsFile)) {
+  if (state && !o?.etcd && faults) {
     await import('./faults.js').then((f) => f.undoOutsideLab(deps, dir, state))
       .catch((e: unknown) => deps.warn?.(`an injected fault stays in ${o?.endpoint ?? 'the lease store'}: ${(e as Error).message}`));
   }
