@@ -59,7 +59,6 @@ export async function labUpVerb(g: GlobalOptions, o: UpFlags): Promise<void> {
   await showPods(deps, name, 'wide', 'default', state);
 }
 
-
 /** `podnet lab status`: a lab that is not up is an error (exit 1). */
 export async function labStatusVerb(g: GlobalOptions, o: { name: string; output: string }): Promise<void> {
   const format = outputFormat(o.output, ['wide', 'json', 'yaml'] as const);
