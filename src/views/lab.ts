@@ -1,9 +1,10 @@
 // A lab as kubectl shows it — `get pods -o wide`, `get nodes -o wide` — drawn from a scan of the lab
 // (what the kernel holds) joined to what the lab records of each object (its node, when it was made,
 // its process). Pure.
+import type { Link } from '../model/kernel.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { addressOf } from '../model/ip.js';
-import { hostOf, v4 } from './common.js';
+import { hostOf, ipLinkName, v4 } from './common.js';
 import { inspectPods } from './pods.js';
 
 /** What the lab records of a pod (its state). */
@@ -40,6 +41,32 @@ export interface PodRow {
   hostVeth: string;
   /** The PID of the pod's process (the sandbox's pause), '' when it is not running. */
   pid: string;
+}
+
+/** A pod `lab up` has just made: its record, what its CNI ADD answered, and whether its process is
+ * in its namespace (read from /proc). */
+export interface MadePod extends PodRecord {
+  ip?: string;
+  hostVeth?: string;
+  inNetns: boolean;
+}
+
+/** `get pods` rows for pods `lab up` has just made, from their records and their nodes' links
+ * (`nodeLinks` by node name): the host veth gives both ifindexes (its own, and its peer's — the
+ * pod's eth0), and its operstate is UP only while eth0 is up too (a veth has carrier when both ends
+ * are up). Undefined as soon as one pod does not check out (no IP, process not in its namespace,
+ * host veth missing or not UP): then the pods are scanned (podRows). */
+export function madePodRows(pods: readonly MadePod[], nodeLinks: ReadonlyMap<string, readonly Link[]>, now: Date): PodRow[] | undefined {
+  const rows: PodRow[] = [];
+  for (const pod of pods) {
+    const veth = nodeLinks.get(pod.node)?.find((l) => l.name === pod.hostVeth);
+    if (!pod.ip || !pod.inNetns || !pod.pid || veth?.kind !== 'veth' || veth.operstate !== 'UP') return undefined;
+    rows.push({
+      name: pod.name, ready: '1/1', status: 'Running', restarts: 0, age: age(pod.createdAt, now), ip: pod.ip, node: pod.node,
+      netns: pod.netns, iface: `eth0@if${veth.index}`, hostVeth: ipLinkName(veth), pid: String(pod.pid),
+    });
+  }
+  return rows;
 }
 
 /** `kubectl get nodes -o wide` row. */

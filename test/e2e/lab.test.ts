@@ -19,6 +19,7 @@ const ok = (r: CliResult) => assert.equal(r.code, 0, show(r));
 describe('a running lab: views, exec, run/delete, errors that change nothing', () => {
   const X = labName();
   let stateDir = '';
+  let upTable = '';
   const cli = (args: string[], input?: string) => podnet(args, { stateDir, input });
 
   before(async () => {
@@ -28,6 +29,7 @@ describe('a running lab: views, exec, run/delete, errors that change nothing', (
     ok(r);
     assert.match(r.stderr, new RegExp(`^lab "${X}" is up: 1 node\\(s\\), 2 pod\\(s\\) \\(and 1 in kube-system: the DNS pod, see get pods -A\\) in \\d+ ms\\n$`));
     assert.match(r.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+IFACE\s+HOST VETH\s+PID\s+NETNS\n/);
+    upTable = r.stdout;
   });
 
   after(() => tearDown([{ lab: X, stateDir }], [stateDir]));
@@ -49,6 +51,13 @@ describe('a running lab: views, exec, run/delete, errors that change nothing', (
       const [eth0] = ipJson(p.NETNS, ['link', 'show', 'eth0']);
       assert.equal(ifN(p['HOST VETH']), eth0.ifindex, `${p.NAME}: HOST VETH ${p['HOST VETH']} names the pod eth0's ifindex`);
     }
+  });
+
+  test('lab up\'s table (its pods as it made them) is what get pods -o wide reads from the kernel', T, async () => {
+    const r = await cli(['get', 'pods', '-o', 'wide', '--name', X]);
+    ok(r);
+    const rows = (text: string) => table(text).map(({ AGE: _age, ...rest }) => rest);
+    assert.deepEqual(rows(upTable), rows(r.stdout));
   });
 
   test('get pods (no -o): kubectl\'s five columns', T, async () => {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { hostFacts, labDeps } from '../context.js';
 import { LabDir, requireUp, type LabState } from '../../lab/state.js';
 import type { LabDeps } from '../../lab/deps.js';
-import { labNodeRows, labPodRows } from '../../inspect/lab.js';
+import { labNodeRows, labPodRows, madePodRows } from '../../inspect/lab.js';
 import { renderTable, type Column } from '../../render/table.js';
 import { renderData } from '../../render/output.js';
 import type { NodeRow, PodRow } from '../../views/lab.js';
@@ -33,7 +33,8 @@ export const getFormat = (o: string) => outputFormat(o, ['table', 'wide', 'json'
 
 /** Prints a lab's pods of one Kubernetes namespace (default: `default`, as kubectl) or of all (`ns`
  * '*': -A, with kubectl's NAMESPACE column) in the given format (also `lab up`, `lab status`
- * and the demo, which leave out kube-system's DNS pod as `kubectl get pods` does). */
+ * and the demo, which leave out kube-system's DNS pod as `kubectl get pods` does). `known` is the
+ * state `lab up` has just written. */
 export async function showPods(deps: LabDeps, lab: string, format: string, namespace = 'default', known?: LabState): Promise<void> {
   const ns = namespace === '*' ? undefined : namespace;
   const f = getFormat(format);
@@ -41,7 +42,9 @@ export async function showPods(deps: LabDeps, lab: string, format: string, names
   const full = known ?? await requireUp(new LabDir(deps.stateRoot, lab), lab);
   const nsOf = new Map(full.pods.map((p) => [p.netns, p.namespace ?? 'default']));
   const state = ns === undefined ? full : { ...full, pods: full.pods.filter((p) => nsOf.get(p.netns) === ns) };
-  const rows = (await labPodRows(deps.host, state, deps.stateRoot)).map((r) => (ns === undefined ? { namespace: nsOf.get(r.netns) ?? 'default', ...r } : r));
+  // Pods `lab up` has just made are shown as it made them, with their nodes' links read for the
+  // ifindexes (one read per node instead of one per pod); anything it cannot vouch for is scanned.
+  const rows = ((known && await madePodRows(deps.host, state)) ?? await labPodRows(deps.host, state, deps.stateRoot)).map((r) => (ns === undefined ? { namespace: nsOf.get(r.netns) ?? 'default', ...r } : r));
   const nsColumn: Column<PodRow>[] = ns === undefined ? [{ header: 'NAMESPACE', cell: (r) => nsOf.get(r.netns) ?? 'default' }] : [];
   if (f === 'json' || f === 'yaml') out(renderData({ kind: 'PodList', lab, items: rows }, f));
   else out(renderTable(rows, [...nsColumn, ...(f === 'wide' ? POD_WIDE : POD_COLUMNS)], ns === undefined ? `No pods found in lab ${lab}.` : `No pods found in ${ns} namespace of lab ${lab}.`, f === 'table' ? terminalWidth() : undefined));

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addrsFromJson, fdbFromJson, linkFromJson, routeFromJson } from '../../../src/model/kernel.js';
-import { nodeRows, podRows } from '../../../src/views/lab.js';
+import { madePodRows, nodeRows, podRows } from '../../../src/views/lab.js';
 import type { NetnsSnapshot, Snapshot } from '../../../src/model/snapshot.js';
 import { renderTable } from '../../../src/render/table.js';
 import { renderData } from '../../../src/render/output.js';
@@ -71,6 +71,20 @@ test('get pods: each recorded pod joined to its namespace, its eth0@ifN to the h
   assert.deepEqual([gone.ip, gone.iface, gone.hostVeth, gone.status], ['<none>', '<none>', '<none>', 'Error'], 'a pod whose namespace is gone');
   assert.equal(renderTable([], [{ header: 'NAME', cell: () => '' }]), 'No resources found.\n');
   assert.equal(renderData({ a: [1] }, 'yaml'), 'a:\n  - 1\n');
+});
+
+test('lab up\'s table: the rows a scan gives, from the records and the node\'s links; undefined when a pod does not check out', () => {
+  const now = new Date('2026-01-01T00:01:00Z');
+  const made = pods.map((p, i) => ({ ...p, ip: `10.42.0.${i + 2}`, hostVeth: ['veth82ebd960', 'veth18eb7d52'][i], inNetns: true }));
+  const links = new Map([['server', nodeLinks.map(linkFromJson)]]);
+  const rows = madePodRows(made, links, now);
+  assert.deepEqual(rows, podRows(pods, new Map([['server', server]]), now).map((r) => ({ ...r, ready: '1/1', status: 'Running', pid: String(pods[pods.findIndex((p) => p.name === r.name)].pid) })));
+  assert.equal(madePodRows([{ ...made[0], inNetns: false }], links, now), undefined, 'its process is not in its namespace');
+  assert.equal(madePodRows([{ ...made[0], ip: undefined }], links, now), undefined, 'no IP recorded');
+  assert.equal(madePodRows([{ ...made[0], hostVeth: 'vethgone' }], links, now), undefined, 'its host veth is gone');
+  const down = new Map([['server', nodeLinks.map((j) => linkFromJson(j.ifname === 'veth82ebd960' ? { ...j, operstate: 'LOWERLAYERDOWN' } : j))]]);
+  assert.equal(madePodRows([made[0]], down, now), undefined, 'its eth0 is down (no carrier on the host veth)');
+  assert.equal(madePodRows([{ ...made[0], node: 'agent1' }], links, now), undefined, 'its node was not read');
 });
 
 test('get nodes: internal IP and VTEP MAC from the kernel, the age of each node, NotReady without its agent', () => {
