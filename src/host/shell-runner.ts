@@ -145,8 +145,12 @@ export class ShellRunner implements Runner {
 
   constructor(private readonly size = 4) {}
 
+  /** An idle shell; else a new one while there are fewer than `size` (each costs a spawn, ~6 ms of
+   * this thread here: commands that come one at a time share one shell); else the least busy. */
   private shell(): Shell {
     this.shells = this.shells.filter((s) => !s.dead);
+    const idle = this.shells.find((s) => s.load === 0);
+    if (idle) return idle;
     if (this.shells.length < this.size) {
       const s = new Shell();
       this.shells.push(s);

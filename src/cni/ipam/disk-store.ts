@@ -147,7 +147,12 @@ export class DiskStore implements Store {
 
   /** Every file named by an IPv4 address, with its owner; a missing directory holds nothing. */
   async list(): Promise<{ ip: string; id: string; ifname: string }[]> {
-    return byAddress([...(await this.entries())].map(([ip, o]) => ({ ip, ...o })));
+    return byAddress(await this.unsorted());
+  }
+
+  /** Every reservation, in no order (what owner lookups need: they sort the few they keep). */
+  private async unsorted(): Promise<{ ip: string; id: string; ifname: string }[]> {
+    return [...(await this.entries())].map(([ip, o]) => ({ ip, ...o }));
   }
 
   /** Reads the directory and every reservation file, synchronously: a few hundred tiny files read in
@@ -179,7 +184,7 @@ export class DiskStore implements Store {
 
   /** Deletes every file owned by (id, ifname); nothing to delete is fine. */
   async releaseByOwner(id: string, ifname: string): Promise<string[]> {
-    const owned = ownedBy(await this.list(), id, ifname);
+    const owned = byAddress(ownedBy(await this.unsorted(), id, ifname));
     await Promise.all(owned.map((e) => unlink(join(this.dir, e.ip)).catch((err: unknown) => {
       if (!isCode(err, 'ENOENT')) throw err;
     })));
@@ -190,7 +195,7 @@ export class DiskStore implements Store {
 
   /** The IPs whose files name (id, ifname). */
   async getByOwner(id: string, ifname: string): Promise<string[]> {
-    return ownedBy(await this.list(), id, ifname).map((e) => e.ip);
+    return byAddress(ownedBy(await this.unsorted(), id, ifname)).map((e) => e.ip);
   }
 }
 
