@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 // /proc is read synchronously throughout: a read there is a few microseconds in the kernel and never
 // waits on a disk, while each asynchronous one costs several thread-pool round trips (open, stat, read,
 // close) — at 100 pods, thousands of them on `lab up` and `lab down` (docs/benchmarks.md).
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Runner, RunResult } from './runner.js';
 import type { Netns } from './netns.js';
@@ -92,21 +92,38 @@ export async function processesOwnedBy(owner: string): Promise<number[]> {
   return owners.filter((p) => p > 0);
 }
 
+/** One buffer for every environment read (a lab down reads hundreds): grown when one does not fit. */
+let envBuf = Buffer.allocUnsafe(64 * 1024);
+const MARK_AT_START = Buffer.from(MARK, 'latin1');
+const MARK_INSIDE = Buffer.from(`\0${MARK}`, 'latin1');
+
 /** The owner recorded in a process's environment, or undefined if it is not podnet's (or gone). */
 export async function processOwner(pid: number): Promise<string | undefined> {
+  let fd: number;
   try {
-    // Searched in place, not split: a lab down reads every process's environment.
-    const env = readFileSync(`/proc/${pid}/environ`, 'latin1');
-    let at = 0;
-    if (!env.startsWith(MARK)) {
-      const i = env.indexOf(`\0${MARK}`);
-      if (i < 0) return undefined;
-      at = i + 1;
-    }
-    const end = env.indexOf('\0', at);
-    return env.slice(at + MARK.length, end < 0 ? undefined : end);
+    fd = openSync(`/proc/${pid}/environ`, 'r');
   } catch {
     return undefined;
+  }
+  try {
+    // Read into the shared buffer and searched there: no string of the whole environment is made.
+    let n = 0;
+    for (;;) {
+      if (n === envBuf.length) envBuf = Buffer.concat([envBuf, Buffer.allocUnsafe(envBuf.length)]);
+      const r = readSync(fd, envBuf, n, envBuf.length - n, null);
+      if (r === 0) break;
+      n += r;
+    }
+    const env = envBuf.subarray(0, n);
+    const atStart = env.compare(MARK_AT_START, 0, MARK_AT_START.length, 0, Math.min(n, MARK_AT_START.length)) === 0;
+    const at = atStart ? 0 : env.indexOf(MARK_INSIDE) + 1;
+    if (at === 0 && !atStart) return undefined;
+    const end = env.indexOf(0, at);
+    return env.toString('latin1', at + MARK.length, end < 0 ? n : end);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 
