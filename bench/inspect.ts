@@ -65,7 +65,7 @@ async function podnetSample(lab: LiveLab, scoped: boolean): Promise<{ sample: Po
     const t3 = performance.now();
     const sample = {
       ms: t3 - t0, scanMs: t1 - t0, identifyMs: t2 - t1, joinMs: t3 - t2,
-      commands: runner.count, shells: Math.min(4, runner.count), namespaces: snapshot.namespaces.length,
+      commands: runner.count, shells: shells.started, namespaces: snapshot.namespaces.length,
     };
     return { sample, snapshot, peers };
   } finally {

@@ -139,6 +139,8 @@ class Shell {
 export class ShellRunner implements Runner {
   private shells: Shell[] = [];
   private stopped = false;
+  /** How many shells this runner has started (what a bench reports as processes). */
+  started = 0;
   private seq = 0;
   private readonly tag = randomBytes(4).toString('hex');
   private readonly fallback = new ExecRunner();
@@ -152,6 +154,7 @@ export class ShellRunner implements Runner {
     const idle = this.shells.find((s) => s.load === 0);
     if (idle) return idle;
     if (this.shells.length < this.size) {
+      this.started++;
       const s = new Shell();
       this.shells.push(s);
       return s;

@@ -18,8 +18,10 @@ test('commands one at a time share one shell; at once, one shell each up to the 
     const oneByOne: number[] = [];
     for (let i = 0; i < 4; i++) oneByOne.push(await parentOf(r));
     assert.equal(new Set(oneByOne).size, 1, `one shell ran them all: ${oneByOne.join(' ')}`);
+    assert.equal(r.started, 1);
     const together = await Promise.all([0, 1, 2, 3, 4].map(() => parentOf(r, '0.3')));
     assert.equal(new Set(together).size, 3, `three shells at most: ${together.join(' ')}`);
+    assert.equal(r.started, 3);
     assert.ok(together.includes(oneByOne[0]), 'the first shell is one of them');
   } finally {
     await r.stop();
