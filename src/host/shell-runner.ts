@@ -139,13 +139,17 @@ class Shell {
 export class ShellRunner implements Runner {
   private shells: Shell[] = [];
   private stopped = false;
-  /** How many shells this runner has started (what a bench reports as processes). */
-  started = 0;
+  private shellsStarted = 0;
   private seq = 0;
   private readonly tag = randomBytes(4).toString('hex');
   private readonly fallback = new ExecRunner();
 
   constructor(private readonly size = 4) {}
+
+  /** How many shells this runner has started (what a bench reports as processes). */
+  get started(): number {
+    return this.shellsStarted;
+  }
 
   /** An idle shell; else a new one while there are fewer than `size` (each costs a spawn, ~6 ms of
    * this thread here: commands that come one at a time share one shell); else the least busy. */
@@ -154,7 +158,7 @@ export class ShellRunner implements Runner {
     const idle = this.shells.find((s) => s.load === 0);
     if (idle) return idle;
     if (this.shells.length < this.size) {
-      this.started++;
+      this.shellsStarted++;
       const s = new Shell();
       this.shells.push(s);
       return s;
