@@ -30,9 +30,14 @@ export const pidFileOf = (socket: string): string => `${socket}.pid`;
 export async function runDaemon(runner: Runner, socket: string, o: DaemonOptions): Promise<void> {
   let stop!: (why: string) => void;
   const stopped = new Promise<string>((resolve) => { stop = resolve; });
-  const server: CniServer = await serveCni(runner, socket, { idleMs: o.idleExitS * 1000, onIdle: () => stop(`idle for ${o.idleExitS} s`) });
   const pidFile = pidFileOf(socket);
-  await writeFile(pidFile, `${process.pid}\n`, { mode: 0o644 });
+  // The PID file is written before the socket's path is put in place: a client served by this daemon
+  // always finds its PID there (written after, a fast client could be answered before it existed).
+  const server: CniServer = await serveCni(runner, socket, {
+    idleMs: o.idleExitS * 1000,
+    onIdle: () => stop(`idle for ${o.idleExitS} s`),
+    beforePublish: () => writeFile(pidFile, `${process.pid}\n`, { mode: 0o644 }),
+  });
   const onSignal = (sig: string) => () => stop(sig);
   const onInt = onSignal('SIGINT');
   const onTerm = onSignal('SIGTERM');

@@ -50,10 +50,13 @@ export interface ServeLimits {
   /** Called once no connection is open and no request runs for this long (0: never). */
   idleMs: number;
   onIdle: () => void;
+  /** Runs once the socket is bound and before its path is put in place, so that what it does (the
+   * daemon's PID file) is there before any client can reach the daemon. */
+  beforePublish: () => Promise<void>;
 }
 
 const DEFAULTS: ServeLimits = {
-  requestTimeoutMs: 10_000, maxConnections: 128, log: (l) => process.stderr.write(`podnet cni serve: ${l}\n`), idleMs: 0, onIdle: () => undefined,
+  requestTimeoutMs: 10_000, maxConnections: 128, log: (l) => process.stderr.write(`podnet cni serve: ${l}\n`), idleMs: 0, onIdle: () => undefined, beforePublish: async () => undefined,
 };
 
 /** Orders requests so that no two act on one attachment at once. A request with a key (CNI_CONTAINERID
@@ -198,7 +201,7 @@ export async function serveCni(runner: Runner, socket = DEFAULT_SOCKET, limits: 
     });
   });
   server.maxConnections = o.maxConnections;
-  const unlinkSocket = await bindSocket(server, socket);
+  const unlinkSocket = await bindSocket(server, socket, o.beforePublish);
   return Object.assign(server, { busy: () => open + order.size, unlinkSocket });
 }
 
@@ -206,7 +209,7 @@ export async function serveCni(runner: Runner, socket = DEFAULT_SOCKET, limits: 
  * socket is never reachable with wider rights, a stale one is replaced atomically, and closing the
  * server (Node unlinks the path it bound) never removes a socket another daemon has put there since.
  * Returns what removes the path while it is still this server's. */
-async function bindSocket(server: Server, socket: string): Promise<() => Promise<void>> {
+async function bindSocket(server: Server, socket: string, beforePublish: () => Promise<void>): Promise<() => Promise<void>> {
   const bound = `${socket}.${process.pid}.tmp`;
   await rm(bound, { force: true });
   await new Promise<void>((resolve, reject) => {
@@ -215,6 +218,7 @@ async function bindSocket(server: Server, socket: string): Promise<() => Promise
   });
   await chmod(bound, 0o600);
   const ino = (await stat(bound)).ino;
+  await beforePublish();
   await rename(bound, socket);
   const unlinkSocket = async () => {
     if ((await stat(socket).catch(() => undefined))?.ino === ino) await rm(socket, { force: true });

@@ -233,6 +233,8 @@ describe('the plugin clients start podnet cni serve themselves', () => {
 
   test(`an idle daemon exits after ${IDLE_S} s (socket and PID file gone); the next call starts a new one`, { timeout: 60_000 }, async () => {
     const { h } = namespaces('idle', 0);
+    // A daemon the tests before left may be leaving on its own just now: start from none.
+    for (const pid of servingProcesses()) await stopDaemon(pid);
     try {
       assertOk(await client('podnet-loopback', h, { CNI_COMMAND: 'VERSION' }, '{"cniVersion":"1.0.0"}').done, 'VERSION');
       const pid = daemonPid();

@@ -405,6 +405,24 @@ describe('8. the daemon\'s bounds', () => {
     }
   });
 
+  test('what runs before the socket is published (the daemon\'s PID file) is done before any client can connect', { timeout: 30_000 }, async () => {
+    const path = join(daemonWorld.tmp, 'publish.sock');
+    const seen: boolean[] = [];
+    const server = await serveCni(new ExecRunner(), path, {
+      beforePublish: async () => {
+        seen.push(existsSync(path));
+        await sleep(200);
+        seen.push(existsSync(path));
+      },
+    });
+    try {
+      assert.deepEqual(seen, [false, false], 'the socket\'s path was not there while the hook ran');
+      assert.equal(existsSync(path), true, 'the socket is there once serveCni resolves');
+    } finally {
+      await new Promise<void>((r) => { server.close(() => r()); });
+    }
+  });
+
   describe('a daemon of the test\'s own (serveCni, 500 ms request timeout, 128 connections)', () => {
     let server: Server | undefined;
     const log: string[] = [];
