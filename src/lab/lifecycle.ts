@@ -6,6 +6,7 @@ import { pool } from '../host/pool.js';
 import { netnsAdd } from '../host/netns.js';
 import { helpersCool, helpersWarm, pauseStartAll } from '../host/process.js';
 import { UserError } from '../model/errors.js';
+import { TopologyError } from '../model/names.js';
 import { addressOf } from '../model/ip.js';
 import type { Topology } from '../model/topology.js';
 import { FLANNEL_LEASE_TTL_S } from '../model/k3s.js';
@@ -18,13 +19,14 @@ import { startOverlay } from './overlay.js';
 import { wireUnderlay, checkMachineRoutes } from './underlay.js';
 import { attachPod, predictIps } from './attach.js';
 import { withLabLock } from './lock.js';
-import { LabDir, type LabState, type OverlayState } from './state.js';
+import { LabDir, type LabState, type OverlayState, type PodState } from './state.js';
 import { labNamespacesInKernel } from './owned.js';
 import { down } from './down.js';
 import { defaultServices } from '../model/k8s.js';
 import { syncServices } from './sync.js';
 import { proxySysctls } from './proxy.js';
-import { createDnsPod } from './dns-pod.js';
+import { dnsReady, planDnsPod, startDnsServer } from './dns-pod.js';
+import { DNS_POD } from './dns.js';
 import { outsideNamespaces, startOutside } from './outside.js';
 
 /** How a lab keeps its leases (default: the file store), and kube-proxy's mode (default: iptables, as K3s). */
@@ -62,6 +64,8 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
   await refuseExisting(deps, dir, lab);
   await checkMachineRoutes(deps, topology);
   const plan = resolvePlan(lab, topology, deps.random);
+  const clash = opts.dns ? plan.pods.findIndex((p) => p.name === DNS_POD) : -1;
+  if (clash >= 0) throw new TopologyError(`pods[${clash}].name`, `"${DNS_POD}" is the cluster DNS pod's name (kube-system): rename the pod, or bring the lab up with --no-dns`);
   const store = opts.store ?? { kind: 'file' };
   const overlay: OverlayState = {
     store: store.kind, agents: {}, ttlSeconds: store.kind === 'etcd' ? opts.leaseTtl ?? FLANNEL_LEASE_TTL_S : 0,
@@ -69,15 +73,19 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
   };
   const { pods: _p, ...planNoPods } = plan;
   const createdAt = now();
+  // The DNS pod is planned with the others (last, on the server node): one namespace batch, one
+  // attach pool, its server started beside their pause processes.
+  const dnsPod = opts.dns && plan.nodes[0] ? planDnsPod(dir, lab, plan.nodes[0].name, deps.random, createdAt) : undefined;
+  const all: PodState[] = [...plan.pods.map((p) => ({ ...p, createdAt })), ...(dnsPod ? [dnsPod] : [])];
   const state: LabState = {
-    version: 1, lab, status: 'creating', createdAt, plan: planNoPods, overlay, pods: plan.pods.map((p) => ({ ...p, createdAt })),
+    version: 1, lab, status: 'creating', createdAt, plan: planNoPods, overlay, pods: all,
     services: defaultServices(plan.serviceCIDR, plan.nodes[0] && { name: plan.nodes[0].name, ip: addressOf(plan.nodes[0].ip) }, createdAt), proxyMode: opts.proxyMode ?? 'iptables',
   };
   if (!deps.host.dryRun) await dir.write(state);
   try {
     const managedEtcd = store.kind === 'etcd' && !store.endpoint;
     const outside = outsideNamespaces(plan, opts.outside ?? true, deps.warn);
-    await netnsAdd(deps.host.runner, [plan.underlay.netns, ...(managedEtcd ? [etcdNetnsName(lab)] : []), ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns), ...outside]);
+    await netnsAdd(deps.host.runner, [plan.underlay.netns, ...(managedEtcd ? [etcdNetnsName(lab)] : []), ...plan.nodes.map((n) => n.netns), ...all.map((p) => p.netns), ...outside]);
     checkpoint(deps);
     // The outside host's port joins the switch in the nodes' batch (group commit); both settle before going on.
     const wired = await Promise.allSettled([wireUnderlay(deps, plan, plan.nodes, managedEtcd ? { netns: etcdNetnsName(lab), ip: controlPlaneIP(plan) } : undefined, true, proxySysctls(state.proxyMode)),
@@ -90,27 +98,28 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
       if (!deps.host.dryRun) await dir.write(state);
     }
     const pids = pauseStartAll(deps.host.runner, plan.pods.map((p) => labNetns(p.netns)), lab, { concurrency: concurrency(deps), signal: deps.signal });
-    pids.catch(() => undefined); // awaited below; a failure must not become an unhandled rejection meanwhile
+    const dnsPids = dnsPod ? startDnsServer(deps, dir, state, dnsPod) : Promise.resolve([]);
+    const started = Promise.all([pids, dnsPids]);
+    started.catch(() => undefined); // awaited below; a failure must not become an unhandled rejection meanwhile
     try {
       await startOverlay(deps, dir, state, plan.nodes);
     } catch (e) {
-      await pids.catch(() => undefined);
+      await started.catch(() => undefined);
       throw e;
     }
     checkpoint(deps);
     for (const node of plan.nodes) {
-      const pods = plan.pods.filter((p) => p.node === node.name);
+      const pods = all.filter((p) => p.node === node.name);
       const ips = pods.length ? await predictIps(dir, node, pods.length) : [];
       pods.forEach((p, i) => { p.ip = ips[i]; });
     }
     // Per pod, as containerd does: the loopback network, then the pod network; pods overlap.
-    const attached = await pool(plan.pods, concurrency(deps), (p) => attachPod(deps, dir, plan, nodeOf(plan.nodes, p.node), p), deps.signal)
-      .finally(() => pids.catch(() => undefined));
-    const started = await pids;
-    state.pods = plan.pods.map((p, i) => ({ ...p, ...attached[i], pid: started[i], createdAt: now() }));
-    // The Services are synced while the DNS server starts (its records reload waits for it).
-    const dns = opts.dns ? await createDnsPod(deps, dir, state) : undefined;
-    const [synced, ready] = await Promise.allSettled([syncServices(deps, dir, state), dns?.ready]);
+    const attached = await pool(all, concurrency(deps), (p) => attachPod(deps, dir, plan, nodeOf(plan.nodes, p.node), p), deps.signal)
+      .finally(() => started.catch(() => undefined));
+    const [pauses, servers] = await started;
+    state.pods = all.map((p, i) => ({ ...p, ...attached[i], ...(p === dnsPod ? { pid: servers[0], pids: servers } : { pid: pauses[i] }), createdAt: now() }));
+    // The Services are synced while the DNS server finishes starting (its records reload waits for it).
+    const [synced, ready] = await Promise.allSettled([syncServices(deps, dir, state), dnsPod && dnsReady(deps, dir, state)]);
     if (ready.status === 'rejected') throw ready.reason;
     if (synced.status === 'rejected') throw synced.reason;
     state.status = 'up';

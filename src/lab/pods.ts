@@ -60,7 +60,7 @@ export async function run(deps: LabDeps, dir: LabDir, state: LabState, name: str
 }
 
 /** The pod's Kubernetes fields as state keeps them (defaults left out). */
-function podSpecState(spec: PodSpec): Partial<PodState> {
+export function podSpecState(spec: PodSpec): Partial<PodState> {
   return {
     ...(spec.namespace && spec.namespace !== 'default' ? { namespace: spec.namespace } : {}),
     ...(spec.labels && Object.keys(spec.labels).length ? { labels: spec.labels } : {}),
@@ -71,7 +71,7 @@ function podSpecState(spec: PodSpec): Partial<PodState> {
 
 /** Starts the pod's processes in its namespace, marked as the lab's: each container's command, or the
  * pause process. Resolves with their PIDs. */
-async function startPodProcesses(deps: LabDeps, dir: LabDir, state: LabState, pod: PodState): Promise<number[]> {
+export async function startPodProcesses(deps: LabDeps, dir: LabDir, state: LabState, pod: PodState): Promise<number[]> {
   if (!pod.commands?.length) return pauseStartAll(deps.host.runner, [labNetns(pod.netns)], state.lab);
   const pids: number[] = [];
   for (const argv of pod.commands) pids.push(await processStart(deps.host.runner, labNetns(pod.netns), await podArgv(deps, dir, state, pod, argv), state.lab));

@@ -98,6 +98,11 @@ describe('bad input: one line, exit 1, nothing created', () => {
     assert.equal(hasStateDir(stateDir, lab), false);
   });
 
+  test('a pod named kube-dns in a lab with the cluster DNS names pods[1].name and the two ways out', T, async () => {
+    const f = await file('dns-name.yaml', 'pods:\n  - name: web\n  - name: kube-dns\n');
+    assert.equal(await refusedUp(['-f', f]), `${f}: pods[1].name: "kube-dns" is the cluster DNS pod's name (kube-system): rename the pod, or bring the lab up with --no-dns`);
+  });
+
   test('get pods of a lab that is not up: one line naming the command that brings it up', T, async () => {
     const lab = fresh();
     const line = oneErrorLine(await podnet(['get', 'pods', '--name', lab], { stateDir }));
