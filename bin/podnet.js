@@ -30,3 +30,7 @@ for (const stream of [process.stdout, process.stderr]) {
 process.off('SIGINT', early);
 process.off('SIGTERM', early);
 main(process.argv).then((code) => { process.exitCode = code; });
+// Once nothing is left to do (the loop is empty: servers closed, helpers reaped, files written), exit
+// at once: process.exit() still runs every 'exit' listener, but skips tearing the V8 heap down page by
+// page, which a natural exit does (~25 ms after a `lab up`, for a process that is ending anyway).
+process.once('beforeExit', () => process.exit());
