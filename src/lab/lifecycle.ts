@@ -82,6 +82,7 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
     services: defaultServices(plan.serviceCIDR, plan.nodes[0] && { name: plan.nodes[0].name, ip: addressOf(plan.nodes[0].ip) }, createdAt), proxyMode: opts.proxyMode ?? 'iptables',
   };
   if (!deps.host.dryRun) await dir.write(state);
+  let starting: Promise<unknown> | undefined;
   try {
     const managedEtcd = store.kind === 'etcd' && !store.endpoint;
     const outside = outsideNamespaces(plan, opts.outside ?? true, deps.warn);
@@ -99,14 +100,12 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
     }
     const pids = pauseStartAll(deps.host.runner, plan.pods.map((p) => labNetns(p.netns)), lab, { concurrency: concurrency(deps), signal: deps.signal });
     const dnsPids = dnsPod ? startDnsServer(deps, dir, state, dnsPod) : Promise.resolve([]);
+    // Whatever fails from here on, the unwinding waits until every process start has settled: a pause
+    // forked after `down` looked would outlive the lab.
+    starting = Promise.allSettled([pids, dnsPids]);
     const started = Promise.all([pids, dnsPids]);
     started.catch(() => undefined); // awaited below; a failure must not become an unhandled rejection meanwhile
-    try {
-      await startOverlay(deps, dir, state, plan.nodes);
-    } catch (e) {
-      await started.catch(() => undefined);
-      throw e;
-    }
+    await startOverlay(deps, dir, state, plan.nodes);
     checkpoint(deps);
     for (const node of plan.nodes) {
       const pods = all.filter((p) => p.node === node.name);
@@ -114,8 +113,7 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
       pods.forEach((p, i) => { p.ip = ips[i]; });
     }
     // Per pod, as containerd does: the loopback network, then the pod network; pods overlap.
-    const attached = await pool(all, concurrency(deps), (p) => attachPod(deps, dir, plan, nodeOf(plan.nodes, p.node), p), deps.signal)
-      .finally(() => started.catch(() => undefined));
+    const attached = await pool(all, concurrency(deps), (p) => attachPod(deps, dir, plan, nodeOf(plan.nodes, p.node), p), deps.signal);
     const [pauses, servers] = await started;
     state.pods = all.map((p, i) => ({ ...p, ...attached[i], ...(p === dnsPod ? { pid: servers[0], pids: servers } : { pid: pauses[i] }), createdAt: now() }));
     // The Services are synced while the DNS server finishes starting (its records reload waits for it).
@@ -126,6 +124,7 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
     if (!deps.host.dryRun) await dir.write(state);
     return state;
   } catch (err) {
+    await starting;
     if (!deps.host.dryRun) await down(deps, lab).catch(() => undefined);
     throw err;
   }
