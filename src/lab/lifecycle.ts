@@ -102,9 +102,8 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
     const dnsPids = dnsPod ? startDnsServer(deps, dir, state, dnsPod) : Promise.resolve([]);
     // Whatever fails from here on, the unwinding waits until every process start has settled: a pause
     // forked after `down` looked would outlive the lab.
+    // (allSettled also keeps a failure from becoming an unhandled rejection before it is awaited.)
     starting = Promise.allSettled([pids, dnsPids]);
-    const started = Promise.all([pids, dnsPids]);
-    started.catch(() => undefined); // awaited below; a failure must not become an unhandled rejection meanwhile
     await startOverlay(deps, dir, state, plan.nodes);
     checkpoint(deps);
     for (const node of plan.nodes) {
@@ -114,7 +113,7 @@ async function up(deps: LabDeps, lab: string, topology: Topology, opts: LabUpOpt
     }
     // Per pod, as containerd does: the loopback network, then the pod network; pods overlap.
     const attached = await pool(all, concurrency(deps), (p) => attachPod(deps, dir, plan, nodeOf(plan.nodes, p.node), p), deps.signal);
-    const [pauses, servers] = await started;
+    const [pauses, servers] = await Promise.all([pids, dnsPids]);
     state.pods = all.map((p, i) => ({ ...p, ...attached[i], ...(p === dnsPod ? { pid: servers[0], pids: servers } : { pid: pauses[i] }), createdAt: now() }));
     // The Services are synced while the DNS server finishes starting (its records reload waits for it).
     const [synced, ready] = await Promise.allSettled([syncServices(deps, dir, state), dnsPod && dnsReady(deps, dir, state)]);
