@@ -145,13 +145,17 @@ export async function waitForSubnet(deps: LabDeps, dir: LabDir, node: string, ti
     async () => podSubnet(parseSubnetEnv(await readFile(file, 'utf8'))));
 }
 
-/** The nodes whose flannel.1 does not hold exactly the entries the store's leases call for (none: converged). */
+/** The nodes whose flannel.1 does not hold exactly the entries the store's leases call for (none:
+ * converged). A node whose flannel.1 cannot be read is behind: its agent may have written subnet.env
+ * and not made the device yet (setup makes both at once). */
 export async function unconverged(deps: LabDeps, nodes: readonly NodePlan[], store: LeaseStore): Promise<string[]> {
   const { leases } = await store.list();
   const results = await Promise.all(nodes.map(async (n) => {
     const own = leases.find((l) => l.attrs.PublicIP === addressOf(n.ip));
     if (!own) return n.name;
-    const { remove, add } = diffEntries(await new Vtep(deps.host, labNetns(n.netns)).state(), remotesOf(leases, own.subnet));
+    const have = await new Vtep(deps.host, labNetns(n.netns)).state().catch(() => undefined);
+    if (!have) return n.name;
+    const { remove, add } = diffEntries(have, remotesOf(leases, own.subnet));
     return remove.ip.length + remove.fdb.length + add.neigh.length === 0 ? undefined : n.name;
   }));
   return results.filter((x): x is string => x !== undefined);
@@ -161,7 +165,8 @@ export async function unconverged(deps: LabDeps, nodes: readonly NodePlan[], sto
  * and whether their agent is running. */
 export async function waitConverged(deps: LabDeps, nodes: readonly NodePlan[], store: LeaseStore, agents: Record<string, number> = {}, timeoutMs = 20_000): Promise<void> {
   if (deps.host.dryRun) return;
-  let behind: string[] = [];
+  // Until a check has answered, every node is behind: a store that fails to answer is no convergence.
+  let behind = nodes.map((n) => n.name);
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
     behind = await unconverged(deps, nodes, store).catch(() => behind);

@@ -8,8 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeAdd, nodeDelete } from '../../../src/lab/nodes.js';
 import { podRun } from '../../../src/lab/pods.js';
+import { openLabStore, waitConverged } from '../../../src/lab/cluster.js';
+import { LabDir } from '../../../src/lab/state.js';
 import { overlayProblems } from './overlay-check.js';
-import { ipJson, labDeps, readState, run, runStatus, withLab } from '../helpers.js';
+import { ipJson, labDeps, readState, run, runStatus, uniqueName, withLab } from '../helpers.js';
 
 const T = { timeout: 90_000 };
 const NODES = ['server', 'agent1', 'agent2'];
@@ -83,6 +85,26 @@ test('pods are attached through K3s\'s chain: flannel saved each pod\'s bridge d
     assert.equal(delegate.mtu, 1450);
     assert.equal(delegate.isGateway, true);
     assert.deepEqual((delegate.ipam as { ranges: unknown }).ranges, [[{ subnet: node.podCIDR }]]);
+  }
+});
+
+test('a node whose flannel.1 cannot be read is behind: waiting for convergence times out naming it', T, async () => {
+  // An agent writes subnet.env and makes flannel.1 at once, so a lab or `node add` waiting on it can
+  // look before the device exists; that look must not count as converged (it once did: a failed
+  // check on the first poll left the list of nodes behind empty).
+  const deps = labDeps(root);
+  const state = readState(root, lab);
+  const agent2 = state.plan.nodes.find((n) => n.name === 'agent2')!;
+  const bare = uniqueName('kc');
+  run(['ip', 'netns', 'add', bare]);
+  const store = await openLabStore(deps, new LabDir(root, lab), state.overlay);
+  try {
+    await assert.rejects(waitConverged(deps, [{ ...agent2, netns: bare }], store, {}, 300),
+      (e: Error) => /^node agent2 did not program every other node's lease within 0\.3s/.test(e.message));
+    await waitConverged(deps, state.plan.nodes, store, {}, 5000);
+  } finally {
+    await store.close();
+    run(['ip', 'netns', 'del', bare]);
   }
 });
 
