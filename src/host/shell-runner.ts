@@ -53,6 +53,14 @@ class Framed {
   }
 }
 
+/** Why a shell gave no answer: it was gone before the job was written to it (`sent` false: the job
+ * never ran), or it went while the job was with it (the job may have run, in part or whole). */
+class ShellGone extends Error {
+  constructor(message: string, readonly sent: boolean) {
+    super(message);
+  }
+}
+
 /** One `sh` reading command lines from its stdin. */
 class Shell {
   private readonly child: ChildProcessWithoutNullStreams;
@@ -69,8 +77,8 @@ class Shell {
     this.child.stdout.on('data', (c: string) => { this.out.feed(c); this.settle(); });
     this.child.stderr.on('data', (c: string) => { this.err.feed(c); this.settle(); });
     this.child.stdin.on('error', () => undefined);
-    this.child.on('close', () => this.fail(new Error('sh exited')));
-    this.child.on('error', (e) => this.fail(e));
+    this.child.on('close', () => this.fail('sh exited'));
+    this.child.on('error', (e) => this.fail(e.message));
     this.idle();
   }
 
@@ -90,9 +98,9 @@ class Shell {
     if (this.jobs.size === 0) this.idle();
   }
 
-  private fail(e: Error): void {
+  private fail(why: string): void {
     this.dead = true;
-    for (const j of this.jobs.values()) j.reject(e);
+    for (const j of this.jobs.values()) j.reject(new ShellGone(why, true));
     this.jobs.clear();
   }
 
@@ -104,7 +112,7 @@ class Shell {
 
   /** Runs `script` (which must leave `$v` set to the value to report) framed on both streams. */
   send(id: string, script: string): Promise<{ stdout: string; stderr: string; value: string }> {
-    if (this.dead) return Promise.reject(new Error('sh exited'));
+    if (this.dead) return Promise.reject(new ShellGone('sh exited', false));
     this.child.ref();
     for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { ref(): void }).ref();
     return new Promise((resolve, reject) => {
@@ -124,7 +132,7 @@ class Shell {
    * start() began lives on) is killed; a command it is running finishes on its own. Resolves once
    * `sh` has exited and been reaped (its pipes, which such a command may hold, are not waited for). */
   kill(): Promise<void> {
-    this.fail(new Error('sh was stopped'));
+    this.fail('sh was stopped');
     for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { unref(): void }).unref();
     if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
@@ -135,7 +143,8 @@ class Shell {
   }
 }
 
-/** Runs commands through `size` persistent shells (falling back to spawning if a shell dies). */
+/** Runs commands through `size` persistent shells (falling back to spawning when a shell is gone; a change a
+ * dying shell had is not run again: refuseRerun). */
 export class ShellRunner implements Runner {
   private shells: Shell[] = [];
   private stopped = false;
@@ -186,7 +195,7 @@ export class ShellRunner implements Runner {
     try {
       r = await this.shell().send(id, script);
     } catch (e) {
-      if (this.stopped) throw e;
+      this.refuseRerun(e, cmd);
       return this.fallback.run(cmd);
     }
     const exitCode = Number(r.value);
@@ -205,8 +214,18 @@ export class ShellRunner implements Runner {
     try {
       return Number((await this.shell().send(id, `${line} v=$!`)).value);
     } catch (e) {
-      if (this.stopped) throw e;
+      this.refuseRerun(e, cmd);
       return this.fallback.start(cmd);
+    }
+  }
+
+  /** After a shell failed a job: a read, or a job the shell never got, runs again by spawning; a
+   * change the shell had (it may have taken effect) must not run twice — a second agent, a rule
+   * appended twice — so it fails, saying so. */
+  private refuseRerun(e: unknown, cmd: Command): void {
+    if (this.stopped) throw e;
+    if (e instanceof ShellGone && e.sent && cmd.mutates) {
+      throw new HostError({ kind: 'failed', argv: cmd.argv, exitCode: null, stderr: e.message, message: `${cmd.argv[0]}: the shell running it ended before answering (${e.message}); it may have taken effect, so it is not run again` });
     }
   }
 
