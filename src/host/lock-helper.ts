@@ -9,7 +9,8 @@
 // contended file never holds up the others. The helper is ended with the verb (perl-helper.ts) and
 // dies with podnet in any case (EOF on its stdin). Killed on its own while it holds a lock, it takes
 // the lock with it: the critical section then running is unprotected, and later locks go back to
-// `flock` children — it is podnet's child, in its process group, and nothing else stops it.
+// `flock` children — it is started by podnet's launcher (own session: a Ctrl-C at the terminal does
+// not reach it) and nothing else stops it.
 import { PerlHelper, lineDecoder } from './perl-helper.js';
 
 const SCRIPT = [

@@ -1,10 +1,12 @@
-// A persistent Perl child that answers request lines one at a time, in order: what podnet's helpers
-// (rtnl-helper.ts, lock-helper.ts) share. Perl is Essential on Debian and its builtins reach the
+// A persistent Perl process that answers request lines one at a time, in order: what podnet's helpers
+// (rtnl-helper.ts, lock-helper.ts, pause.ts) share. It is started by the launcher (./launcher.ts), not
+// by Node, and speaks over a Unix socket connection instead of pipes. Perl is Essential on Debian and its builtins reach the
 // system calls Node lacks (flock, setns, netlink sockets) without a native addon. A helper never
 // keeps podnet alive while nothing waits for an answer (its handles are unref'd), dies with podnet
-// (EOF on its stdin) and is ended and reaped by `endHelpers()` before podnet exits, so a verb leaves
-// no process behind it.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+// (EOF on its stdin) and is ended and reaped by `endHelpers()` before podnet exits — the launcher
+// after them — so a verb leaves no process behind it.
+import type { Socket } from 'node:net';
+import { endLauncher, launch, launcherPid, type Launched } from './launcher.js';
 
 /** Every helper alive in this process. */
 const helpers = new Set<PerlHelper<unknown>>();
@@ -19,49 +21,51 @@ export const SYSCALLS: Partial<Record<string, SyscallNumbers>> = {
 };
 
 export class PerlHelper<A> {
-  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly proc: Launched;
+  private io: Socket | undefined;
   private readonly waiting: { resolve: (a: A) => void; reject: (e: Error) => void }[] = [];
-  private readonly exited: Promise<void>;
-  private corked = false;
+  /** Lines asked in this tick, written together (and, until the helper has connected, kept). */
+  private outbox = '';
+  private flushing = false;
+  private ending = false;
   dead = false;
 
-  /** Starts `perl -e SCRIPT ARGS…`; `decode` cuts its output into answers (it keeps partial ones).
-   * With `o.name`, perl runs under that name with nothing else on its command line (`ps` shows just
-   * the name): it reads SCRIPT from stdin up to `__END__` and the requests after it through the
-   * DATA handle (ARGS are not passed). `o.env` is added to podnet's environment. */
+  /** Starts `perl -e SCRIPT ARGS…` (through the launcher, ./launcher.ts); `decode` cuts its output
+   * into answers (it keeps partial ones). With `o.name`, perl runs under that name with nothing else
+   * on its command line (`ps` shows just the name): it reads SCRIPT from stdin up to `__END__` and
+   * the requests after it through the DATA handle (ARGS are not passed). `o.env` is added to podnet's
+   * environment. */
   constructor(private readonly what: string, script: string, args: readonly string[], decode: (chunk: Buffer) => A[], o: { env?: Record<string, string>; name?: string } = {}) {
-    this.child = spawn('perl', o.name ? [] : ['-e', script, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'], ...(o.env ? { env: { ...process.env, ...o.env } } : {}), ...(o.name ? { argv0: o.name } : {}),
-    });
-    if (o.name) this.child.stdin.write(`${script}\n__END__\n`);
+    this.proc = launch(o.name ? ['perl'] : ['perl', '-e', script, ...args], { ...(o.name ? { argv0: o.name } : {}), ...(o.env ? { env: o.env } : {}) });
+    if (o.name) this.outbox = `${script}\n__END__\n`;
     helpers.add(this as PerlHelper<unknown>);
-    this.child.stdout.on('data', (chunk: Buffer) => {
-      for (const a of decode(chunk)) this.waiting.shift()?.resolve(a);
-      this.idle();
-    });
-    this.child.stdin.on('error', () => undefined);
-    this.child.stderr.on('data', () => undefined);
     const fail = (e: Error) => {
       this.dead = true;
       for (const w of this.waiting.splice(0)) w.reject(e);
     };
-    this.exited = new Promise((resolve) => {
-      this.child.on('error', (e) => {
-        fail(e);
-        resolve();
+    this.proc.ready.then(({ io }) => {
+      this.io = io;
+      io.on('data', (chunk: Buffer) => {
+        for (const a of decode(chunk)) this.waiting.shift()?.resolve(a);
+        this.idle();
       });
-      this.child.on('exit', () => {
-        helpers.delete(this as PerlHelper<unknown>);
-        fail(new Error(`the ${this.what} exited`));
-        resolve();
-      });
+      io.on('error', () => undefined);
+      io.on('close', () => fail(new Error(`the ${this.what} exited`)));
+      io.resume();
+      this.flush();
+      // Ended before it connected: what was asked is still sent, then EOF, as for a helper that had.
+      if (this.ending) io.end();
+      this.idle();
+    }, (e: Error) => fail(e));
+    void this.proc.exited.then(() => {
+      helpers.delete(this as PerlHelper<unknown>);
+      fail(new Error(`the ${this.what} exited`));
     });
-    this.idle();
   }
 
-  /** The helper's PID (undefined if it could not be started). */
+  /** The helper's PID (undefined until the launcher has forked it). */
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.proc.pid;
   }
 
   /** Sends one request line; resolves with its answer. Lines asked in one tick go in one write. */
@@ -70,51 +74,57 @@ export class PerlHelper<A> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
       this.idle();
-      if (!this.corked) {
-        this.corked = true;
-        this.child.stdin.cork();
+      this.outbox += `${line}\n`;
+      if (!this.flushing) {
+        this.flushing = true;
         process.nextTick(() => {
-          this.corked = false;
-          this.child.stdin.uncork();
+          this.flushing = false;
+          this.flush();
         });
       }
-      this.child.stdin.write(`${line}\n`);
     });
+  }
+
+  private flush(): void {
+    if (!this.io || this.outbox === '') return;
+    this.io.write(this.outbox);
+    this.outbox = '';
   }
 
   /** Ends the helper (EOF, then SIGKILL after `graceMs`) and resolves once it has exited and is reaped. */
   async end(graceMs = 1000): Promise<void> {
     this.dead = true;
-    this.child.stdin.end();
+    this.ending = true;
+    this.flush();
+    this.io?.end();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), graceMs);
     });
-    if ((await Promise.race([this.exited, late])) === 'late') {
-      this.child.kill('SIGKILL');
-      await this.exited;
+    if ((await Promise.race([this.proc.waitExit(), late])) === 'late') {
+      this.proc.kill('SIGKILL');
+      await this.proc.waitExit();
     }
     clearTimeout(timer);
   }
 
-  /** Keeps the event loop free to exit while nothing waits for an answer. */
+  /** Keeps the event loop free to exit while nothing waits for an answer (the launcher keeps it
+   * alive until the helper has connected). */
   private idle(): void {
-    const handles = [this.child, this.child.stdout, this.child.stdin, this.child.stderr] as unknown as { ref(): void; unref(): void }[];
-    for (const h of handles) {
-      if (this.waiting.length) h.ref();
-      else h.unref();
-    }
+    if (this.waiting.length) this.io?.ref();
+    else this.io?.unref();
   }
 }
 
 /** The PIDs of this process's helpers that are alive. */
 export function helperPids(): Set<number> {
-  return new Set([...helpers].map((h) => h.pid).filter((p): p is number => p !== undefined));
+  return new Set([...[...helpers].map((h) => h.pid), launcherPid()].filter((p): p is number => p !== undefined));
 }
 
 /** Ends every helper of this process and waits until each is gone (at most about a second). */
 export async function endHelpers(): Promise<void> {
   await Promise.all([...helpers].map((h) => h.end()));
+  await endLauncher();
 }
 
 /** Cuts output into lines (a decoder for helpers that answer one line per request). */

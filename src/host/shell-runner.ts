@@ -1,16 +1,17 @@
 // A Runner that hands commands to a few long-lived `sh` processes instead of forking Node for each.
-// Why: Node's spawn() forks the whole Node process, ~1.4 ms of main-thread time per child here
+// Why: Node's spawn() forks the whole Node process, 1.4–11 ms of main-thread time per child
 // (bench/results/lab-up.json, spawnCostMs); a lab of 100 pods runs several hundred commands, and
 // that serial cost starved everything else. A small shell forks in a fraction of that, off Node's
-// thread. The seam stays argv arrays: each argv is quoted word by word (formatCommand), stdin is a
+// thread — and the shells themselves are forked by the launcher (./launcher.ts), not by Node. The seam stays argv arrays: each argv is quoted word by word (formatCommand), stdin is a
 // here-document with a delimiter the input cannot contain, and each command's stdout and stderr
-// come back on the shell's own pipes between marker lines (a shell runs one command at a time).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+// come back on the shell's own connections between marker lines (a shell runs one command at a time).
+import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { ExecRunner, formatCommand, warmHelpers, type Command, type RunResult, type Runner } from './runner.js';
 import { HostError } from './errors.js';
 import { runByRtnl } from './rtnl.js';
 import { startByFork } from './pause.js';
+import { launch, type Launched } from './launcher.js';
 
 interface Job {
   id: string;
@@ -61,25 +62,38 @@ class ShellGone extends Error {
   }
 }
 
-/** One `sh` reading command lines from its stdin. */
+/** One `sh` reading command lines from its stdin, started by the launcher (./launcher.ts: its own
+ * session, so a Ctrl-C at podnet's terminal does not reach the shell or what it starts). */
 class Shell {
-  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly proc: Launched;
+  private io: Socket | undefined;
+  private err: Socket | undefined;
   private readonly jobs = new Map<string, Job>();
   private readonly out = new Framed();
-  private readonly err = new Framed();
+  private readonly errs = new Framed();
+  /** Scripts sent before the shell connected. */
+  private queued = '';
+  private ending = false;
   dead = false;
 
   constructor() {
-    // Own process group: a Ctrl-C at podnet's terminal does not reach the shell or what it starts.
-    this.child = spawn('sh', [], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    this.child.stdout.setEncoding('utf8');
-    this.child.stderr.setEncoding('utf8');
-    this.child.stdout.on('data', (c: string) => { this.out.feed(c); this.settle(); });
-    this.child.stderr.on('data', (c: string) => { this.err.feed(c); this.settle(); });
-    this.child.stdin.on('error', () => undefined);
-    this.child.on('close', () => this.fail('sh exited'));
-    this.child.on('error', (e) => this.fail(e.message));
-    this.idle();
+    this.proc = launch(['sh'], { stderr: true });
+    this.proc.ready.then(({ io, err }) => {
+      this.io = io;
+      this.err = err;
+      io.setEncoding('utf8');
+      err!.setEncoding('utf8');
+      io.on('data', (c: string) => { this.out.feed(c); this.settle(); });
+      err!.on('data', (c: string) => { this.errs.feed(c); this.settle(); });
+      for (const s of [io, err!]) s.on('error', () => undefined);
+      io.on('close', () => this.fail('sh exited'));
+      io.resume();
+      err!.resume();
+      if (this.queued) io.write(this.queued);
+      this.queued = '';
+      if (this.ending) io.end();
+      this.idle();
+    }, (e: Error) => this.fail(e.message, false));
   }
 
   get load(): number {
@@ -89,57 +103,59 @@ class Shell {
   /** Resolves every job whose output has ended on both streams. */
   private settle(): void {
     for (const [id, job] of this.jobs) {
-      if (!this.out.has(id) || !this.err.has(id)) continue;
+      if (!this.out.has(id) || !this.errs.has(id)) continue;
       const o = this.out.take(id)!;
-      const e = this.err.take(id)!;
+      const e = this.errs.take(id)!;
       this.jobs.delete(id);
       job.resolve({ stdout: o.text, stderr: e.text, value: o.value });
     }
     if (this.jobs.size === 0) this.idle();
   }
 
-  private fail(why: string): void {
+  /** `sent`: whether the jobs were written to the shell (not when it never connected). */
+  private fail(why: string, sent = true): void {
     this.dead = true;
-    for (const j of this.jobs.values()) j.reject(new ShellGone(why, true));
+    for (const j of this.jobs.values()) j.reject(new ShellGone(why, sent));
     this.jobs.clear();
   }
 
-  /** While nothing is pending the shell must not keep podnet alive. */
+  /** While nothing is pending the shell must not keep podnet alive (until it has connected, the
+   * launcher keeps podnet alive). */
   private idle(): void {
-    this.child.unref();
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { unref(): void }).unref();
+    for (const s of [this.io, this.err]) {
+      if (this.jobs.size) s?.ref();
+      else s?.unref();
+    }
   }
 
   /** Runs `script` (which must leave `$v` set to the value to report) framed on both streams. */
   send(id: string, script: string): Promise<{ stdout: string; stderr: string; value: string }> {
     if (this.dead) return Promise.reject(new ShellGone('sh exited', false));
-    this.child.ref();
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { ref(): void }).ref();
+    for (const s of [this.io, this.err]) s?.ref();
     return new Promise((resolve, reject) => {
       this.jobs.set(id, { id, resolve, reject });
-      this.child.stdin.write(
-        `echo "@@podnet-begin ${id}"; echo "@@podnet-begin ${id}" >&2\n${script}\n` +
-        `echo; echo "@@podnet-end ${id} $v"; echo >&2; echo "@@podnet-end ${id}" >&2\n`,
-      );
+      const text = `echo "@@podnet-begin ${id}"; echo "@@podnet-begin ${id}" >&2\n${script}\n` +
+        `echo; echo "@@podnet-end ${id} $v"; echo >&2; echo "@@podnet-end ${id}" >&2\n`;
+      if (this.io) this.io.write(text);
+      else this.queued += text;
     });
   }
 
   close(): void {
-    this.child.stdin.end();
+    this.ending = true;
+    this.io?.end();
   }
 
-  /** Ends the shell now: its jobs fail and the `sh` process (only it, not its process group: what
-   * start() began lives on) is killed; a command it is running finishes on its own. Resolves once
-   * `sh` has exited and been reaped (its pipes, which such a command may hold, are not waited for). */
-  kill(): Promise<void> {
+  /** Ends the shell now: its jobs fail and the `sh` process (only it: what start() began lives on) is
+   * killed; a command it is running finishes on its own. Resolves once `sh` has exited and been
+   * reaped (its connections, which such a command may hold, are not waited for). */
+  async kill(): Promise<void> {
     this.fail('sh was stopped');
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { unref(): void }).unref();
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.ref();
-    this.child.stdin.end();
-    this.child.kill('SIGKILL');
-    return exited;
+    for (const s of [this.io, this.err]) s?.unref();
+    this.ending = true;
+    this.io?.end();
+    this.proc.kill('SIGKILL');
+    await this.proc.waitReaped();
   }
 }
 
