@@ -105,6 +105,8 @@ export class EtcdLeaseStore implements LeaseStore {
           return;
         }
         watcher = w;
+        // A lease put between the caller's last read and now raised no event: the caller reads again.
+        onChange();
         w.on('put', (_kv: IKeyValue) => onChange());
         w.on('delete', () => onChange());
         w.on('connected', () => onChange()); // after a reconnect: what changed meanwhile is unknown

@@ -130,7 +130,7 @@ export class FileLeaseStore implements LeaseStore {
       try {
         const keys = await this.read();
         const sig = JSON.stringify(Object.entries(keys).filter(([k]) => k.startsWith(SUBNETS_PREFIX)).sort(([a], [b]) => lexical(a, b)).map(([k, e]) => [k, e.value]));
-        if (last !== undefined && sig !== last) onChange();
+        if (sig !== last) onChange(); // the first look too: the watch has begun
         last = sig;
       } catch (e) {
         onError(e as Error);

@@ -71,6 +71,7 @@ export class MemoryLeaseStore implements LeaseStore {
 
   watch(onChange: () => void): () => void {
     this.watchers.add(onChange);
+    queueMicrotask(() => { if (this.watchers.has(onChange)) onChange(); }); // the watch has begun
     return () => this.watchers.delete(onChange);
   }
 

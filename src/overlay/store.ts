@@ -22,8 +22,10 @@ export interface LeaseStore {
   renew(subnet: string, attrs: LeaseAttrs, ttlSeconds: number): Promise<boolean>;
   /** Removes a lease (a node deleted for good). Absent is fine. */
   remove(subnet: string): Promise<void>;
-  /** Calls `onChange` after any change to the subnets (coalescing is fine) and `onError` when the
-   * store cannot be watched for now; returns a function that stops watching. */
+  /** Calls `onChange` once the watch has begun — what changed between the caller's last read and
+   * then is unknown to it, so the caller reads again — and after any change to the subnets
+   * (coalescing is fine); `onError` when the store cannot be watched for now. Returns a function
+   * that stops watching. */
   watch(onChange: () => void, onError: (e: Error) => void): () => void;
   close(): Promise<void>;
 }

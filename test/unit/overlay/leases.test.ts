@@ -52,6 +52,31 @@ test('file store: create only if absent, across instances; renew, remove; a corr
   await assert.rejects(a.list(), /leases.json is not a podnet lease file \(not JSON\): move it away/);
 }));
 
+/** Counts a watch's calls; `until(n)` waits (bounded) for the n-th. */
+function counted(store: LeaseStore) {
+  let calls = 0;
+  const stop = store.watch(() => { calls++; }, () => undefined);
+  const until = async (n: number) => {
+    for (let i = 0; i < 200 && calls < n; i++) await new Promise((r) => setTimeout(r, 10));
+    return calls;
+  };
+  return { stop, until, get calls() { return calls; } };
+}
+
+test('file and memory stores: a watch reports once when it begins (a lease made just before raised no event), then each change', () => withDir(async (dir) => {
+  for (const store of [new FileLeaseStore(join(dir, 'leases.json')), new MemoryLeaseStore()]) {
+    assert.equal(await store.create('10.42.1.0/24', attrs('198.51.100.2'), 0), true);
+    const w = counted(store);
+    try {
+      assert.equal(await w.until(1), 1, `${store.constructor.name}: once, as it began`);
+      assert.equal(await store.create('10.42.2.0/24', attrs('198.51.100.3'), 0), true);
+      assert.ok(await w.until(2) >= 2, `${store.constructor.name}: then on the change`);
+    } finally {
+      w.stop();
+    }
+  }
+}));
+
 test('file store: a lease past its TTL reads as absent and can be taken again', () => withDir(async (dir) => {
   let now = Date.parse('2026-11-26T00:00:00Z');
   const store = new FileLeaseStore(join(dir, 'leases.json'), () => now);
