@@ -70,9 +70,13 @@ export function requireRoot(verb: string, need: RootNeed = 'creates network name
 }
 
 /** A commander action that imports the module doing the work only when the verb runs, then calls
- * the function `pick` chooses with the global options and commander's arguments. */
-export function lazy<M, A extends unknown[]>(load: () => Promise<M>, pick: (m: M) => (g: GlobalOptions, ...args: A) => Promise<void>, global: () => GlobalOptions): (...args: A) => Promise<void> {
-  return async (...args: A) => pick(await load())(global(), ...args);
+ * the function `pick` chooses with the global options and commander's arguments; `before` runs
+ * first, with those arguments (to start what the verb will wait for while its module loads). */
+export function lazy<M, A extends unknown[]>(load: () => Promise<M>, pick: (m: M) => (g: GlobalOptions, ...args: A) => Promise<void>, global: () => GlobalOptions, before?: (...args: A) => void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    before?.(...args);
+    return pick(await load())(global(), ...args);
+  };
 }
 
 /** `lazy` for a subcommand whose shared options live on its parent (`delete pod P --name L`: commander

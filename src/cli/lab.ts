@@ -7,6 +7,12 @@ const actions = () => import('./actions/lab.js');
 const faults = () => import('./actions/faults.js');
 const down = () => import('./actions/lab-down.js');
 
+/** `lab up` and `lab down` take the lab's lock first: its helper starts while their module loads
+ * (not for a dry run, which takes no lock, nor without root, which is refused). */
+const warmLock = (o: { dryRun?: boolean }) => {
+  if (!o.dryRun && process.getuid?.() === 0) void import('../host/lock-helper.js').then((m) => m.warmLockHelper(), () => undefined);
+};
+
 /** Registers the `lab` verbs. */
 export function labCommand(program: Command, global: () => GlobalOptions): void {
   const lab = program.command('lab').description('bring labs up and down');
@@ -23,14 +29,14 @@ export function labCommand(program: Command, global: () => GlobalOptions): void 
     .option('--no-dns', 'no cluster DNS: leave out the kube-dns pod (unbound) in kube-system that K3s always runs as CoreDNS')
     .option('--dry-run', 'print the commands that would run, in order, and change nothing')
     .addHelpText('after', '\nExamples:\n  podnet lab up\n  podnet lab up --no-dns             a bare lab: no DNS pod, Services by ClusterIP only\n  podnet lab up --pods 10 --name big\n  podnet lab up --nodes 3 --pods 6\n  podnet lab up --nodes 3 --pods 6 --store etcd\n  podnet lab up -f lab.yaml --dry-run')
-    .action(lazy(actions, (m) => m.labUpVerb, global));
+    .action(lazy(actions, (m) => m.labUpVerb, global, warmLock));
 
   lab.command('down')
     .description('take a lab down: its processes, namespaces, IPAM state and files')
     .option('--name <name>', 'lab name', labName, DEFAULT_LAB)
     .option('--dry-run', 'print the commands that would run and change nothing')
     .addHelpText('after', '\nExamples:\n  podnet lab down\n  podnet lab down --name big')
-    .action(lazy(down, (m) => m.labDownVerb, global));
+    .action(lazy(down, (m) => m.labDownVerb, global, warmLock));
 
   lab.command('status')
     .description('show a lab\'s nodes and pods as the kernel has them (exit 1 when it is not up)')
