@@ -22,9 +22,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 // Builtins only (Perl is Essential on Debian; no module loads). Requests: `TOKEN FLAGS ENV PROGRAM
 // ARGV…`, every field `x` + hex (so an empty one survives the split; ENV: `K=V` pairs joined by NUL);
 // FLAGS `e` asks for a second connection for stderr (else /dev/null). Answers: `S TOKEN PID` (forked), `F TOKEN` (could not fork), `X PID STATUS`.
+// Children are reaped in the loop: Perl runs a SIGCHLD handler only between its own operations, so
+// an exit just before read() blocked went unreported until the next request (a `lab up` hung ending
+// its helpers); SIGCHLD now only interrupts select(), which also wakes every 0.1 s.
 const SCRIPT = String.raw`
-$| = 1; my $name = "\0" . $ARGV[0]; my $in = ''; my $gone = 0;
-$SIG{CHLD} = sub { while ((my $p = waitpid(-1, 1)) > 0) { print "X $p $?\n" } };
+$| = 1; my $name = "\0" . $ARGV[0]; my $in = ''; my $rin = ''; vec($rin, fileno(STDIN), 1) = 1;
+$SIG{CHLD} = sub {}; sub reap { while ((my $p = waitpid(-1, 1)) > 0) { print "X $p $?\n" } }
 sub link_to { my ($tok, $side) = @_; socket(my $s, 1, 1, 0) or exit 126; connect($s, pack('S a108', 1, $name)) or exit 126; syswrite($s, "$tok $side\n"); return $s }
 sub start {
   my ($tok, $flags, $env, @argv) = map { pack('H*', substr($_, 1)) } split / /, $_[0];
@@ -42,6 +45,8 @@ sub start {
   exit 127;
 }
 while (1) {
+  reap();
+  next if select(my $rout = $rin, undef, undef, 0.1) <= 0;
   my $n = sysread(STDIN, $in, 65536, length $in);
   if (!defined $n) { next if $! == 4; last }
   last if $n == 0;
