@@ -5,10 +5,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { labNetns, labProcesses, run, runStatus, waitFor, within } from '../kernel/helpers.js';
+import { childrenOf, labNetns, labProcesses, run, runStatus, waitFor, within } from '../kernel/helpers.js';
 import { BIN, ROOT, T, hasStateDir, labName, newStateDir, oneErrorLine, podnet, show, table, tearDown } from './cli.js';
 
 describe('a lab named and not up: one line and a non-zero exit, never this host instead', () => {
@@ -52,22 +51,6 @@ describe('lab up --dry-run is a script that replays with bash -e; lab down remov
 });
 
 /** True when process `pid` has a handler for `sig` (its SigCgt mask in /proc/PID/status). */
-/** Whether `pid` has started a child: `lab up` starts its first (the launcher, for the lab's lock)
- * once its action runs, that is after podnet put its own signal handlers in place. (SigCgt in
- * /proc/PID/status cannot tell: Node catches SIGINT and SIGTERM from its first instant, to reset the
- * terminal and die by the signal.) */
-function hasChild(pid: number): boolean {
-  const ppidOf = (p: string) => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'latin1');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    } catch {
-      return 0;
-    }
-  };
-  return readdirSync('/proc').some((p) => /^\d+$/.test(p) && ppidOf(p) === pid);
-}
-
 describe('Ctrl-C during lab up', () => {
   const L = labName();
   let stateDir = '';
@@ -81,8 +64,10 @@ describe('Ctrl-C during lab up', () => {
       child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       // Counted from when podnet handles the signal (before that, Node itself is still starting and
-      // dies by the signal, as any program would): once lab up has started its first child.
-      assert.ok(await waitFor(() => hasChild(child.pid!), 20_000, 5), 'lab up is running its action, its signal handlers in place');
+      // dies by the signal, as any program would): once lab up has started its first child (the
+      // launcher, once its action runs, after podnet's handlers; /proc/PID/status's SigCgt cannot
+      // tell: Node catches SIGINT and SIGTERM from its first instant, to reset the terminal).
+      assert.ok(await waitFor(() => childrenOf(child.pid!).length > 0, 20_000, 5), 'lab up is running its action, its signal handlers in place');
       await new Promise((r) => setTimeout(r, ms));
       child.kill(sig);
       const code = await within(exited, 30_000, 'timeout');

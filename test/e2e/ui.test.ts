@@ -6,12 +6,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { BIN, ROOT, T, labName, newStateDir, oneErrorLine, podnet, show, tearDown } from './cli.js';
 import { login, request } from '../kernel/web/client.js';
-import { waitFor, within } from '../kernel/helpers.js';
+import { childrenOf, waitFor, within } from '../kernel/helpers.js';
 import type { TopologyDoc } from '../../src/web/api.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -20,19 +20,12 @@ const STOP_MS = 500;
 
 /** A process as /proc shows it: its PID and start time (so a reused PID is not taken for it). */
 type Proc = `${number}@${string}`;
-const startOf = (pid: string): string | undefined => {
+const startOf = (pid: number | string): string | undefined => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return undefined;
-  }
-};
-const childrenOf = (pid: number | string): string[] => {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'latin1').trim().split(/\s+/).filter(Boolean));
-  } catch {
-    return [];
   }
 };
 /** Every process under `pid` now (children, their children…). */

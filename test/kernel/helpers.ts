@@ -114,6 +114,15 @@ export function labProcesses(lab: string): number[] {
   return pids;
 }
 
+/** The PIDs of `pid`'s children now (every thread's `children` file under /proc/PID/task), none if it is gone. */
+export function childrenOf(pid: number | string): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
 /** The process group of `pid` (field 5 of /proc/PID/stat), or undefined if it is gone. */
 export function pgrpOf(pid: number): number | undefined {
   try {

@@ -8,9 +8,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { endLauncher, launch, launcherAddress, launcherPid } from '../../../src/host/launcher.js';
-import { alive, waitFor } from '../helpers.js';
+import { alive, childrenOf, waitFor } from '../helpers.js';
 
 const T = { timeout: 30_000 };
 const started: number[] = [];
@@ -24,8 +24,6 @@ const ppidOf = (pid: number) => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 };
-const childrenOfMe = () => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number)
-  .filter((pid) => { try { return ppidOf(pid) === process.pid; } catch { return false; } });
 
 /** Collects what a stream sends until `done` says it is enough (bounded). */
 const collect = async (s: NodeJS.ReadableStream, done: (text: string) => boolean): Promise<string> => {
@@ -44,7 +42,7 @@ test('three shells launched: each a child of the launcher, podnet has one child,
   const lp = launcherPid();
   assert.ok(lp && alive(lp), 'the launcher runs');
   for (const l of shells) assert.equal(ppidOf(l.pid!), lp, `sh ${l.pid} is the launcher's child`);
-  assert.deepEqual(childrenOfMe(), [lp], 'podnet itself started one process');
+  assert.deepEqual(childrenOf(process.pid), [lp], 'podnet itself started one process');
   const environ = readFileSync(`/proc/${shells[0].pid!}/environ`, 'latin1').split('\0');
   assert.ok(environ.includes('PODNET_PNX_TEST=yes'), 'the environment given is the process\'s own');
   const { io, err } = ready[0];
@@ -85,7 +83,7 @@ test('ended: the launcher exits and is reaped; the next launch starts another', 
   assert.ok(first);
   await endLauncher();
   assert.equal(alive(first), false, 'the launcher is gone');
-  assert.deepEqual(childrenOfMe(), [], 'no child of podnet is left');
+  assert.deepEqual(childrenOf(process.pid), [], 'no child of podnet is left');
   const l = launch(['sh']);
   const { io } = await l.ready;
   assert.notEqual(launcherPid(), first, 'a new launcher');
