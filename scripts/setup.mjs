@@ -41,12 +41,15 @@ const programs = [
   ['ipset', 'ipset'],
   ['iptables-save', 'iptables'],
   ['iptables-restore', 'iptables'],
+  ['cc', 'gcc'],
 ];
 /** Files the tests and benchmarks compare against: the reference CNI plugins. */
 const files = [
   ['/usr/lib/cni/bridge', 'containernetworking-plugins'],
   ['/usr/lib/cni/host-local', 'containernetworking-plugins'],
   ['/usr/lib/cni/loopback', 'containernetworking-plugins'],
+  // The C library's headers, to build podnet's pause spawner (native/pause.c).
+  ['/usr/include/sched.h', 'libc6-dev'],
 ];
 
 const found = (cmd) => {
@@ -98,6 +101,7 @@ if (!run([process.execPath, join(root, 'scripts', 'bundle.mjs')])) {
   console.error('podnet setup: bundling the CLI failed (see above)');
   process.exit(1);
 }
+if (!run([process.execPath, join(root, 'scripts', 'native.mjs')])) process.exit(1);
 
 // The front end of `podnet ui` (web/ → dist/web, served by podnet): rebuilt when a source is newer.
 const newest = (path) => (statSync(path).isDirectory() ? Math.max(0, ...readdirSync(path).map((n) => newest(join(path, n)))) : statSync(path).mtimeMs);

@@ -4,7 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { HostError } from '../host/errors.js';
 import { packageVersion } from '../host/package-root.js';
-import { endHelpers } from '../host/perl-helper.js';
+import { endHelpers } from '../host/helper.js';
 import { CniError } from '../cni/spec.js';
 import { UserError, exitCodeOf } from '../model/errors.js';
 import { labCommand } from './lab.js';

@@ -6,7 +6,7 @@ import { secureRandom } from '../host/random.js';
 import { Host } from '../host/host.js';
 import { CURRENT_NETNS } from '../host/netns.js';
 import { ExecRunner } from '../host/runner.js';
-import { endHelpers } from '../host/perl-helper.js';
+import { endHelpers } from '../host/helper.js';
 import { defaultRegistry } from './context.js';
 import { execContext, pluginTypeOf } from './exec.js';
 import { invokePlugin } from './plugin.js';

@@ -6,12 +6,12 @@
 // description's, so it excludes every other process (the reference host-local, a one-shot podnet) as
 // the child-held one did; within this process callers already take turns (FileMutex). A busy lock
 // is not waited for here — the caller falls back to the blocking `flock -w` child — so one
-// contended file never holds up the others. The helper is ended with the verb (perl-helper.ts) and
+// contended file never holds up the others. The helper is ended with the verb (helper.ts) and
 // dies with podnet in any case (EOF on its stdin). Killed on its own while it holds a lock, it takes
 // the lock with it: the critical section then running is unprotected, and later locks go back to
 // `flock` children — it is started by podnet's launcher (own session: a Ctrl-C at the terminal does
 // not reach it) and nothing else stops it.
-import { PerlHelper, lineDecoder } from './perl-helper.js';
+import { Helper, lineDecoder } from './helper.js';
 
 const SCRIPT = [
   '$| = 1; my %h;',
@@ -59,8 +59,8 @@ export async function helperUnlock(path: string): Promise<void> {
   await helper?.ask(`U ${path}`).catch(() => undefined);
 }
 
-class LockHelper extends PerlHelper<string> {
+class LockHelper extends Helper<string> {
   constructor() {
-    super('lock helper', SCRIPT, [], lineDecoder());
+    super('lock helper', { perl: SCRIPT }, lineDecoder());
   }
 }

@@ -1,59 +1,35 @@
 // A pod's pause process without an exec. What holds a pod's namespace in K3s is a tiny program that
-// only sleeps (/pause); podnet's plain one is `busybox sleep 2147483647`, started through nsenter from
-// a shell: a fork and two execs per pod, at 100 pods half a second of this machine's CPU during
-// `lab up` (docs/benchmarks.md). So one Perl process per owner, started as `pause` with the owner's
-// mark in its environment, forks them instead: per request it enters the namespace (setns), forks and
-// returns home. The child makes its own session (no terminal's signals reach it, as a shell keeps them
-// from a background job), closes every file it inherited (stdio on /dev/null), leaves the directory,
-// names itself `pause` (comm; its command line is the spawner's, `pause`) and sleeps until a signal
-// ends it. Children inherit the mark with the environment, so a forked pause process is found and
-// stopped exactly as an exec'd one. (Perl's `$0` cannot name it: on Linux it overwrites the
-// environment, and the mark with it.)
+// only sleeps (/pause, a C program in Kubernetes too); podnet's plain one is `busybox sleep 2147483647`,
+// started through nsenter from a shell: a fork and two execs per pod, at 100 pods half a second of
+// this machine's CPU during `lab up` (docs/benchmarks.md). So one spawner per owner, a small C
+// program of podnet's own (native/pause.c, built by scripts/setup.mjs into dist/native/pause) started
+// as `pause` with the owner's mark in its environment, makes them instead: per request it enters the
+// namespace (setns), makes the child and returns home. The child is made with clone(CLONE_VM): it
+// shares the spawner's memory instead of copying it, which a fork does at ~2 ms of CPU a process on
+// this kind of machine (~0.1 ms so); yet it is a process of its own — PID, session, files,
+// namespaces, signal handlers — so it is found, entered and stopped as an exec'd one. It makes its
+// own session (no terminal's signals reach it, as a shell keeps them from a background job), puts
+// /dev/null on its stdio and closes every other file it inherited, leaves the directory, names itself
+// `pause` (comm; its command line and environment are the spawner's: `pause`, and the mark) and
+// sleeps until a signal ends it.
 //
-//   PATH      fork a pause process in the namespace at PATH; answer `K PID` or `E errno message`
+//   PATH      make a pause process in the namespace at PATH; answer `K PID` or `E errno message`
 //
-// The spawner reads its program and then its requests from stdin (perl-helper.ts, `name`); its
-// children are reaped by the kernel (SIGCHLD ignored).
+// The spawner's children are reaped by the kernel (it ignores SIGCHLD); they outlive it. Where the
+// spawner was not built (a plain `tsc`), or with PODNET_PAUSE_FORK=0, the plain program is started.
+import { existsSync } from 'node:fs';
 import { HostError, classifyStderr } from './errors.js';
-import { PerlHelper, SYSCALLS, lineDecoder, type SyscallNumbers } from './perl-helper.js';
+import { Helper, lineDecoder } from './helper.js';
+import { packagePath } from './package-root.js';
 
-/** The pause program as podnet starts it where it cannot fork one (argv). */
+/** The pause program as podnet starts it where it has no spawner (argv). */
 export const PAUSE_ARGV: readonly string[] = ['busybox', 'sleep', '2147483647'];
 
-// On this kind of machine a fork costs ~3 ms of CPU, most of it copy-on-write faults: so the child
-// runs as little Perl as it can. Every file the spawner holds besides its stdio (those it inherited,
-// its home namespace, /dev/null) is listed once, up front; the child puts /dev/null on its stdio with
-// dup3 and closes the list and the namespace it was forked in, with syscalls only.
-const script = (n: SyscallNumbers) => String.raw`
-my ($SETNS, $SETSID, $PRCTL, $CLOSE, $DUP3) = (${n.setns}, ${n.setsid}, ${n.prctl}, ${n.close}, ${n.dup3});
-$SIG{CHLD} = 'IGNORE';
-my $me = 'pause-spawner'; syscall($PRCTL, 15, $me);
-open(my $home, '<', '/proc/self/ns/net') or die "home: $!";
-open(my $null, '+<', '/dev/null') or die "/dev/null: $!";
-my $nullfd = fileno($null);
-opendir(my $d, '/proc/self/fd') or die "/proc/self/fd: $!";
-my @held = map { $_ + 0 } grep { /^\d+$/ && $_ > 2 && $_ != fileno($d) } readdir $d; closedir $d;
-my $name = 'pause';
-sub enter { syscall($SETNS, fileno($_[0]), 0x40000000) == 0 }
-sub fail { my $m = 'E ' . ($! + 0) . " $!\n"; close $_[0] if $_[0]; $m }
-sub one {
-  my ($path) = @_; my $f;
-  return fail() unless open($f, '<', $path);
-  return fail($f) unless enter($f);
-  my $ffd = fileno($f);
-  my $pid = fork;
-  if (defined $pid && $pid == 0) {
-    syscall($SETSID); syscall($DUP3, $nullfd, $_, 0) for 0, 1, 2;
-    syscall($CLOSE, $_) for @held, $ffd;
-    chdir '/'; $SIG{CHLD} = 'DEFAULT'; syscall($PRCTL, 15, $name);
-    sleep while 1;
-  }
-  my $answer = defined $pid ? "K $pid\n" : fail();
-  enter($home) or die "cannot return home: $!"; close $f;
-  $answer;
+/** The spawner podnet builds (native/pause.c), or undefined where it is not there. */
+function spawnerProgram(): string | undefined {
+  const path = packagePath('dist', 'native', 'pause');
+  return existsSync(path) ? path : undefined;
 }
-while (my $l = <DATA>) { chomp $l; my $a = one($l); syswrite(STDOUT, $a) == length $a or die "stdout: $!" }
-`;
 
 /** What a runner may fork instead of starting the pause program: in the namespace at `netns`, with
  * the environment variable `env` (podnet's mark) set. */
@@ -65,21 +41,25 @@ export interface PauseWork {
 /** How a fork went: the child's PID, or why there is none. */
 type ForkAnswer = { pid: number } | { errno: number; message: string };
 
-class PauseSpawner extends PerlHelper<string> {
-  constructor(n: SyscallNumbers, env: Record<string, string>) {
-    super('pause spawner', script(n), [], lineDecoder(), { env, name: 'pause' });
+class PauseSpawner extends Helper<string> {
+  constructor(program: string, env: Record<string, string>) {
+    super('pause spawner', { exec: program, argv0: 'pause' }, lineDecoder(), env);
   }
 }
 
 /** One spawner per environment (per owner), made on first use and again if it died. */
 const spawners = new Map<string, PauseSpawner>();
 
-/** The spawner of `env`, made unless it runs already; undefined where podnet does not fork. */
+/** The spawner of `env`, made unless it runs already; undefined where podnet has none. */
 function spawnerFor(env: Record<string, string>): PauseSpawner | undefined {
-  if (process.env.PODNET_PAUSE_FORK === '0' || SYSCALLS[process.arch] === undefined) return undefined;
+  if (process.env.PODNET_PAUSE_FORK === '0') return undefined;
   const key = JSON.stringify(env);
   let s = spawners.get(key);
-  if (!s || s.dead) spawners.set(key, (s = new PauseSpawner(SYSCALLS[process.arch]!, env)));
+  if (!s || s.dead) {
+    const program = spawnerProgram();
+    if (!program) return undefined;
+    spawners.set(key, (s = new PauseSpawner(program, env)));
+  }
   return s;
 }
 
@@ -88,8 +68,8 @@ export function warmPauseSpawner(env: Record<string, string>): void {
   spawnerFor(env);
 }
 
-/** Forks a pause process as `work` says. Undefined when podnet cannot (PODNET_PAUSE_FORK=0, an
- * architecture without a syscall table, the spawner gone): the caller starts the program instead. */
+/** Makes a pause process as `work` says. Undefined when podnet cannot (PODNET_PAUSE_FORK=0, no
+ * spawner built, the spawner gone): the caller starts the program instead. */
 async function forkPause(work: PauseWork): Promise<ForkAnswer | undefined> {
   const s = spawnerFor(work.env);
   if (!s) return undefined;

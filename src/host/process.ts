@@ -12,7 +12,7 @@ import type { Netns } from './netns.js';
 import { inNetns } from './netns.js';
 import { PAUSE_ARGV, endPauseSpawner } from './pause.js';
 import { pool } from './pool.js';
-import { helperPids } from './perl-helper.js';
+import { helperPids } from './helper.js';
 
 /** The environment variable that marks a process as podnet's; its value names the lab. */
 export const MARKER_ENV = 'PODNET_LAB';

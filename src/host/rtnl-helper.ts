@@ -15,8 +15,8 @@
 // answered (a session's `N`, its messages and its `C` travel together); the helper answers all the
 // requests one read brought in one write. Sessions are strictly
 // sequential per helper; concurrent callers take turns or use another helper of the pool. The
-// process plumbing (start, order of answers, ending) is perl-helper.ts's.
-import { PerlHelper, SYSCALLS, type SyscallNumbers } from './perl-helper.js';
+// process plumbing (start, order of answers, ending) is helper.ts's.
+import { Helper, SYSCALLS, type SyscallNumbers } from './helper.js';
 
 const SCRIPT = String.raw`
 my ($SETNS, $DUP3, $CLOSE) = @ARGV;
@@ -137,11 +137,11 @@ export class RtnlSession {
 }
 
 /** One persistent helper process; `busy` while a session holds it. */
-class RtnlHelper extends PerlHelper<HelperAnswer> {
+class RtnlHelper extends Helper<HelperAnswer> {
   busy = false;
   constructor(n: SyscallNumbers) {
     const answers = new Answers();
-    super('rtnetlink helper', SCRIPT, [n.setns, n.dup3, n.close].map(String), (chunk) => answers.feed(chunk));
+    super('rtnetlink helper', { perl: SCRIPT, args: [n.setns, n.dup3, n.close].map(String) }, (chunk) => answers.feed(chunk));
   }
 }
 

@@ -1,15 +1,18 @@
-// Pause processes forked by podnet's spawner (src/host/pause.ts) against what the kernel reports: each
-// lives in the namespace it was asked for, named pause, in a session of its own, marked as its
-// owner's, with nothing of the spawner's open; it outlives podnet's helpers and is found and stopped
-// like any process podnet started. PODNET_PAUSE_FORK=0 starts the plain program instead.
+// Pause processes made by podnet's spawner (src/host/pause.ts, native/pause.c) against what the kernel
+// reports: each lives in the namespace it was asked for, named pause, in a session of its own, marked
+// as its owner's, with nothing of the spawner's open; it outlives podnet's helpers and is found and
+// stopped like any process podnet started — alone, though it shares the spawner's memory with its
+// siblings. PODNET_PAUSE_FORK=0 starts the plain program instead.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { ExecRunner } from '../../../src/host/runner.js';
 import { ShellRunner } from '../../../src/host/shell-runner.js';
 import { HostError } from '../../../src/host/errors.js';
 import { pauseStartAll, processStopAll } from '../../../src/host/process.js';
-import { endHelpers } from '../../../src/host/perl-helper.js';
+import { endHelpers } from '../../../src/host/helper.js';
+import { packagePath } from '../../../src/host/package-root.js';
 import { alive, cmdline, labProcesses, netInodeOf, run, statInode, uniqueName, waitFor } from '../helpers.js';
 
 const T = { timeout: 30_000 };
@@ -90,4 +93,34 @@ test('PODNET_PAUSE_FORK=0 starts the plain program (busybox sleep) through nsent
   } finally {
     delete process.env.PODNET_PAUSE_FORK;
   }
+});
+
+test('a pause process ends alone: its siblings, which share the spawner\'s memory, and the spawner go on', T, async () => {
+  const runner = new ShellRunner(1);
+  try {
+    const [a, b] = await pauseStartAll(runner, [{ path: path(nsA) }, { path: path(nsB) }], owner);
+    started.push(a, b);
+    // (Made with CLONE_VM and not CLONE_THREAD: a signal that ends one is not the others'.)
+    process.kill(a, 'SIGKILL');
+    assert.ok(await waitFor(() => !alive(a), 3000), 'the killed one is gone');
+    assert.ok(alive(b), 'its sibling still runs');
+    const [c] = await pauseStartAll(runner, [{ path: path(nsA) }], owner);
+    started.push(c);
+    assert.equal(netInodeOf(c), statInode(path(nsA)), 'and the spawner still makes them');
+  } finally {
+    runner.close();
+  }
+});
+
+test('the spawner answers every line in order: a missing namespace and an over-long line each get an error, then it goes on', T, () => {
+  const long = 'x'.repeat(70_000);
+  const r = spawnSync(packagePath('dist', 'native', 'pause'), { env: { ...process.env, PODNET_LAB: owner }, input: `${path(nsA)}-missing\n${long}\n${path(nsB)}\n`, encoding: 'utf8', timeout: 10_000 });
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 3, r.stdout);
+  assert.equal(lines[0], 'E 2 No such file or directory');
+  assert.equal(lines[1], 'E 36 File name too long');
+  const m = /^K (\d+)$/.exec(lines[2]);
+  assert.ok(m, lines[2]);
+  started.push(Number(m[1]));
+  assert.equal(netInodeOf(Number(m[1])), statInode(path(nsB)));
 });

@@ -1,26 +1,31 @@
-// A persistent Perl process that answers request lines one at a time, in order: what podnet's helpers
-// (rtnl-helper.ts, lock-helper.ts, pause.ts) share. It is started by the launcher (./launcher.ts), not
-// by Node, and speaks over a Unix socket connection instead of pipes. Perl is Essential on Debian and its builtins reach the
-// system calls Node lacks (flock, setns, netlink sockets) without a native addon. A helper never
-// keeps podnet alive while nothing waits for an answer (its handles are unref'd), dies with podnet
-// (EOF on its stdin) and is ended and reaped by `endHelpers()` before podnet exits — the launcher
-// after them — so a verb leaves no process behind it.
+// A persistent helper process that answers request lines one at a time, in order: what podnet's helpers
+// share — the Perl scripts behind rtnetlink and locks (rtnl-helper.ts, lock-helper.ts) and the pause
+// spawner, a C program of podnet's own (pause.ts, native/pause.c). A helper is started by the
+// launcher (./launcher.ts), not by Node, and speaks over a Unix socket connection instead of pipes.
+// Perl is Essential on Debian and its builtins reach the system calls Node lacks (flock, setns,
+// netlink sockets) without a native addon. A helper never keeps podnet alive while nothing waits for
+// an answer (its handles are unref'd), dies with podnet (EOF on its stdin) and is ended and reaped by
+// `endHelpers()` before podnet exits — the launcher after them — so a verb leaves no process behind it.
 import type { Socket } from 'node:net';
 import { endLauncher, launch, launcherPid, type Launched } from './launcher.js';
 
 /** Every helper alive in this process. */
-const helpers = new Set<PerlHelper<unknown>>();
+const helpers = new Set<Helper<unknown>>();
 
 /** The system calls helpers make with Perl's `syscall`, which takes numbers (the POSIX module would
  * cost a helper ~6 ms of start-up), by architecture. Another architecture: no helper (iproute2 and
  * nsenter as before). */
-export interface SyscallNumbers { setns: number; dup3: number; close: number; setsid: number; prctl: number }
+export interface SyscallNumbers { setns: number; dup3: number; close: number }
 export const SYSCALLS: Partial<Record<string, SyscallNumbers>> = {
-  x64: { setns: 308, dup3: 292, close: 3, setsid: 112, prctl: 157 },
-  arm64: { setns: 268, dup3: 24, close: 57, setsid: 157, prctl: 167 },
+  x64: { setns: 308, dup3: 292, close: 3 },
+  arm64: { setns: 268, dup3: 24, close: 57 },
 };
 
-export class PerlHelper<A> {
+/** What a helper runs: a Perl script (`perl -e SCRIPT ARGS…`), or a program of podnet's own, under
+ * the name `argv0` (all that `ps` shows of its command line). */
+export type HelperProgram = { perl: string; args?: readonly string[] } | { exec: string; argv0: string };
+
+export class Helper<A> {
   private readonly proc: Launched;
   private io: Socket | undefined;
   private readonly waiting: { resolve: (a: A) => void; reject: (e: Error) => void }[] = [];
@@ -30,15 +35,13 @@ export class PerlHelper<A> {
   private ending = false;
   dead = false;
 
-  /** Starts `perl -e SCRIPT ARGS…` (through the launcher, ./launcher.ts); `decode` cuts its output
-   * into answers (it keeps partial ones). With `o.name`, perl runs under that name with nothing else
-   * on its command line (`ps` shows just the name): it reads SCRIPT from stdin up to `__END__` and
-   * the requests after it through the DATA handle (ARGS are not passed). `o.env` is added to podnet's
-   * environment. */
-  constructor(private readonly what: string, script: string, args: readonly string[], decode: (chunk: Buffer) => A[], o: { env?: Record<string, string>; name?: string } = {}) {
-    this.proc = launch(o.name ? ['perl'] : ['perl', '-e', script, ...args], { ...(o.name ? { argv0: o.name } : {}), ...(o.env ? { env: o.env } : {}) });
-    if (o.name) this.outbox = `${script}\n__END__\n`;
-    helpers.add(this as PerlHelper<unknown>);
+  /** Starts `program` (through the launcher, ./launcher.ts) with `env` added to podnet's environment;
+   * `decode` cuts its output into answers (it keeps partial ones). */
+  constructor(private readonly what: string, program: HelperProgram, decode: (chunk: Buffer) => A[], env?: Record<string, string>) {
+    this.proc = 'perl' in program
+      ? launch(['perl', '-e', program.perl, ...(program.args ?? [])], env ? { env } : {})
+      : launch([program.exec], { argv0: program.argv0, ...(env ? { env } : {}) });
+    helpers.add(this as Helper<unknown>);
     const fail = (e: Error) => {
       this.dead = true;
       for (const w of this.waiting.splice(0)) w.reject(e);
@@ -58,7 +61,7 @@ export class PerlHelper<A> {
       this.idle();
     }, (e: Error) => fail(e));
     void this.proc.exited.then(() => {
-      helpers.delete(this as PerlHelper<unknown>);
+      helpers.delete(this as Helper<unknown>);
       fail(new Error(`the ${this.what} exited`));
     });
   }
