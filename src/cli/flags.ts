@@ -71,10 +71,11 @@ export function requireRoot(verb: string, need: RootNeed = 'creates network name
 
 /** A commander action that imports the module doing the work only when the verb runs, then calls
  * the function `pick` chooses with the global options and commander's arguments; `before` runs
- * first, with those arguments (to start what the verb will wait for while its module loads). */
-export function lazy<M, A extends unknown[]>(load: () => Promise<M>, pick: (m: M) => (g: GlobalOptions, ...args: A) => Promise<void>, global: () => GlobalOptions, before?: (...args: A) => void): (...args: A) => Promise<void> {
+ * first, with those arguments, and is waited for (to start what the verb will wait for while its
+ * module loads: the load holds the thread, so what `before` only queued would start after it). */
+export function lazy<M, A extends unknown[]>(load: () => Promise<M>, pick: (m: M) => (g: GlobalOptions, ...args: A) => Promise<void>, global: () => GlobalOptions, before?: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
-    before?.(...args);
+    await before?.(...args);
     return pick(await load())(global(), ...args);
   };
 }

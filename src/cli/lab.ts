@@ -8,9 +8,11 @@ const faults = () => import('./actions/faults.js');
 const down = () => import('./actions/lab-down.js');
 
 /** `lab up` and `lab down` take the lab's lock first: its helper starts while their module loads
- * (not for a dry run, which takes no lock, nor without root, which is refused). */
-const warmLock = (o: { dryRun?: boolean }) => {
-  if (!o.dryRun && process.getuid?.() === 0) void import('../host/lock-helper.js').then((m) => m.warmLockHelper(), () => undefined);
+ * (not for a dry run, which takes no lock, nor without root, which is refused). Its small module is
+ * loaded and the helper launched before the verb's module: a launch queued behind that load (one
+ * synchronous stretch of the thread) waited for it, and the two Perl start-ups came after. */
+const warmLock = async (o: { dryRun?: boolean }) => {
+  if (!o.dryRun && process.getuid?.() === 0) await import('../host/lock-helper.js').then((m) => m.warmLockHelper(), () => undefined);
 };
 
 /** Registers the `lab` verbs. */
