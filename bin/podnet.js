@@ -4,7 +4,18 @@
 // starts several times faster; it is used only while its stamp matches the tsc build it came from
 // (./bundle.js).
 import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
 import { loadBundle } from './bundle.js';
+
+// A verb is a short run: V8's optimizing compiler (TurboFan) would spend ~0.3 s of CPU on its
+// background threads optimizing functions the run ends before it profits from (perf of a `lab up
+// --pods 100`, 13% of all samples), on a machine whose two cores the kernel's work and the helpers
+// need. So a short verb stays on the baseline compiler (Sparkplug); paired A/B of `lab up --pods 100`
+// + `lab down`: -76.5 ms, 11 of 12 rounds faster (docs/benchmarks.md). The long-running ones — the
+// node agent, the CNI daemon, the UI's server, `trace --watch` — keep every tier. (Set before the
+// bundle loads; imports run first, and this one loads nothing of podnet.)
+const [verb, sub] = process.argv.slice(2);
+if (!(verb === 'agent' || verb === 'ui' || (verb === 'cni' && sub === 'serve') || process.argv.includes('--watch'))) v8.setFlagsFromString('--max-opt=1');
 
 // A signal while the CLI loads ends it as one after: one line, 130 or 143 (main then takes over).
 const early = (sig) => {
