@@ -2,7 +2,7 @@
 // only sleeps (/pause, a C program in Kubernetes too); podnet's plain one is `busybox sleep 2147483647`,
 // started through nsenter from a shell: a fork and two execs per pod, at 100 pods half a second of
 // this machine's CPU during `lab up` (docs/benchmarks.md). So one spawner per owner, a small C
-// program of podnet's own (native/pause.c, built by scripts/setup.mjs into dist/native/pause) started
+// program of podnet's own (native/pause.c, built into dist/native/pause by scripts/native.mjs) started
 // as `pause` with the owner's mark in its environment, makes them instead: per request it enters the
 // namespace (setns), makes the child and returns home. The child is made with clone(CLONE_VM): it
 // shares the spawner's memory instead of copying it, which a fork does at ~2 ms of CPU a process on
