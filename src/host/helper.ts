@@ -12,15 +12,6 @@ import { endLauncher, launch, launcherPid, type Launched } from './launcher.js';
 /** Every helper alive in this process. */
 const helpers = new Set<Helper<unknown>>();
 
-/** The system calls helpers make with Perl's `syscall`, which takes numbers (the POSIX module would
- * cost a helper ~6 ms of start-up), by architecture. Another architecture: no helper (iproute2 and
- * nsenter as before). */
-export interface SyscallNumbers { setns: number; dup3: number; close: number }
-export const SYSCALLS: Partial<Record<string, SyscallNumbers>> = {
-  x64: { setns: 308, dup3: 292, close: 3 },
-  arm64: { setns: 268, dup3: 24, close: 57 },
-};
-
 /** What a helper runs: a Perl script (`perl -e SCRIPT ARGS…`), or a program of podnet's own, under
  * the name `argv0` (all that `ps` shows of its command line). */
 export type HelperProgram = { perl: string; args?: readonly string[] } | { exec: string; argv0: string };

@@ -20,7 +20,7 @@ const MARK = `${MARKER_ENV}=`;
 
 /** Starts a pause process inside each of `nss` (`concurrency` at a time; none new once `signal` is
  * aborted), marked as belonging to `owner`, and resolves with their PIDs in order. Where it can,
- * podnet's pause spawner forks them (./pause.ts); it ends once they are started, so no process
+ * podnet's pause spawner makes them (./pause.ts); it ends once they are started, so no process
  * carrying the mark outlives the call but the pause processes. Else each is started as
  * `processStart` starts `PAUSE_ARGV`. Equivalent to, per namespace:
  * `PODNET_LAB=OWNER nsenter --net=PATH -- busybox sleep 2147483647 &`. */

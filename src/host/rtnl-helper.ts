@@ -16,7 +16,16 @@
 // requests one read brought in one write. Sessions are strictly
 // sequential per helper; concurrent callers take turns or use another helper of the pool. The
 // process plumbing (start, order of answers, ending) is helper.ts's.
-import { Helper, SYSCALLS, type SyscallNumbers } from './helper.js';
+import { Helper } from './helper.js';
+
+/** The system calls the helper makes with Perl's `syscall`, which takes numbers (the POSIX module would
+ * cost it ~6 ms of start-up), by architecture. Another architecture: no helper (iproute2 as
+ * before). */
+interface SyscallNumbers { setns: number; dup3: number; close: number }
+const SYSCALLS: Partial<Record<string, SyscallNumbers>> = {
+  x64: { setns: 308, dup3: 292, close: 3 },
+  arm64: { setns: 268, dup3: 24, close: 57 },
+};
 
 const SCRIPT = String.raw`
 my ($SETNS, $DUP3, $CLOSE) = @ARGV;
