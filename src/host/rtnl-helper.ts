@@ -1,20 +1,24 @@
 // rtnetlink from podnet's own process, without a native addon: Node cannot open a netlink socket or
 // enter a namespace, so one persistent Perl process (Perl is Essential on Debian; `socket`, `send`,
 // `recv` and `syscall` are builtins) does exactly that and no more. podnet encodes every message and
-// decodes every answer itself (src/model/rtnetlink.ts); the helper only carries bytes:
+// decodes every answer itself (src/model/rtnetlink.ts); the helper only carries bytes. Every request
+// names its session (ID), so one helper holds many sessions at once:
 //
-//   N PATH        open a session in the namespace at PATH: setns into it, make a NETLINK_ROUTE
-//                 socket there (a socket stays in the namespace it was made in), setns back home
-//   F SLOT PATH   open PATH as file descriptor 100+SLOT (a namespace for IFLA_NET_NS_FD)
-//   M HEX         send one message, answer every message the kernel sent back up to its ACK/DONE
-//   S KEY VALUE   write /proc/sys/KEY inside the session's namespace (`X` when a net/ipv6 key is absent)
-//   C             end the session (close the socket, the namespace, the slots)
+//   N ID PATH        open session ID in the namespace at PATH: setns into it, make a NETLINK_ROUTE
+//                    socket there (a socket stays in the namespace it was made in), setns back home
+//   F ID SLOT PATH   open PATH as file descriptor 100+SLOT (a namespace for IFLA_NET_NS_FD); the
+//                    slot is the helper's, unique among its open sessions, and closed with ID
+//   M ID HEX         send one message on ID's socket, answer every message the kernel sent back up to
+//                    its ACK/DONE
+//   S ID KEY VALUE   write /proc/sys/KEY inside ID's namespace (`X` when a net/ipv6 key is absent)
+//   C ID             end session ID (close its socket, its namespace, its slots)
 //
 // Every request gets one answer, in order: a line `K`, `X` or `E errno message`, or `M LENGTH` and that
 // many bytes (the kernel's messages as they came). Requests may be sent before earlier ones are
 // answered (a session's `N`, its messages and its `C` travel together); the helper answers all the
-// requests one read brought in one write. Sessions are strictly
-// sequential per helper; concurrent callers take turns or use another helper of the pool. The
+// requests one read brought in one write. A session's requests are carried out in the order sent;
+// sessions interleave, so the helper works on one while podnet reads another's answers (the sixth
+// and seventh sessions' helpers held one session at a time and idled through each round trip). The
 // process plumbing (start, order of answers, ending) is helper.ts's.
 import { Helper } from './helper.js';
 
@@ -30,29 +34,36 @@ const SYSCALLS: Partial<Record<string, SyscallNumbers>> = {
 const SCRIPT = String.raw`
 my ($SETNS, $DUP3, $CLOSE) = @ARGV;
 open(my $home, '<', '/proc/self/ns/net') or die "home: $!";
-my ($sock, $nsf, @slots, $out);
+my (%sock, %nsf, %slots, $out);
 sub enter { syscall($SETNS, fileno($_[0]), 0x40000000) == 0 }
 sub err { my $e = $! + 0; $out .= "E $e $!\n" }
-sub endsession { close $sock if $sock; close $nsf if $nsf; undef $sock; undef $nsf; syscall($CLOSE, $_) for @slots; @slots = () }
+sub endsession {
+  my $id = shift;
+  close $sock{$id} if $sock{$id}; close $nsf{$id} if $nsf{$id};
+  syscall($CLOSE, $_) for @{$slots{$id} || []};
+  delete $sock{$id}; delete $nsf{$id}; delete $slots{$id};
+}
 sub one {
-  my ($op, $a, $b) = split / /, $_[0], 3;
+  my ($op, $id, $rest) = split / /, $_[0], 3;
   if ($op eq 'N') {
-    endsession(); my ($f, $s);
-    return err() unless open($f, '<', $a);
+    endsession($id); my ($f, $s);
+    return err() unless open($f, '<', $rest);
     return err() unless enter($f);
     my $ok = socket($s, 16, 3, 0); my ($e, $m) = ($! + 0, "$!");
     enter($home) or die "cannot return home: $!";
     return $out .= "E $e $m\n" unless $ok;
     setsockopt($s, 270, 11, 1); setsockopt($s, 270, 10, 1);
     setsockopt($s, 1, 8, 1 << 20); setsockopt($s, 1, 7, 1 << 20);
-    $sock = $s; $nsf = $f; $out .= "K\n";
+    $sock{$id} = $s; $nsf{$id} = $f; $out .= "K\n";
   } elsif ($op eq 'F') {
-    my $f; return err() unless open($f, '<', $b);
-    my $fd = 100 + $a; if (syscall($DUP3, fileno($f), $fd, 0) < 0) { err(); close $f; return }
-    close $f; push @slots, $fd; $out .= "K\n";
+    my ($slot, $path) = split / /, $rest, 2; my $f;
+    return err() unless open($f, '<', $path);
+    my $fd = 100 + $slot; if (syscall($DUP3, fileno($f), $fd, 0) < 0) { err(); close $f; return }
+    close $f; push @{$slots{$id}}, $fd; $out .= "K\n";
   } elsif ($op eq 'M') {
-    my $msg = pack('H*', $a); my $seq = unpack('x8 L', $msg);
+    my $sock = $sock{$id};
     return $out .= "E 9 no session\n" unless $sock;
+    my $msg = pack('H*', $rest); my $seq = unpack('x8 L', $msg);
     return err() unless defined send($sock, $msg, 0);
     my ($got, $done) = ('', 0);
     while (!$done) {
@@ -67,14 +78,16 @@ sub one {
     }
     if (defined $got) { $out .= 'M ' . length($got) . "\n" . $got } else { err() }
   } elsif ($op eq 'S') {
+    my $nsf = $nsf{$id};
     return $out .= "E 9 no session\n" unless $nsf;
+    my ($key, $value) = split / /, $rest, 2;
     return err() unless enter($nsf);
-    my $p = "/proc/sys/$a"; my $w;
-    if ($a =~ m{^net/ipv6/} && !-e $p) { enter($home) or die; return $out .= "X\n" }
-    my $ok = open($w, '>', $p) && defined syswrite($w, $b); my ($e, $m) = ($! + 0, "$!");
+    my $p = "/proc/sys/$key"; my $w;
+    if ($key =~ m{^net/ipv6/} && !-e $p) { enter($home) or die; return $out .= "X\n" }
+    my $ok = open($w, '>', $p) && defined syswrite($w, $value); my ($e, $m) = ($! + 0, "$!");
     close $w if $w; enter($home) or die "cannot return home: $!";
     $out .= $ok ? "K\n" : "E $e $m\n";
-  } elsif ($op eq 'C') { endsession(); $out .= "K\n" }
+  } elsif ($op eq 'C') { endsession($id); $out .= "K\n" }
   else { $out .= "E 22 unknown request\n" }
 }
 # Everything that has arrived is answered in one write: one wake-up of podnet per batch, not per answer.
@@ -138,26 +151,49 @@ class Answers {
 
 /** A session in one namespace on one helper: requests are pipelined and answered in order. */
 export class RtnlSession {
-  constructor(private readonly helper: RtnlHelper) {}
-  /** Sends one request line; resolves with its answer. */
-  ask(line: string): Promise<HelperAnswer> {
-    return this.helper.ask(line);
+  private readonly slots: number[] = [];
+  constructor(private readonly helper: RtnlHelper, private readonly id: number) {}
+  /** Sends one request of this session (`M HEX`, `S KEY VALUE`, `F SLOT PATH`…); resolves with its answer. */
+  ask(request: string): Promise<HelperAnswer> {
+    const sp = request.indexOf(' ');
+    return this.helper.ask(sp < 0 ? `${request} ${this.id}` : `${request.slice(0, sp)} ${this.id}${request.slice(sp)}`);
+  }
+  /** A slot (file descriptor 100+SLOT in the helper) for `F`, this session's until it ends. */
+  slot(): number {
+    const n = this.helper.freeSlots.pop() ?? this.helper.nextSlot++;
+    this.slots.push(n);
+    return n;
+  }
+  /** Ends the session (not waited for: the helper takes it before any later request). */
+  close(): void {
+    this.helper.ask(`C ${this.id}`).catch(() => undefined);
+    this.helper.freeSlots.push(...this.slots.splice(0));
+    this.helper.sessions--;
+    waiting.shift()?.();
   }
 }
 
-/** One persistent helper process; `busy` while a session holds it. */
+/** One persistent helper process, holding `sessions` sessions now. */
 class RtnlHelper extends Helper<HelperAnswer> {
-  busy = false;
+  sessions = 0;
+  nextId = 1;
+  nextSlot = 0;
+  readonly freeSlots: number[] = [];
   constructor(n: SyscallNumbers) {
     const answers = new Answers();
     super('rtnetlink helper', { perl: SCRIPT, args: [n.setns, n.dup3, n.close].map(String) }, (chunk) => answers.feed(chunk));
   }
 }
 
-/** Helpers at most: sessions beyond wait their turn (the kernel's RTNL lock serializes changes anyway). */
+/** Helpers in the pool; a session goes to the one holding fewest. Two: the changes of one and the
+ * reading, encoding and sysctl writes of the other overlap (the kernel's RTNL lock serializes most
+ * changes anyway). */
 const MAX_HELPERS = 2;
+/** Sessions one helper holds at most (more wait their turn): each holds two descriptors (its socket,
+ * its namespace), and with the helper's few own they must stay below the slots' (SLOT_FD_BASE). */
+const MAX_SESSIONS = 40;
 const pool: RtnlHelper[] = [];
-const queue: ((h: RtnlHelper) => void)[] = [];
+const waiting: (() => void)[] = [];
 let disabled = process.env.PODNET_NETLINK === '0' || SYSCALLS[process.arch] === undefined;
 
 /** True when podnet may speak rtnetlink through the helper (not disabled with PODNET_NETLINK=0, a
@@ -169,31 +205,23 @@ export function rtnlAvailable(): boolean {
 /** Starts the pool's helpers now, idle, unless they run already (Runner.warm). */
 export function warmRtnlHelpers(): void {
   if (disabled) return;
-  for (let i = pool.length - 1; i >= 0; i--) if (pool[i].dead && !pool[i].busy) pool.splice(i, 1);
+  for (let i = pool.length - 1; i >= 0; i--) if (pool[i].dead && pool[i].sessions === 0) pool.splice(i, 1);
   while (pool.length < MAX_HELPERS) pool.push(new RtnlHelper(SYSCALLS[process.arch]!));
 }
 
-function take(): Promise<RtnlHelper> {
-  const free = pool.find((h) => !h.busy && !h.dead);
-  if (free) {
-    free.busy = true;
-    return Promise.resolve(free);
+/** A new session on the helper holding fewest (a dead helper's place taken by a new one), once one
+ * has room. */
+async function open(): Promise<RtnlSession> {
+  for (;;) {
+    for (let i = pool.length - 1; i >= 0; i--) if (pool[i].dead) pool.splice(i, 1);
+    while (pool.length < MAX_HELPERS) pool.push(new RtnlHelper(SYSCALLS[process.arch]!));
+    const h = pool.reduce((a, b) => (b.sessions < a.sessions ? b : a));
+    if (h.sessions < MAX_SESSIONS) {
+      h.sessions++;
+      return new RtnlSession(h, h.nextId++);
+    }
+    await new Promise<void>((resolve) => waiting.push(resolve));
   }
-  for (let i = pool.length - 1; i >= 0; i--) if (pool[i].dead) pool.splice(i, 1);
-  if (pool.length < MAX_HELPERS) {
-    const h = new RtnlHelper(SYSCALLS[process.arch]!);
-    h.busy = true;
-    pool.push(h);
-    return Promise.resolve(h);
-  }
-  return new Promise((resolve) => queue.push(resolve));
-}
-
-function give(h: RtnlHelper): void {
-  const next = queue.shift();
-  if (next && !h.dead) next(h);
-  else if (next) void take().then(next);
-  else h.busy = false;
 }
 
 /** Runs `work` in a session in the namespace at `path` on a helper of the pool. The session's opening
@@ -202,10 +230,10 @@ function give(h: RtnlHelper): void {
  * helper cannot run at all — the caller then runs iproute2. */
 export async function withRtnlSession<T>(path: string, work: (s: RtnlSession) => Promise<T>): Promise<{ value: T } | { opened: HelperAnswer } | undefined> {
   if (disabled) return undefined;
-  const h = await take();
+  const s = await open();
   try {
-    const opening = h.ask(`N ${path}`);
-    const done = work(new RtnlSession(h)).then((value) => ({ value }), (error: unknown) => ({ error }));
+    const opening = s.ask(`N ${path}`);
+    const done = work(s).then((value) => ({ value }), (error: unknown) => ({ error }));
     let opened: HelperAnswer;
     try {
       opened = await opening;
@@ -215,12 +243,10 @@ export async function withRtnlSession<T>(path: string, work: (s: RtnlSession) =>
       return undefined;
     }
     const outcome = await done;
-    // The end of the session is not waited for: the helper takes it before the next session's opening.
-    h.ask('C').catch(() => undefined);
     if (!opened.ok) return { opened };
     if ('error' in outcome) throw outcome.error;
     return outcome;
   } finally {
-    give(h);
+    s.close();
   }
 }

@@ -51,7 +51,6 @@ export function rtnlKnows(line: string): boolean {
 /** A session's view of one namespace: messages out, answers in, names resolved to indexes. */
 export class RtnlConn {
   private seq = 1;
-  private slots = 0;
   private readonly index = new Map<string, number>();
   private readonly names = new Map<number, string>();
 
@@ -127,20 +126,19 @@ export class RtnlConn {
   }
 
   /** The attribute naming a namespace as `ip … netns X` does: a PID, a path, or a name under
-   * /run/netns (opened in the helper for IFLA_NET_NS_FD). */
-  async nsAttr(ns: string): Promise<[type: number, value: number]> {
-    if (/^\d+$/.test(ns)) return [IFLA.NET_NS_PID, Number(ns)];
+   * /run/netns — opened in the helper for IFLA_NET_NS_FD, the opening sent now and its answer in
+   * `opened`, so the message naming it can travel with it. */
+  nsAttr(ns: string): { attr: [type: number, value: number]; opened: Promise<boolean> } {
+    if (/^\d+$/.test(ns)) return { attr: [IFLA.NET_NS_PID, Number(ns)], opened: Promise.resolve(true) };
     const path = ns.includes('/') ? ns : `/run/netns/${ns}`;
-    const slot = this.slots++;
-    const a = await this.s.ask(`F ${slot} ${path}`);
-    if (!a.ok) throw new BatchAbort(`Error: argument "${ns}" is wrong: Invalid "netns" value`);
-    return [IFLA.NET_NS_FD, SLOT_FD_BASE + slot];
+    const slot = this.s.slot();
+    return { attr: [IFLA.NET_NS_FD, SLOT_FD_BASE + slot], opened: this.s.ask(`F ${slot} ${path}`).then((a) => a.ok, () => false) };
   }
 
   /** The id this namespace has for the namespace at `path` (-1: none), asked with the file open in
    * the helper; undefined when it cannot be opened. Both requests are sent at once. */
   async nsidOf(path: string): Promise<number | undefined> {
-    const slot = this.slots++;
+    const slot = this.s.slot();
     const opened = this.s.ask(`F ${slot} ${path}`);
     const answer = this.talk(RTM.GETNSID, F.ACK, rtgenmsg(AF.UNSPEC), new Attrs().u32(NETNSA.FD, SLOT_FD_BASE + slot));
     answer.catch(() => undefined);
@@ -217,16 +215,24 @@ async function linkAdd(c: RtnlConn, w: string[], line: string): Promise<Sent> {
   if (w[w.indexOf('type') + 1] === 'bridge') {
     attrs.nest(IFLA.LINKINFO, (i) => i.str(INFO.KIND, 'bridge'));
   } else {
-    // veth: the peer is an ifinfomsg with its own attributes, its namespace among them.
+    // veth: the peer is an ifinfomsg with its own attributes, its namespace among them. The
+    // namespace's opening and the message travel together; if it could not be opened (the message
+    // then fails on a closed descriptor), the batch stops there, as ip does.
     const peer = line.slice(line.indexOf(' peer name ') + 11).split(' ');
-    const ns = opt(peer, 'netns') === undefined ? undefined : await c.nsAttr(opt(peer, 'netns')!);
+    const ns = opt(peer, 'netns') === undefined ? undefined : c.nsAttr(opt(peer, 'netns')!);
     const peerAttrs = (p: Attrs) => {
       p.str(IFLA.IFNAME, peer[0]);
       if (opt(peer, 'mtu') !== undefined) p.u32(IFLA.MTU, Number(opt(peer, 'mtu')));
       if (opt(peer, 'address')) p.mac(IFLA.ADDRESS, opt(peer, 'address')!);
-      if (ns) p.u32(...ns);
+      if (ns) p.u32(...ns.attr);
     };
     attrs.nest(IFLA.LINKINFO, (i) => i.str(INFO.KIND, 'veth').nest(INFO.DATA, (d) => d.nest(VETH_INFO_PEER, peerAttrs, ifinfomsg())));
+    const sent = c.change(RTM.NEWLINK, F.CREATE | F.EXCL, ifinfomsg(), attrs);
+    if (ns && !(await ns.opened)) {
+      sent.done.catch(() => undefined);
+      throw new BatchAbort(`Error: argument "${opt(peer, 'netns')}" is wrong: Invalid "netns" value`);
+    }
+    return sent;
   }
   return c.change(RTM.NEWLINK, F.CREATE | F.EXCL, ifinfomsg(), attrs);
 }

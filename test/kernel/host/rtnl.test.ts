@@ -169,3 +169,25 @@ test('a namespace that is not there fails as iproute2 does', T, async () => {
   assert.deepEqual(await kinds(nl), await kinds(ip));
   assert.deepEqual(await kinds(nl), ['not-found', 'not-found']);
 });
+
+test('sessions in many namespaces at once each land in their own (more than the helpers hold at once)', { timeout: 60_000 }, async () => {
+  // 90 sessions: two helpers hold 40 each, so ten wait their turn; every one opens its peer's namespace
+  // in a slot of its helper while the others do.
+  const n = 90;
+  const ns = (i: number) => `${prefix}m${i}`;
+  const peerNs = (i: number) => `${prefix}q${i}`;
+  for (let i = 0; i < n; i++) for (const x of [ns(i), peerNs(i)]) run(['ip', 'netns', 'add', x]);
+  const mac = (i: number) => `02:00:00:00:01:${i.toString(16).padStart(2, '0')}`;
+  const counting = new Counting();
+  const results = await Promise.all(Array.from({ length: n }, (_, i) => new NetHandle(counting, netnsNamed(ns(i))).configure(
+    [['net/ipv4/ip_forward', String(i % 2)]],
+    [L.linkAddVeth(`vm${i}`, 'eth0', { peerMac: mac(i), peerNetns: `/run/netns/${peerNs(i)}` }), L.linkSetUp(`vm${i}`), L.linkShow(`vm${i}`)])));
+  assert.equal(counting.spawned, 0);
+  for (let i = 0; i < n; i++) {
+    results[i].ok();
+    assert.equal(results[i].shows[0][0].ifname, `vm${i}`);
+    assert.deepEqual(ipJson(ns(i), ['link', 'show']).map((l) => l.ifname).sort(), ['lo', `vm${i}`], ns(i));
+    assert.equal(ipJson(peerNs(i), ['link', 'show', 'eth0'])[0]?.address, mac(i), peerNs(i));
+    assert.equal(nsSysctl(ns(i), 'net.ipv4.ip_forward'), String(i % 2), ns(i));
+  }
+});
