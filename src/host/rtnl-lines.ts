@@ -6,6 +6,7 @@
 import { AF, Attrs, BRPORT, F, IFA, IFF, IFLA, INFO, NETNSA, RTA, RTM, SLOT_FD_BASE, ackOf, cstr, ifaddrmsg, ifinfomsg, message, parseAttrs, rtgenmsg, rtmsg, splitMessages, type NlMessage } from '../model/rtnetlink.js';
 import { linkJson } from '../model/rtnetlink-json.js';
 import type { RtnlSession } from './rtnl-helper.js';
+import { vxlanData, vxlanKnown } from './rtnl-vxlan.js';
 
 type Json = Record<string, unknown>;
 
@@ -45,7 +46,7 @@ const KNOWN = [
 
 /** True when `line` can be carried out here (words as ip-lines.ts writes them, nothing quoted). */
 export function rtnlKnows(line: string): boolean {
-  return !/["']/.test(line) && KNOWN.some((re) => re.test(line));
+  return !/["']/.test(line) && (KNOWN.some((re) => re.test(line)) || vxlanKnown(line));
 }
 
 /** A session's view of one namespace: messages out, answers in, names resolved to indexes. */
@@ -212,8 +213,18 @@ async function linkAdd(c: RtnlConn, w: string[], line: string): Promise<Sent> {
   const attrs = new Attrs().str(IFLA.IFNAME, w[2]);
   if (opt(head, 'mtu') !== undefined) attrs.u32(IFLA.MTU, Number(opt(head, 'mtu')));
   if (opt(head, 'address')) attrs.mac(IFLA.ADDRESS, opt(head, 'address')!);
-  if (w[w.indexOf('type') + 1] === 'bridge') {
+  const kind = w[w.indexOf('type') + 1];
+  if (kind === 'bridge') {
     attrs.nest(IFLA.LINKINFO, (i) => i.str(INFO.KIND, 'bridge'));
+  } else if (kind === 'vxlan') {
+    // ip looks the underlay device up while reading the line, and a name it cannot find ends the
+    // whole batch (iplink_vxlan.c: exit(nodev(...))).
+    const tail = w.slice(w.indexOf('type') + 2);
+    const dev = opt(tail, 'dev')!;
+    const link = await c.ifindex(dev).catch((e: unknown) => {
+      throw e instanceof LineError ? new BatchAbort(`Cannot find device "${dev}"`) : e;
+    });
+    attrs.nest(IFLA.LINKINFO, (i) => i.str(INFO.KIND, 'vxlan').nest(INFO.DATA, vxlanData(tail, link)));
   } else {
     // veth: the peer is an ifinfomsg with its own attributes, its namespace among them. The
     // namespace's opening and the message travel together; if it could not be opened (the message

@@ -6,7 +6,9 @@
 import { readdirSync } from 'node:fs';
 import { AF, IFLA, NETNSA, RTM, Attrs, ifinfomsg, ifaddrmsg, ndmsg, parseAttrs, rtgenmsg, rtmsg, type NlMessage } from '../model/rtnetlink.js';
 import { NETNS_RUN_DIR } from './netns.js';
-import { addrShowJson, fdbJson, linkJson, linkNames, neighJson, neighShown, routeJson } from '../model/rtnetlink-json.js';
+import { addrShowJson, fdbJson, linkJson, linkNames, neighJson, neighShown } from '../model/rtnetlink-json.js';
+import { routeJson } from '../model/rtnetlink-route.js';
+import { rtNames } from './rt-names.js';
 import { BatchAbort, LineError, RtnlConn, rtnlKnows, sendLine, type Sent } from './rtnl-lines.js';
 import { withRtnlSession, rtnlAvailable, type RtnlSession } from './rtnl-helper.js';
 import type { RunResult } from './runner.js';
@@ -32,7 +34,7 @@ export interface RtnlWork {
   beforeExit?: number;
 }
 
-const READS = [/^addr show( dev \S+)?$/, /^link show$/, /^route show$/, /^neigh show$/, /^netns list-id$/];
+const READS = [/^addr show( dev \S+)?$/, /^link show$/, /^route show( table all)?$/, /^neigh show( dev \S+)?$/, /^netns list-id$/];
 const BRIDGE_READS = /^fdb show( (?:br|dev) \S+)?$/;
 
 /** True when every line of `work` can be done here. */
@@ -42,10 +44,17 @@ export function rtnlCan(work: RtnlWork): boolean {
   return work.lines.every((l) => rtnlKnows(l) || READS.some((re) => re.test(l)));
 }
 
+/** A read whose answer holds something not rendered here (e.g. a multipath route): iproute2 prints it. */
+class Declined extends Error {}
+
 /** Carries out `work`; resolves undefined when it could not be tried (then run the command). */
 export async function runByRtnl(work: RtnlWork): Promise<RunResult | undefined> {
   if (!rtnlCan(work)) return undefined;
-  const r = await withRtnlSession(work.ns, (s) => session(s, work));
+  const r = await withRtnlSession(work.ns, (s) => session(s, work)).catch((e: unknown) => {
+    // Only reads decline; the command then runs, which is harmless only when all it does is read.
+    if (e instanceof Declined && !work.lines.some((l) => rtnlKnows(l)) && !work.before?.length && !work.after?.length) return undefined;
+    throw e;
+  });
   if (r === undefined) return undefined;
   if ('value' in r) return r.value;
   const a = r.opened;
@@ -108,6 +117,9 @@ async function sysctls(s: RtnlSession, entries: RtnlWork['before']): Promise<str
   return failed;
 }
 
+const RT_TABLE_MAIN = 254;
+const isInet = (m: NlMessage) => m.body[0] === AF.INET || m.body[0] === AF.INET6;
+
 /** The reads a scan and the plugins make, from dumps (each dump taken once per session). */
 class Reads {
   private links?: Promise<NlMessage[]>;
@@ -123,17 +135,45 @@ class Reads {
     const w = line.split(' ');
     if (w[0] === 'netns') return this.nsids();
     if (w[0] === 'addr' && w[2] === 'dev') return this.addrOfDev(w[3]);
+    if (program === 'ip' && w[0] === 'neigh' && w[2] === 'dev') return this.neighOfDev(w[3]);
     const links = this.linkDump();
     if (program === 'bridge') return this.fdb(links, pending(this.c.dump(RTM.GETNEIGH, ndmsg(AF.BRIDGE))), w[2] as 'br' | 'dev' | undefined, w[3]);
+    // `route show` is the main table's IPv4 routes; `table all` asks every family (ip dumps AF_UNSPEC
+    // when no table is named, so IPv6 routes are listed too).
+    const all = w[0] === 'route' && w[3] === 'all';
     const more = w[0] === 'addr' ? pending(this.c.dump(RTM.GETADDR, ifaddrmsg(AF.UNSPEC, 0, 0, 0)))
-      : w[0] === 'route' ? pending(this.c.dump(RTM.GETROUTE, rtmsg({ family: AF.INET })))
+      : w[0] === 'route' ? pending(this.c.dump(RTM.GETROUTE, rtmsg({ family: all ? AF.UNSPEC : AF.INET })))
         : w[0] === 'neigh' ? pending(this.c.dump(RTM.GETNEIGH, ndmsg(AF.UNSPEC))) : undefined;
-    const all = await links;
-    const names = linkNames(all);
-    if (w[0] === 'link') return all.map((l) => linkJson(l, names));
-    if (w[0] === 'addr') return addrShowJson(all, await more!);
-    if (w[0] === 'route') return (await more!).map((m) => routeJson(m, names, this.details)).filter((j): j is Json => j !== undefined);
-    return (await more!).filter((m) => (m.body[0] === AF.INET || m.body[0] === AF.INET6) && neighShown(m)).map((m) => neighJson(m, names));
+    const dumped = await links;
+    const names = linkNames(dumped);
+    if (w[0] === 'link') return dumped.map((l) => linkJson(l, names));
+    if (w[0] === 'addr') return addrShowJson(dumped, await more!);
+    if (w[0] === 'route') return this.routes(await more!, names, all ? undefined : RT_TABLE_MAIN);
+    return (await more!).filter((m) => isInet(m) && neighShown(m)).map((m) => neighJson(m, names));
+  }
+
+  private routes(msgs: readonly NlMessage[], names: ReadonlyMap<number, string>, table: number | undefined): Json[] {
+    const rt = rtNames();
+    const out: Json[] = [];
+    for (const m of msgs) {
+      const j = routeJson(m, names, rt, { table, details: this.details });
+      if (j === null) throw new Declined('a route not rendered here');
+      if (j !== undefined) out.push(j);
+    }
+    return out;
+  }
+
+  /** `ip neigh show dev NAME` (flannel's reconcile reads flannel.1's): that device's entries, without
+   * the `dev` key (ip leaves it out when filtering by device); `Cannot find device "NAME"` (exit 1)
+   * when there is none. The dump and the device's lookup travel together (one trip, not two). */
+  private async neighOfDev(dev: string): Promise<Json[]> {
+    const dump = pending(this.c.dump(RTM.GETNEIGH, ndmsg(AF.UNSPEC)));
+    const index = await this.c.ifindex(dev);
+    const mine = (await dump).filter((m) => m.body.readInt32LE(4) === index && isInet(m) && neighShown(m));
+    return mine.map((m) => {
+      const { dev: _, ...j } = neighJson(m, new Map());
+      return j;
+    });
   }
 
   /** `ip addr show dev NAME` (the bridge plugin reads its bridge so on every ADD): that link alone, not

@@ -1,8 +1,8 @@
 // rtnetlink dump messages as the JSON iproute2 prints for them (`ip -json -details link/addr`,
-// `ip -json route`, `ip -json neigh`, `bridge -json fdb`), field for field where podnet reads it
-// (model/kernel.ts), so one parser serves both ways of asking the kernel. The fields follow
-// iproute2's ip/ipaddress.c, ip/iproute.c, ip/ipneigh.c and bridge/fdb.c. Pure.
-import { AF, BRPORT, IFA, IFLA, INFO, NDA, RTA, VXLAN, cstr, ipString, macString, parseAttrs, type AttrMap, type NlMessage } from './rtnetlink.js';
+// `ip -json neigh`, `bridge -json fdb`; routes: ./rtnetlink-route.ts), field for field where podnet
+// reads it (model/kernel.ts), so one parser serves both ways of asking the kernel. The fields follow
+// iproute2's ip/ipaddress.c, ip/ipneigh.c and bridge/fdb.c. Pure.
+import { AF, BRPORT, IFA, IFLA, INFO, NDA, VXLAN, cstr, ipString, macString, parseAttrs, type AttrMap, type NlMessage } from './rtnetlink.js';
 
 type Json = Record<string, unknown>;
 
@@ -16,8 +16,6 @@ const OPERSTATES = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING'
 const LINK_TYPES: Record<number, string> = { 1: 'ether', 772: 'loopback', 776: 'sit', 65534: 'none', 768: 'ipip', 778: 'gre' };
 const PORT_STATES = ['disabled', 'listening', 'learning', 'forwarding', 'blocking'];
 const SCOPES: Record<number, string> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' };
-const PROTOCOLS: Record<number, string> = { 1: 'redirect', 2: 'kernel', 3: 'boot', 4: 'static', 16: 'dhcp' };
-const ROUTE_TYPES: Record<number, string> = { 2: 'local', 3: 'broadcast', 4: 'anycast', 5: 'multicast', 6: 'blackhole', 7: 'unreachable', 8: 'prohibit', 9: 'throw', 10: 'nat' };
 const NUD: [number, string][] = [[0x1, 'INCOMPLETE'], [0x2, 'REACHABLE'], [0x4, 'STALE'], [0x8, 'DELAY'], [0x10, 'PROBE'], [0x20, 'FAILED'], [0x40, 'NOARP'], [0x80, 'PERMANENT']];
 
 const u32 = (b: Buffer | undefined) => (b && b.length >= 4 ? b.readUInt32LE(0) : undefined);
@@ -131,35 +129,6 @@ export function addrShowJson(links: readonly NlMessage[], addrs: readonly NlMess
     const j = linkJson(l, names);
     return { ...j, addr_info: byIndex.get(j.ifindex as number) ?? [] };
   });
-}
-
-/** One RTM_NEWROUTE as an element of `ip -json [-details] route show` (main table, IPv4), or
- * undefined for a route of another table. With details, type, protocol and scope are always there. */
-export function routeJson(m: NlMessage, names: ReadonlyMap<number, string>, details = false, table = 254): Json | undefined {
-  const b = m.body;
-  const a = parseAttrs(b, 12);
-  if ((u32(a.get(RTA.TABLE)) ?? b.readUInt8(4)) !== table) return undefined;
-  const dstLen = b.readUInt8(1);
-  const dst = a.get(RTA.DST);
-  const type = b.readUInt8(7);
-  const j: Json = {};
-  if (type !== 1 || details) j.type = type === 1 ? 'unicast' : ROUTE_TYPES[type] ?? String(type);
-  j.dst = dst ? (dstLen === 32 || dstLen === 128 ? ipString(dst) : `${ipString(dst)}/${dstLen}`) : 'default';
-  const gw = a.get(RTA.GATEWAY);
-  if (gw) j.gateway = ipString(gw);
-  const oif = u32(a.get(RTA.OIF));
-  if (oif) j.dev = name(names, oif);
-  const proto = b.readUInt8(5);
-  if (proto !== 3 || details) j.protocol = PROTOCOLS[proto] ?? String(proto);
-  const scope = b.readUInt8(6);
-  if (scope !== 0 || details) j.scope = SCOPES[scope] ?? String(scope);
-  const src = a.get(RTA.PREFSRC);
-  if (src) j.prefsrc = ipString(src);
-  const metric = u32(a.get(RTA.PRIORITY));
-  if (metric) j.metric = metric;
-  const rf = b.readUInt32LE(8);
-  j.flags = [...(rf & 0x1 ? ['dead'] : []), ...(rf & 0x4 ? ['onlink'] : []), ...(rf & 0x10 ? ['linkdown'] : [])];
-  return j;
 }
 
 /** True when `ip neigh show` lists the entry: without `nud all`, entries only NOARP or NONE are left out

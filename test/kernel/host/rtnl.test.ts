@@ -5,6 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExecRunner, type Command, type Runner } from '../../../src/host/runner.js';
+import { runByRtnl } from '../../../src/host/rtnl.js';
+import type { HostError } from '../../../src/host/errors.js';
 import { NetHandle } from '../../../src/host/iproute.js';
 import { netnsNamed } from '../../../src/host/netns.js';
 import * as L from '../../../src/host/ip-lines.js';
@@ -12,7 +14,7 @@ import { ipJson, netnsWithPrefix, nsSysctl, run, runStatus, uniqueName, waitFor 
 
 const T = { timeout: 30_000 };
 const prefix = `${uniqueName('podnet-kt-')}-`;
-const [a, b, peer, viaIp, viaNl] = ['a', 'b', 'peer', 'ip', 'nl'].map((s) => `${prefix}${s}`);
+const [a, b, peer, viaIp, viaNl, mp] = ['a', 'b', 'peer', 'ip', 'nl', 'mp'].map((s) => `${prefix}${s}`);
 
 /** The same commands with iproute2 really run (the rtnetlink work removed). */
 class IprouteOnly implements Runner {
@@ -42,7 +44,7 @@ class Counting extends ExecRunner {
 const sh = (script: string) => run(['sh', '-ec', script]);
 
 before(() => {
-  for (const ns of [a, b, peer, viaIp, viaNl]) run(['ip', 'netns', 'add', ns]);
+  for (const ns of [a, b, peer, viaIp, viaNl, mp]) run(['ip', 'netns', 'add', ns]);
   // Namespace a holds one of everything a scan reads.
   sh(`ip -n ${a} link set lo up
 ip -n ${a} link add br0 mtu 1450 type bridge
@@ -65,7 +67,23 @@ ip -n ${a} route add 10.79.0.0/16 dev br0 proto static
 ip -n ${a} neigh replace 10.78.1.0 lladdr 02:aa:bb:cc:dd:01 dev flannel.1 nud permanent
 ip -n ${a} neigh replace 10.77.0.9 lladdr 02:aa:bb:cc:dd:09 dev br0 nud reachable
 bridge -n ${a} fdb replace 02:aa:bb:cc:dd:01 dev flannel.1 dst 192.168.77.3 self permanent
-bridge -n ${a} fdb add 02:aa:bb:cc:dd:02 dev vout0 master static`);
+bridge -n ${a} fdb add 02:aa:bb:cc:dd:02 dev vout0 master static
+ip -n ${a} neigh replace 10.78.2.0 lladdr 02:aa:bb:cc:dd:02 dev flannel.1 nud permanent
+ip -n ${a} neigh replace fd00:77::9 lladdr 02:aa:bb:cc:dd:0a dev br0 nud stale
+ip -n ${a} route add blackhole 10.80.1.0/24
+ip -n ${a} route add unreachable 10.80.2.0/24 metric 9
+ip -n ${a} route add 10.80.3.0/24 via 192.168.77.1 dev dum0 table 100 proto static metric 7
+ip -n ${a} route add prohibit 10.80.4.0/24 table 100
+ip -n ${a} route add throw 10.80.5.0/24 table 1000 proto 99
+ip -n ${a} route add 10.80.6.0/24 dev br0 src 10.77.0.1 mtu lock 1300 advmss 1200
+ip -n ${a} -6 route add fd00:80::/64 via fd00:77::2 dev br0 metric 50 pref high
+ip -n ${a} -6 route add unreachable fd00:81::/64
+ip -n ${a} -6 route add blackhole fd00:82::/64 table 100
+ip -n ${a} -6 route add fd00:83::/64 from fd00:77::/64 via fd00:77::3 dev br0`);
+  // Namespace mp holds a route the rtnetlink side does not render (two next hops): ip prints that listing.
+  sh(`ip -n ${mp} link add m0 type veth peer name m1; ip -n ${mp} link set m0 up; ip -n ${mp} link set m1 up
+ip -n ${mp} addr add 10.81.0.1/24 dev m0
+ip -n ${mp} route add 10.81.9.0/24 nexthop via 10.81.0.2 dev m0 nexthop via 10.81.0.3 dev m0`);
 });
 
 after(() => {
@@ -87,6 +105,10 @@ test('every read gives the same objects as iproute2 does', T, async () => {
     ['addr show dev vout0', (h) => h.addrShow('vout0')],
     ['addr show dev flannel.1', (h) => h.addrShow('flannel.1')],
     ['route show', (h) => h.routeList()],
+    ['route show table all', (h) => h.routeList('all')],
+    ['neigh show dev flannel.1', (h) => h.neighList({ dev: 'flannel.1' })],
+    ['neigh show dev br0', (h) => h.neighList({ dev: 'br0' })],
+    ['neigh show dev nope', (h) => h.neighList({ dev: 'nope' }).catch((e: HostError) => [e.kind, e.exitCode, e.stderr])],
     ['fdb show', (h) => h.fdbList()],
     ['fdb show br br0', (h) => h.fdbList({ br: 'br0' })],
     ['fdb show dev flannel.1', (h) => h.fdbList({ dev: 'flannel.1' })],
@@ -103,6 +125,36 @@ test('every read gives the same objects as iproute2 does', T, async () => {
   assert.ok(t.routes.some((r) => r.dst === '10.78.1.0/24' && r.flags.includes('onlink')));
   assert.ok(t.links.some((l) => l.kind === 'vxlan' && l.vni === 1 && l.dstport === 8472 && l.learning === false));
   assert.ok((await viaRtnl.nsids()).some((n) => n.name === peer), 'the peer namespace is named by its id');
+  // flannel.1's neighbours alone, named by address, without the device (ip leaves it out).
+  assert.deepEqual((await viaRtnl.neighList({ dev: 'flannel.1' })).map((n) => n.dst).sort(), ['10.78.1.0', '10.78.2.0']);
+  const all = await viaRtnl.routeList('all');
+  for (const dst of ['10.80.3.0/24', '10.80.4.0/24', '10.80.5.0/24', 'fd00:82::/64', '127.0.0.1', 'default']) assert.ok(all.some((r) => r.dst === dst), dst);
+});
+
+test('route and neighbour listings print what ip prints, byte for byte', T, async () => {
+  // ip's own output against the text podnet makes (the objects above drop the keys podnet does not read:
+  // table, type, metric, metrics, pref…).
+  const byIp = (ns: string, args: string[]) => new ExecRunner().run({ argv: ['ip', ...(ns ? ['-n', ns] : []), '-json', ...args], mutates: false });
+  const byRtnl = (ns: string, line: string, details = false) => runByRtnl({ ns: ns ? `/run/netns/${ns}` : '/proc/self/ns/net', program: 'ip', lines: [line], batch: false, details });
+  for (const line of ['route show table all', 'route show', 'neigh show dev flannel.1', 'neigh show dev br0', 'neigh show dev nope', 'neigh show']) {
+    const nl = await byRtnl(a, line);
+    assert.ok(nl, `${line}: answered over rtnetlink`);
+    assert.deepEqual(nl, await byIp(a, line.split(' ')), line);
+  }
+  const details = await byRtnl(a, 'route show table all', true);
+  assert.ok(details);
+  assert.deepEqual(details, await byIp(a, ['-details', 'route', 'show', 'table', 'all']), '-details route show table all');
+  const text = (await byRtnl(a, 'route show table all'))!.stdout;
+  for (const key of ['"table":"100"', '"table":"1000"', '"table":"local"', '"type":"blackhole"', '"type":"unreachable"', '"type":"prohibit"', '"type":"throw"',
+    '"protocol":"openr"', '"metrics":[{"mtu":1300,"advmss":1200}]', '"pref":"high"', '"from":"fd00:77::/64"', '"dst":"fd00:82::/64"']) assert.ok(text.includes(key), key);
+  // The namespace podnet runs in (read only): what the lab's check of the machine's routes reads.
+  const root = await byRtnl('', 'route show table all');
+  if (root) assert.deepEqual(root, await byIp('', ['route', 'show', 'table', 'all']), 'root namespace');
+  // A listing with a route not rendered here is left to ip: the same objects, one process.
+  assert.equal(await byRtnl(mp, 'route show table all'), undefined);
+  const declined = await new NetHandle(new ExecRunner(), netnsNamed(mp)).routeList('all');
+  assert.deepEqual(declined, await new NetHandle(new IprouteOnly(), netnsNamed(mp)).routeList('all'));
+  assert.ok(declined.some((r) => r.dst === '10.81.9.0/24'));
 });
 
 test('the bridge plugin\'s lines make the same kernel state, and fail alike', T, async () => {
@@ -137,6 +189,42 @@ test('the bridge plugin\'s lines make the same kernel state, and fail alike', T,
   assert.equal(ipJson(b, ['link', 'show', 'eth0'])[0]?.address, '02:00:00:00:00:05', 'the peer was born in the pod namespace with its MAC');
   assert.equal(nlSide.shows[0][0].ifname, 'vethc0ffee');
   assert.equal(nlSide.shows[0][0].master, 'cni0');
+});
+
+test('flannel.1\'s creation line makes the same vxlan device, and fails alike', T, async () => {
+  const vx = (name: string, o: Partial<L.VxlanParams>) => L.linkAddVxlan(name, { vni: 1, local: '192.168.88.2', dev: 'vxu0', dstport: 8472, learning: false, ...o });
+  const lines = [
+    L.linkAddVeth('vxu0', 'vxu1'), L.addrAdd('192.168.88.2/24', 'vxu0'), L.linkSetUp('vxu0'),
+    vx('flannel.1', { mac: '02:42:c0:a8:58:02', mtu: 1400 }), L.addrAdd('10.42.0.0/32', 'flannel.1'), L.linkSetUp('flannel.1'),
+    vx('vx42', { vni: 42, dstport: 4789, learning: true }), vx('vxzero', { vni: 16777215, dstport: 0 }),
+    vx('flannel.1', { mac: '02:42:c0:a8:58:03' }), L.linkShow('flannel.1'),
+  ];
+  const after: [string, string][] = [['net/ipv6/conf/flannel.1/accept_ra', '0']];
+  const ipSide = await new NetHandle(new IprouteOnly(), netnsNamed(viaIp)).batch(lines, after);
+  const counting = new Counting();
+  const nlSide = await new NetHandle(counting, netnsNamed(viaNl)).batch(lines, after);
+  assert.equal(counting.spawned, 0, 'no process was started');
+  assert.deepEqual(nlSide.failures.map((f) => [f.line, f.kind, f.message]), ipSide.failures.map((f) => [f.line, f.kind, f.message]));
+  assert.deepEqual(nlSide.failures.map((f) => f.line), [9], 'the second flannel.1 exists already');
+  // The devices as the kernel reports them, all details; only what the kernel picks at random differs
+  // (the index, and the MAC where none was given).
+  const dev = (ns: string, name: string) => {
+    const { ifindex: _, ...l } = ipJson(ns, ['-details', 'link', 'show', 'dev', name])[0];
+    return name === 'flannel.1' ? l : { ...l, address: 'random' };
+  };
+  for (const name of ['flannel.1', 'vx42', 'vxzero']) assert.deepEqual(dev(viaNl, name), dev(viaIp, name), name);
+  const f1 = ipJson(viaNl, ['-details', 'link', 'show', 'dev', 'flannel.1'])[0] as { address: string; mtu: number; linkinfo: { info_kind: string; info_data: Record<string, unknown> } };
+  assert.deepEqual([f1.address, f1.mtu, f1.linkinfo.info_kind], ['02:42:c0:a8:58:02', 1400, 'vxlan']);
+  const d = f1.linkinfo.info_data;
+  assert.deepEqual([d.id, d.local, d.link, d.port, d.learning], [1, '192.168.88.2', 'vxu0', 8472, false]);
+  assert.equal((ipJson(viaNl, ['-details', 'link', 'show', 'dev', 'vx42'])[0].linkinfo as { info_data: { learning: boolean } }).info_data.learning, true);
+  assert.equal(nsSysctl(viaNl, 'net.ipv6.conf.flannel/1.accept_ra'), '0');
+  assert.equal(nlSide.shows[0][0].ifname, 'flannel.1');
+  // An underlay device that is not there ends the batch (ip exits while reading the line).
+  const bad = [vx('vxbad', { dev: 'nope0' }), L.linkSetUp('lo')];
+  const outcome = (h: NetHandle) => h.batch(bad).then(() => ['ok'], (e: HostError) => [e.kind, e.exitCode, e.stderr]);
+  assert.deepEqual(await outcome(new NetHandle(new Counting(), netnsNamed(viaNl))), await outcome(new NetHandle(new IprouteOnly(), netnsNamed(viaIp))));
+  assert.equal(runStatus(['ip', '-n', viaNl, 'link', 'show', 'vxbad']).status, 1);
 });
 
 test('the pod side: sysctls first, then address and routes; a sysctl that cannot be written stops it', T, async () => {
