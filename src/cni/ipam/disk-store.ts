@@ -9,7 +9,7 @@
 // lock nobody (podnet or the reference, which takes the same flock) is between creating and writing,
 // so an empty reservation is a dead writer's. (The temporary `.<ip>.*.tmp` files that earlier builds
 // wrote and then linked into place are removed the same way.)
-import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileMutex } from '../../host/lock.js';
@@ -40,6 +40,29 @@ function unlinkQuietly(path: string): void {
     unlinkSync(path);
   } catch {
     // gone already
+  }
+}
+
+/** Writes `text` over the file at `path` where it lies, then cuts it to that length (created, 0600,
+ * when missing). `last_reserved_ip.N` is rewritten on every ADD; opened with O_TRUNC, ext4 frees its
+ * block and allocates another each time (0.2 ms a rewrite on this VM, against 0.03 in place). A crash
+ * between the write and the cut leaves a longer value, at worst another address or none: it only
+ * says where the next search starts (taken addresses are skipped whatever it says), as the
+ * reference's own O_TRUNC-then-write leaves an empty file in the same window. */
+function overwrite(path: string, text: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r+');
+  } catch (e) {
+    if (!isCode(e, 'ENOENT')) throw e;
+    writeFileSync(path, text, { mode: 0o600 });
+    return;
+  }
+  try {
+    const n = writeSync(fd, text, 0);
+    ftruncateSync(fd, n);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -125,7 +148,7 @@ export class DiskStore implements Store {
       throw e;
     }
     try {
-      writeFileSync(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeIndex}`), ip, { mode: 0o600 });
+      overwrite(join(this.dir, `${LAST_RESERVED_PREFIX}${rangeIndex}`), ip);
     } catch (e) {
       unlinkQuietly(path);
       throw e;

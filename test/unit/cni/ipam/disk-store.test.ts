@@ -86,6 +86,19 @@ test('last_reserved_ip.<index> per range set', async () => {
   assert.equal(await store.lastReservedIP(1), '10.44.0.9');
 });
 
+test('last_reserved_ip.0 is rewritten in place: a shorter address leaves nothing of the longer one, 0600', async () => {
+  const store = new DiskStore(dataDir(), 'cbr0');
+  await store.withLock(async () => {
+    await store.reserve('c1', 'eth0', '10.42.0.254', 0);
+    await store.reserve('c2', 'eth0', '10.42.0.3', 0);
+  });
+  const file = join(store.dir, 'last_reserved_ip.0');
+  assert.equal(await readFile(file, 'utf8'), '10.42.0.3');
+  assert.equal((await stat(file)).mode & 0o777, 0o600);
+  await store.withLock(() => store.reserve('c3', 'eth0', '10.42.0.100', 0));
+  assert.equal(await readFile(file, 'utf8'), '10.42.0.100');
+});
+
 test('list reads both line-break forms and ignores files that are not IPs', async () => {
   const store = new DiskStore(dataDir(), 'cbr0');
   await store.withLock(() => store.reserve('c1', 'eth0', '10.42.0.10', 0));
