@@ -17,8 +17,8 @@
 // many bytes (the kernel's messages as they came). Requests may be sent before earlier ones are
 // answered (a session's `N`, its messages and its `C` travel together); the helper answers all the
 // requests one read brought in one write. A session's requests are carried out in the order sent;
-// sessions interleave, so the helper works on one while podnet reads another's answers (the sixth
-// and seventh sessions' helpers held one session at a time and idled through each round trip). The
+// sessions interleave, so the helper works on one while podnet reads another's answers (a helper
+// held by one session at a time idled through each of its round trips). The
 // process plumbing (start, order of answers, ending) is helper.ts's.
 import { Helper } from './helper.js';
 
