@@ -25,6 +25,10 @@ export interface ScanOptions {
   routes?: boolean;
 }
 
+/** Namespaces read at once by default: the rtnetlink helpers hold many sessions each (two helpers,
+ * 40 sessions apiece), so more in flight keeps both busy (250 pods: 160.7 ms against 178-179 at 16). */
+const SCAN_CONCURRENCY = 64;
+
 /** What the pod views (`inspect`'s pod rows, `get pods`, `lab up`'s table) read: links and
  * addresses, no FDB, routes or neighbours — they show none of them. */
 export const POD_VIEW_SCAN: Pick<ScanOptions, 'fdb' | 'routes'> = { fdb: false, routes: false };
@@ -65,11 +69,11 @@ export async function scanHost(h: Host, opts: ScanOptions = {}): Promise<Snapsho
   const wantedInodes = new Set((await Promise.all((opts.only ?? []).filter((w) => w.includes('/')).map(netnsInode))).filter((i): i is number => i !== undefined));
   const { hostInode, found } = await netnsDiscover(host, wanted && { names: wanted, inodes: wantedInodes });
   const selected = found.filter((f) => f.inode === hostInode || !wanted || f.names.some((n) => wanted.has(n)) || wantedInodes.has(f.inode));
-  const namespaces = await pool(selected, opts.concurrency ?? 16, (f) => readNetns(h, f, hostInode, host, { fdb: opts.fdb !== false, routes: opts.routes !== false }));
+  const namespaces = await pool(selected, opts.concurrency ?? SCAN_CONCURRENCY, (f) => readNetns(h, f, hostInode, host, { fdb: opts.fdb !== false, routes: opts.routes !== false }));
   // Second pass: the nsid table of each namespace that still has a veth whose peer is ambiguous.
   const peers = resolvePeers({ takenAt: '', host: `ino:${hostInode}`, namespaces });
   const ambiguous = namespaces.filter((n) => !n.error && n.nsids.length === 0 && n.links.some((l) => l.kind === 'veth' && !peers.get(peerKey(n.id, l.index))?.netns));
-  await pool(ambiguous, opts.concurrency ?? 16, async (n) => {
+  await pool(ambiguous, opts.concurrency ?? SCAN_CONCURRENCY, async (n) => {
     const f = selected.find((x) => `ino:${x.inode}` === n.id)!;
     n.nsids = await h.net(handleOf(f, hostInode, host)).nsids().catch(() => []);
   });
