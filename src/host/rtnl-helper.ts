@@ -202,19 +202,22 @@ export function rtnlAvailable(): boolean {
   return !disabled;
 }
 
+/** The pool without its dead helpers, filled up to MAX_HELPERS with new ones. */
+function fillPool(): void {
+  for (let i = pool.length - 1; i >= 0; i--) if (pool[i].dead) pool.splice(i, 1);
+  while (pool.length < MAX_HELPERS) pool.push(new RtnlHelper(SYSCALLS[process.arch]!));
+}
+
 /** Starts the pool's helpers now, idle, unless they run already (Runner.warm). */
 export function warmRtnlHelpers(): void {
-  if (disabled) return;
-  for (let i = pool.length - 1; i >= 0; i--) if (pool[i].dead && pool[i].sessions === 0) pool.splice(i, 1);
-  while (pool.length < MAX_HELPERS) pool.push(new RtnlHelper(SYSCALLS[process.arch]!));
+  if (!disabled) fillPool();
 }
 
 /** A new session on the helper holding fewest (a dead helper's place taken by a new one), once one
  * has room. */
 async function open(): Promise<RtnlSession> {
   for (;;) {
-    for (let i = pool.length - 1; i >= 0; i--) if (pool[i].dead) pool.splice(i, 1);
-    while (pool.length < MAX_HELPERS) pool.push(new RtnlHelper(SYSCALLS[process.arch]!));
+    fillPool();
     const h = pool.reduce((a, b) => (b.sessions < a.sessions ? b : a));
     if (h.sessions < MAX_SESSIONS) {
       h.sessions++;

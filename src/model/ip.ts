@@ -10,7 +10,7 @@ export interface Cidr {
 /** A pure function of a string, remembered (a few thousand answers at most): a lab's ADDs parse the
  * same addresses over and over (gateways, pod networks, each candidate of an allocation), and
  * ipaddr.js's parser tries a series of regular expressions (42 ms of a 100-pod attach's profile). */
-function remembered<T>(f: (s: string) => T): (s: string) => T {
+export function remembered<T>(f: (s: string) => T): (s: string) => T {
   const seen = new Map<string, T>();
   return (s) => {
     if (seen.has(s)) return seen.get(s)!;

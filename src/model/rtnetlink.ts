@@ -3,6 +3,7 @@
 // where is src/host's job (rtnl-helper.ts, rtnl.ts). Host byte order is little-endian on every
 // architecture podnet runs on (x86-64, arm64).
 import ipaddr from 'ipaddr.js';
+import { remembered } from './ip.js';
 
 export const NLMSG_ERROR = 2;
 export const NLMSG_DONE = 3;
@@ -30,16 +31,7 @@ export const SLOT_FD_BASE = 100;
 
 /** The bytes of an address, remembered: a lab's requests name the same few (a gateway, a pod
  * network) again and again, and ipaddr.js's parser is a string of regular expressions. */
-const addressCache = new Map<string, Uint8Array>();
-function addressBytes(addr: string): Uint8Array {
-  let b = addressCache.get(addr);
-  if (!b) {
-    b = Uint8Array.from(ipaddr.parse(addr).toByteArray());
-    if (addressCache.size >= 4096) addressCache.clear();
-    addressCache.set(addr, b);
-  }
-  return b;
-}
+const addressBytes = remembered((addr) => Uint8Array.from(ipaddr.parse(addr).toByteArray()));
 
 /** Attributes of one message, appended in order. */
 export class Attrs {
