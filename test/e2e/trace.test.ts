@@ -109,7 +109,11 @@ describe('trace on a lab', () => {
     const r = await podnet(['trace', 'pod1', 'pod2', '--name', X, '--cold', '--tcp', '8080'], { stateDir, env: { COLUMNS: '100' } });
     ok(r);
     for (const l of r.stdout.split('\n')) assert.ok(l.length <= 100, `${l.length}: ${l}`);
-    assert.match(r.stdout, /\n\+0\.000 ms {2}pod1\/eth0 +→ +ARP who-has 10\.42\.0\.3\n {11}route get 10\.42\.0\.3: /);
+    // The time column is as wide as the longest stamp (a slow FIN makes it +19.206 ms); the reason
+    // starts under the hop's name, whatever that width.
+    const first = /\n( *\+0\.000 ms {2})pod1\/eth0 +→ +ARP who-has 10\.42\.0\.3\n( +)route get 10\.42\.0\.3: /.exec(r.stdout);
+    assert.ok(first, r.stdout);
+    assert.equal(first[2].length, first[1].length, `the reason starts under the hop's name\n${r.stdout}`);
     const j = await podnet(['trace', 'pod1', 'pod2', '--name', X, '-o', 'json'], { stateDir, env: { COLUMNS: '100' } });
     ok(j);
     assert.equal((JSON.parse(j.stdout) as { version: number }).version, 1);
