@@ -52,10 +52,13 @@ export function journeyOf(command: string | undefined): TourStepDoc['journey'] {
 
 /** GET /api/tour, POST /api/tour/step, POST /api/tour/answer. */
 export function tourRoutes(app: Hono, ctx: UiContext): void {
-  const chapters = loadChapters();
+  // Read on the first request, not at start: parsing them is ~60 ms of the main thread, which a
+  // Ctrl-C right after start would wait behind, and a page that never opens the tour never needs.
+  let read: ReturnType<typeof loadChapters> | undefined;
+  const chapters = () => (read ??= loadChapters());
   const chapterNo = async (n: number): Promise<Chapter> => {
-    const c = (await chapters).find((x) => x.number === n);
-    if (!c) throw new HttpError(404, `no chapter ${n} (there are ${(await chapters).length}: GET /api/tour)`);
+    const c = (await chapters()).find((x) => x.number === n);
+    if (!c) throw new HttpError(404, `no chapter ${n} (there are ${(await chapters()).length}: GET /api/tour)`);
     return c;
   };
   const labOf = (): string => {
@@ -69,7 +72,7 @@ export function tourRoutes(app: Hono, ctx: UiContext): void {
     const progress = await readProgress();
     const doc: TourDoc = {
       lab: ctx.target.kind === 'lab' ? ctx.target.lab : '', canRun: ctx.target.kind === 'lab' && ctx.allowChanges,
-      chapters: (await chapters).map((x) => ({ number: x.number, title: x.title, steps: x.steps.length, nodes: x.lab.nodes, status: statusOf(progress.chapters[x.file], x.steps.length) })),
+      chapters: (await chapters()).map((x) => ({ number: x.number, title: x.title, steps: x.steps.length, nodes: x.lab.nodes, status: statusOf(progress.chapters[x.file], x.steps.length) })),
     };
     return c.json(doc);
   });
