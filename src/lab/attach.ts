@@ -10,7 +10,7 @@ import { parseRangeSets, planAllocations } from '../cni/ipam/allocator.js';
 import { flannelPodNetwork } from '../cni/install.js';
 import { addressOf, type CidrText } from '../model/ip.js';
 import type { LabDeps } from './deps.js';
-import { LOOPBACK_NETWORK, podNetwork, type LabPlan, type NodePlan, type PodPlan } from './plan.js';
+import { LOOPBACK_IFNAME, LOOPBACK_NETWORK, podNetwork, type LabPlan, type NodePlan, type PodPlan } from './plan.js';
 import { labNetns } from './names.js';
 import { subnetFileOf } from './cluster.js';
 import type { LabDir, PodState } from './state.js';
@@ -64,11 +64,14 @@ export function nodeNetwork(deps: LabDeps, dir: LabDir, plan: Pick<LabPlan, 'mtu
   return flannelPodNetwork({ subnetFile: subnetFileOf(dir, node.name), dataDir: join(dir.nodeDir(node.name), 'cni', 'flannel'), ipamDataDir: dir.ipamDir(node.name) });
 }
 
+/** The loopback network's attachment of a pod: its own, on `lo`. */
+const onLoopback = (p: AttachedPod): Attachment => ({ ...attachment(p), ifname: LOOPBACK_IFNAME });
+
 /** Attaches one pod as a runtime would: the loopback network, then cbr0. Returns the pod's address
  * (bare) and its host veth, from the CNI result. */
 export async function attachPod(deps: LabDeps, dir: LabDir, plan: Pick<LabPlan, 'mtu' | 'clusterCIDR'>, node: NodePlan, p: AttachedPod): Promise<Pick<PodState, 'ip' | 'hostVeth'>> {
   const rt = runtimeFor(deps, dir, node);
-  await rt.add(LOOPBACK_NETWORK, attachment(p));
+  await rt.add(LOOPBACK_NETWORK, onLoopback(p));
   const result = await rt.add(nodeNetwork(deps, dir, plan, node), attachment(p));
   const address = result.ips?.[0]?.address as CidrText | undefined;
   return { ip: address ? addressOf(address) : undefined, hostVeth: result.interfaces?.find((i) => i.name.startsWith('veth') && !i.sandbox)?.name };
@@ -80,5 +83,5 @@ export async function detachPod(deps: LabDeps, dir: LabDir, plan: Pick<LabPlan, 
   const rt = runtimeFor(deps, dir, node);
   const quiet = <T>(x: Promise<T>) => (forgiving ? x.catch(() => undefined) : x);
   await quiet(rt.del(nodeNetwork(deps, dir, plan, node), attachment(p)));
-  await quiet(rt.del(LOOPBACK_NETWORK, attachment(p)));
+  await quiet(rt.del(LOOPBACK_NETWORK, onLoopback(p)));
 }

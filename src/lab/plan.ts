@@ -109,5 +109,8 @@ export function podNetwork(plan: Pick<LabPlan, 'mtu' | 'clusterCIDR'>, node: Nod
   return { cniVersion: '1.0.0', name: K3S_NETWORK, plugins: [cbr0Bridge({ bridgeType: 'bridge', ipamType: 'host-local', clusterCIDR: plan.clusterCIDR, subnet: node.podCIDR, mtu: plan.mtu, dataDir })] };
 }
 
-/** containerd's loopback network, run for every pod before the pod network. */
-export const LOOPBACK_NETWORK: NetworkConfigList = { cniVersion: '1.0.0', name: 'cni-loopback', plugins: [{ type: 'loopback' }] };
+/** containerd's loopback network (go-cni's WithLoNetwork: this name, this version), run for every pod
+ * before the pod network, on the interface `lo` (LOOPBACK_IFNAME). */
+export const LOOPBACK_NETWORK: NetworkConfigList = { cniVersion: '0.3.1', name: 'cni-loopback', plugins: [{ type: 'loopback' }] };
+/** The CNI_IFNAME go-cni gives the loopback network (so its cache file is `cni-loopback-<id>-lo`). */
+export const LOOPBACK_IFNAME = 'lo';

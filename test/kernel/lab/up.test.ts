@@ -3,7 +3,7 @@
 // sysctl through nsenter and /proc; then `lab down` removes all of it.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { labDown } from '../../../src/lab/down.js';
 import type { LabState, PodState } from '../../../src/lab/state.js';
@@ -129,6 +129,21 @@ describe(`lab up (default topology, 2 pods)`, () => {
     assert.ok(existsSync(file), `${file} exists`);
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(readFileSync(file, 'utf8').split(/\r?\n/)[0], pod('pod1').containerId);
+  });
+
+  test("the runtime's result cache, as containerd's: cni-loopback-<id>-lo (CNI 0.3.1) and cbr0-<id>-eth0 per pod", () => {
+    const dir = join(stateRoot, lab, 'nodes', 'server', 'cni', 'results');
+    for (const p of pods) {
+      const lo = JSON.parse(readFileSync(join(dir, `cni-loopback-${p.containerId}-lo`), 'utf8')) as Json;
+      assert.equal(lo.ifName, 'lo');
+      assert.equal(lo.networkName, 'cni-loopback');
+      assert.equal((lo.config as Json).cniVersion, '0.3.1');
+      assert.equal((lo.result as Json).cniVersion, '0.3.1');
+      const eth0 = JSON.parse(readFileSync(join(dir, `cbr0-${p.containerId}-eth0`), 'utf8')) as Json;
+      assert.equal(eth0.ifName, 'eth0');
+      assert.equal(((eth0.result as Json).ips as Json[])[0].address, `${String(p.ip)}/24`);
+    }
+    assert.equal(readdirSync(dir).length, 2 * pods.length, 'two results per pod, nothing else');
   });
 
   test('lab down removes every namespace, both pause processes and the state dir; a second down is false', async () => {
