@@ -87,6 +87,14 @@ export function attributeDrops(path: TracePath, packets: readonly TracedPacket[]
   return out.filter((d, i) => out.findIndex((x) => key(x) === key(d)) === i);
 }
 
+/** The drop that ended the probe: the first one placed on the path where it was last seen, else the
+ * first. A drop tied only by the probe's PID can be another packet's: a softirq runs on whatever task
+ * the CPU is on, so under load another lab's drop (a QDISC_DROP in __dev_queue_xmit, say) can carry
+ * the probe's PID and come first. */
+export function endingDrop(drops: readonly DropSeen[]): DropSeen | undefined {
+  return drops.find((d) => d.point) ?? drops[0];
+}
+
 /** Facts read from the kernel for the sentence, when the reason calls for them. */
 export interface CauseFacts {
   /** net.ipv4.ip_forward per node. */
@@ -158,12 +166,12 @@ function context(path: TracePath, d: DropSeen, hop: TraceHop | undefined, f: Cau
 export function failureCause(path: TracePath, packets: readonly TracedPacket[], protocol: TraceProtocol, drops: readonly DropSeen[], hits: readonly RuleHit[], f: CauseFacts = {}): string | undefined {
   const stray = strayAnswer(path, packets, protocol);
   if (stray) return strayCause(path, stray.from, f);
-  if (path.misroute) return misrouteCause(path.misroute, drops[0]);
+  if (path.misroute) return misrouteCause(path.misroute, endingDrop(drops));
   const hp = path.hairpin;
   if (hp && !hp.on) return `${hp.node}'s ${hp.bridge} must send the DNATed packet back out ${hp.port}, the port it came in on, and hairpin mode is off on ${hp.port}: the bridge drops it (a pod reaching itself through its Service needs hairpin)`;
   const seen = lastSeen(packets, protocol);
   const rule = droppingRule(hits, seen?.packet);
-  const d = drops.find((x) => x.reason === 'NETFILTER_DROP' && rule) ?? drops[0];
+  const d = drops.find((x) => x.reason === 'NETFILTER_DROP' && rule) ?? endingDrop(drops);
   const kernel = d ? `kernel: ${d.reason} (${d.location})` : undefined;
   if (rule && (!d || d.reason === 'NETFILTER_DROP')) {
     const a = path.addressed;

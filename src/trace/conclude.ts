@@ -10,7 +10,7 @@ import { sysctlRead } from '../host/procfs.js';
 import { policyWorldOf } from '../lab/policy-world.js';
 import { evaluatePolicyFlow, type PolicyFlow } from '../model/netpol/semantics.js';
 import type { DropSeen, RuleHit, TraceEvent, TraceResult } from '../model/trace.js';
-import { attributeDrops, droppingRule, failureCause, lastSeen, type CauseFacts } from './attribute.js';
+import { attributeDrops, droppingRule, endingDrop, failureCause, lastSeen, type CauseFacts } from './attribute.js';
 import { conntrackOf, type Collected } from './evidence.js';
 import { innermost } from './identify.js';
 import { strayAnswer } from './verdict.js';
@@ -97,7 +97,7 @@ export async function concludeEvidence(h: Host, plan: TracePlan, r: TraceResult,
 /** The hop where the failed request was last seen names the drop that ended it. */
 function markDrops(r: TraceResult, drops: readonly DropSeen[]): TraceResult['packets'] {
   const seen = r.answered || strayAnswer(r.path, r.packets, r.protocol) ? undefined : lastSeen(r.packets, r.protocol);
-  const d = drops[0];
+  const d = endingDrop(drops);
   if (!seen || !d) return r.packets;
   return r.packets.map((p) => (p !== seen.packet ? p : {
     ...p,

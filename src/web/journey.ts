@@ -6,6 +6,7 @@ import type { CapturedFrame, DecodedFrame } from '../model/packet.js';
 import { traceHeader, traceJson } from '../render/trace.js';
 import { readCapture } from '../trace/capture-file.js';
 import { decodeFrame } from '../trace/decode.js';
+import { endingDrop } from '../trace/attribute.js';
 import type { Journey, JourneyEvent } from './api.js';
 
 /** The frames of a pcapng by `<interface name>|<timestamp ns>`: a hop is one of them. */
@@ -77,7 +78,7 @@ export function buildJourney(id: string, result: TraceResult, pcapng: Uint8Array
 /** The drop the trace caught (the first one tied to a point on the path), with its drawn element. */
 function dropOf(result: TraceResult, elementOf: (point: string) => string): Pick<Journey, 'drop'> {
   // An answered trace was not dropped: a drop seen beside it (a retransmission's twin, a neighbour's) is not its end.
-  const d = result.answered ? undefined : result.evidence?.drops.find((x) => x.point) ?? result.evidence?.drops[0];
+  const d = result.answered ? undefined : endingDrop(result.evidence?.drops ?? []);
   if (!d) return {};
   const point = d.point ?? '';
   return { drop: { point, element: point ? elementOf(point) : '', reason: d.reason, location: d.location, meaning: d.meaning } };

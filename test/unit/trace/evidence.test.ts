@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DropEvent } from '../../../src/model/drops.js';
 import type { TraceHop, TracedPacket, TracePath } from '../../../src/model/trace.js';
-import { attributeDrops, failureCause } from '../../../src/trace/attribute.js';
+import { attributeDrops, endingDrop, failureCause } from '../../../src/trace/attribute.js';
 import { answered, verdict } from '../../../src/trace/verdict.js';
 import { IP1, IP2, P, T0, path } from './scenarios.js';
 
@@ -25,6 +25,15 @@ test('a flooded copy for another station (OTHERHOST) is never the trace\'s drop,
   const syn = packet('request', ['SYN'], [hop(P.pod1, 0, 0), hop(P.veth1, 1, 0.01), hop(P.cni0, 2, 0.02)], `${IP1}:4000`, `${IP2}:80`);
   const got = attributeDrops(path, [syn], 'tcp', [drop('OTHERHOST', 'ip_rcv_core', 0.03, 42), drop('IP_INADDRERRORS', 'ip_error', 0.03, 42)], window);
   assert.deepEqual(got.map((d) => `${d.reason} ${d.point} ${d.by}`), ['IP_INADDRERRORS server/cni0 pid']);
+});
+
+test('another packet freed under the probe\'s PID (a softirq on its CPU) does not hide the drop placed on the path', () => {
+  const syn = packet('request', ['SYN'], [hop(P.pod1, 0, 0), hop(P.veth1, 1, 0.01), hop(P.cni0, 2, 0.02)], `${IP1}:4000`, `${IP2}:80`);
+  const got = attributeDrops(path, [syn], 'tcp', [drop('QDISC_DROP', '__dev_queue_xmit', 0.025, 42), drop('PKT_TOO_BIG', 'ip_forward', 0.03, 42)], window);
+  assert.deepEqual(got.map((d) => `${d.reason} ${d.point ?? '-'}`), ['QDISC_DROP -', 'PKT_TOO_BIG server/cni0'], 'both are evidence, in time order');
+  assert.deepEqual(endingDrop(got)?.reason, 'PKT_TOO_BIG');
+  assert.match(failureCause(path, [syn], 'tcp', got, []) ?? '', /^dropped at server\/cni0 → kernel: PKT_TOO_BIG \(ip_forward\)/);
+  assert.equal(endingDrop(got.slice(0, 1))?.reason, 'QDISC_DROP', 'with nothing placed, the first');
 });
 
 const svcPath: TracePath = { ...path, addressed: { service: 'default/web', ip: '10.43.0.11', port: 80, via: 'cluster-ip', endpoints: [`${IP2}:8080 (pod2 on server)`], targetPort: 8080 } };
