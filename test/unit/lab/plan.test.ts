@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { LOOPBACK_NETWORK, podNetwork, resolvePlan, type LabPlan } from '../../../src/lab/plan.js';
+import { LOOPBACK_IFNAME, LOOPBACK_NETWORK, podNetwork, resolvePlan, type LabPlan } from '../../../src/lab/plan.js';
 import { buildDelegate, flannelConf } from '../../../src/cni/flannel.js';
 import { parseSubnetEnv } from '../../../src/model/subnet-env.js';
 import { defaultTopology, parseTopology } from '../../../src/model/topology.js';
@@ -145,6 +145,7 @@ test('podNetwork follows the topology: another cluster CIDR, MTU and a declared 
   assert.deepEqual(bridge.ipam.routes, [{ dst: '10.244.0.0/16' }]);
 });
 
-test('the loopback network is containerd\'s: cni-loopback with the loopback plugin', () => {
-  assert.deepEqual(LOOPBACK_NETWORK, { cniVersion: '1.0.0', name: 'cni-loopback', plugins: [{ type: 'loopback' }] });
+test('the loopback network is containerd\'s (go-cni\'s WithLoNetwork): cni-loopback, CNI 0.3.1, the loopback plugin, on lo', () => {
+  assert.deepEqual(LOOPBACK_NETWORK, { cniVersion: '0.3.1', name: 'cni-loopback', plugins: [{ type: 'loopback' }] });
+  assert.equal(LOOPBACK_IFNAME, 'lo');
 });
