@@ -24,7 +24,7 @@ const CACHE = join(process.env.PODNET_COMPILE_CACHE_DIR || fileURLToPath(new URL
 const useCache = process.env.PODNET_COMPILE_CACHE !== '0';
 
 /** ELK's constructor, compiled with the cache when there is one; `save` writes the cache if it was
- * missing or refused (a no-op otherwise). */
+ * missing or refused, once (a no-op otherwise and after). */
 function loadElk(): { Elk: new () => ELK; save: () => void } {
   let cachedData: Buffer | undefined;
   try {
@@ -35,9 +35,10 @@ function loadElk(): { Elk: new () => ELK; save: () => void } {
   const script = new vm.Script(Module.wrap(readFileSync(ELK_FILE, 'utf8')), { filename: ELK_FILE, cachedData });
   const mod = { exports: {} as unknown };
   (script.runInThisContext() as (...a: unknown[]) => void).call(mod.exports, mod.exports, require, mod, ELK_FILE, dirname(ELK_FILE));
-  const stale = useCache && (!cachedData || script.cachedDataRejected === true);
+  let stale = useCache && (!cachedData || script.cachedDataRejected === true);
   const save = () => {
     if (!stale) return;
+    stale = false;
     const tmp = `${CACHE}.${process.pid}`;
     try {
       mkdirSync(dirname(CACHE), { recursive: true });
@@ -52,13 +53,9 @@ function loadElk(): { Elk: new () => ELK; save: () => void } {
 
 const { Elk, save } = loadElk();
 const elk = new Elk();
-let saved = false;
 parentPort?.on('message', (m: { seq: number; graph: ElkNode }) => {
   elk.layout(m.graph).then(
     (laid: ElkNode) => parentPort?.postMessage({ seq: m.seq, laid }),
     (e: unknown) => parentPort?.postMessage({ seq: m.seq, error: e instanceof Error ? e.message : String(e) }),
-  ).finally(() => {
-    if (!saved) save();
-    saved = true;
-  });
+  ).finally(save);
 });
